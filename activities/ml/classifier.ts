@@ -1,0 +1,54 @@
+/**
+ * The text classifier end to end, on plain labelled rows: featurize, train, evaluate. The CLI's
+ * `train` command and the pipeline's activities both call these, so they measure the same thing.
+ */
+import { HashingVectorizer, resolveFeaturizerOptions, type FeaturizerOptions } from './hashing-vectorizer.ts';
+import { encodeTestLabels, encodeTrainingLabels, type LabelledText } from './labelled-data.ts';
+import { classificationMetrics, type ClassificationMetrics } from './metrics.ts';
+import { argmaxRows, predictProba, type LinearModel } from './softmax-regression.ts';
+import { trainSoftmax, type TrainHooks, type TrainOptions, type TrainingState } from './train.ts';
+
+export interface FitResult {
+  model: LinearModel;
+  state: TrainingState;
+  featurizeSeconds: number;
+  trainSeconds: number;
+}
+
+export async function fitClassifier(
+  examples: readonly LabelledText[],
+  featurizer: Partial<FeaturizerOptions> = {},
+  train: Partial<TrainOptions> = {},
+  hooks: TrainHooks = {},
+  resumeFrom?: TrainingState,
+): Promise<FitResult> {
+  const { labels, y } = encodeTrainingLabels(examples);
+  const featurizerOptions = resolveFeaturizerOptions(featurizer);
+  const t0 = performance.now();
+  const x = new HashingVectorizer(featurizerOptions).transform(examples.map((e) => e.text));
+  const t1 = performance.now();
+  const { model, state } = await trainSoftmax(x, y, labels, featurizerOptions, train, hooks, resumeFrom);
+  const t2 = performance.now();
+  return { model, state, featurizeSeconds: (t1 - t0) / 1000, trainSeconds: (t2 - t1) / 1000 };
+}
+
+export interface Evaluation {
+  metrics: ClassificationMetrics;
+  /** Per-row correctness, in input order (the paired evidence for McNemar). */
+  correct: boolean[];
+  predictions: string[];
+}
+
+export function evaluateClassifier(
+  model: LinearModel,
+  examples: readonly LabelledText[],
+  options: { allowUnknownLabels?: boolean } = {},
+): Evaluation {
+  const { labels, y } = encodeTestLabels(examples, model.labels, options.allowUnknownLabels ?? false);
+  const x = new HashingVectorizer(model.featurizer).transform(examples.map((e) => e.text));
+  const proba = predictProba(model, x);
+  const pred = argmaxRows(proba, model.labels.length);
+  const metrics = classificationMetrics(y, pred, labels, { values: proba, labels: model.labels });
+  const correct = Array.from(pred, (p, i) => p === y[i]);
+  return { metrics, correct, predictions: Array.from(pred, (p) => model.labels[p]) };
+}

@@ -1,0 +1,207 @@
+/**
+ * The judge: decides whether a candidate replaces the champion, from an explicit policy, and
+ * records every check it made so a promotion is always explained by numbers.
+ *
+ * - Absolute bounds: candidate value within [min, max] (inclusive).
+ * - Change thresholds against the champion, in the metric's "better" direction:
+ *   improvement = (c - b) for higher-is-better, (b - c) for lower-is-better; passes when
+ *   improvement >= minImprovement (a negative threshold tolerates that much regression).
+ *   Relative improvement = improvement / |b|. When b = 0 the relative change is undefined; the rule:
+ *   it is +Infinity if the improvement is > 0, 0 if it is 0, -Infinity if < 0 (recorded as null
+ *   with a note), and compared with the threshold as such.
+ * - A metric missing from the candidate (or from the champion, for change checks) fails its check.
+ * - Significance: exact McNemar on paired predictions, one-sided "candidate better", p <= alpha.
+ * - First run (no champion): promote when every absolute check passes; change and significance
+ *   checks are not applicable and are listed as skipped.
+ */
+import { mcnemarExact, type McNemarResult } from './mcnemar.ts';
+import { MlError } from './errors.ts';
+
+export type Direction = 'higher' | 'lower';
+
+export interface AbsoluteRule {
+  metric: string;
+  min?: number;
+  max?: number;
+}
+
+export interface ChangeRule {
+  metric: string;
+  /** Minimum absolute improvement over the champion (negative: tolerated regression). */
+  minImprovement?: number;
+  /** Minimum relative improvement over the champion, as a fraction. */
+  minRelativeImprovement?: number;
+}
+
+export interface ComparisonPolicy {
+  absolute: AbsoluteRule[];
+  change: ChangeRule[];
+  /** When set, the candidate must be significantly better than the champion (McNemar, one-sided). */
+  significance?: { alpha: number };
+  /** The direction of "better" per metric; metrics not listed are higher-is-better. */
+  directions?: Record<string, Direction>;
+}
+
+export const defaultComparisonPolicy: ComparisonPolicy = {
+  absolute: [
+    { metric: 'accuracy', min: 0.8 },
+    { metric: 'f1', min: 0.75 },
+  ],
+  change: [
+    { metric: 'f1', minImprovement: 0 },
+    { metric: 'accuracy', minImprovement: -0.005 },
+  ],
+  directions: { logLoss: 'lower' },
+};
+
+export type MetricValues = Record<string, number | undefined>;
+
+export interface ModelEvidence {
+  version: number | null;
+  metrics: MetricValues;
+  /** Per-row correctness on the shared evaluation rows, in the same row order for both sides. */
+  correct?: boolean[];
+}
+
+export type CheckKind = 'absolute-min' | 'absolute-max' | 'improvement' | 'relative-improvement' | 'significance';
+
+export interface DecisionCheck {
+  kind: CheckKind;
+  metric: string;
+  value: number | null;
+  baseline: number | null;
+  difference: number | null;
+  threshold: number;
+  pass: boolean;
+  skipped?: boolean;
+  note?: string;
+}
+
+export interface DecisionRecord {
+  decision: 'PROMOTE' | 'REJECT';
+  firstRun: boolean;
+  reason: string;
+  checks: DecisionCheck[];
+  mcnemar?: McNemarResult;
+  champion: { version: number | null; metrics: MetricValues } | null;
+  candidate: { version: number | null; metrics: MetricValues };
+  policy: ComparisonPolicy;
+}
+
+export function checkPolicy(policy: ComparisonPolicy): void {
+  const bad = (msg: string): never => {
+    throw new MlError('InvalidOptions', `comparison policy: ${msg}`);
+  };
+  for (const r of policy.absolute) {
+    if (!r.metric) bad('absolute rule without metric');
+    if (r.min === undefined && r.max === undefined) bad(`absolute rule for ${r.metric} has neither min nor max`);
+    if (r.min !== undefined && r.max !== undefined && r.min > r.max) bad(`absolute rule for ${r.metric} has min > max`);
+  }
+  for (const r of policy.change) {
+    if (!r.metric) bad('change rule without metric');
+    if (r.minImprovement === undefined && r.minRelativeImprovement === undefined) {
+      bad(`change rule for ${r.metric} has neither minImprovement nor minRelativeImprovement`);
+    }
+  }
+  if (policy.significance && !(policy.significance.alpha > 0 && policy.significance.alpha < 1)) {
+    bad(`significance alpha must be in (0, 1), got ${policy.significance.alpha}`);
+  }
+}
+
+const finite = (v: number | undefined): v is number => typeof v === 'number' && Number.isFinite(v);
+
+export function compareModels(
+  candidate: ModelEvidence,
+  champion: ModelEvidence | null,
+  policy: ComparisonPolicy = defaultComparisonPolicy,
+): DecisionRecord {
+  checkPolicy(policy);
+  const checks: DecisionCheck[] = [];
+  const direction = (metric: string): Direction => policy.directions?.[metric] ?? 'higher';
+
+  for (const rule of policy.absolute) {
+    const value = candidate.metrics[rule.metric];
+    const bounds: Array<['absolute-min' | 'absolute-max', number]> = [];
+    if (rule.min !== undefined) bounds.push(['absolute-min', rule.min]);
+    if (rule.max !== undefined) bounds.push(['absolute-max', rule.max]);
+    for (const [kind, threshold] of bounds) {
+      if (!finite(value)) {
+        checks.push({ kind, metric: rule.metric, value: null, baseline: null, difference: null, threshold, pass: false, note: 'missing metric fails' });
+        continue;
+      }
+      const pass = kind === 'absolute-min' ? value >= threshold : value <= threshold;
+      checks.push({ kind, metric: rule.metric, value, baseline: null, difference: value - threshold, threshold, pass });
+    }
+  }
+
+  for (const rule of policy.change) {
+    const value = candidate.metrics[rule.metric];
+    const baseline = champion?.metrics[rule.metric];
+    const rows: Array<['improvement' | 'relative-improvement', number]> = [];
+    if (rule.minImprovement !== undefined) rows.push(['improvement', rule.minImprovement]);
+    if (rule.minRelativeImprovement !== undefined) rows.push(['relative-improvement', rule.minRelativeImprovement]);
+    for (const [kind, threshold] of rows) {
+      if (!champion) {
+        checks.push({ kind, metric: rule.metric, value: finite(value) ? value : null, baseline: null, difference: null, threshold, pass: true, skipped: true, note: 'first run: no champion to compare with' });
+        continue;
+      }
+      if (!finite(value) || !finite(baseline)) {
+        checks.push({ kind, metric: rule.metric, value: finite(value) ? value : null, baseline: finite(baseline) ? baseline : null, difference: null, threshold, pass: false, note: `missing metric fails (${!finite(value) ? 'candidate' : 'champion'})` });
+        continue;
+      }
+      const improvement = direction(rule.metric) === 'higher' ? value - baseline : baseline - value;
+      if (kind === 'improvement') {
+        checks.push({ kind, metric: rule.metric, value, baseline, difference: improvement, threshold, pass: improvement >= threshold });
+      } else if (baseline === 0) {
+        const relative = improvement > 0 ? Infinity : improvement < 0 ? -Infinity : 0;
+        checks.push({
+          kind, metric: rule.metric, value, baseline, difference: relative === 0 ? 0 : null, threshold, pass: relative >= threshold,
+          note: `baseline is 0: relative change taken as ${relative === 0 ? '0' : relative > 0 ? '+Infinity' : '-Infinity'}`,
+        });
+      } else {
+        const relative = improvement / Math.abs(baseline);
+        checks.push({ kind, metric: rule.metric, value, baseline, difference: relative, threshold, pass: relative >= threshold });
+      }
+    }
+  }
+
+  let mcnemar: McNemarResult | undefined;
+  if (policy.significance) {
+    const alpha = policy.significance.alpha;
+    if (!champion) {
+      checks.push({ kind: 'significance', metric: 'mcnemar_p', value: null, baseline: null, difference: null, threshold: alpha, pass: true, skipped: true, note: 'first run: no champion to compare with' });
+    } else if (!candidate.correct || !champion.correct || candidate.correct.length !== champion.correct.length) {
+      checks.push({ kind: 'significance', metric: 'mcnemar_p', value: null, baseline: null, difference: null, threshold: alpha, pass: false, note: 'paired predictions missing: significance cannot be shown' });
+    } else {
+      mcnemar = mcnemarExact(champion.correct, candidate.correct);
+      const p = mcnemar.pValueCandidateBetter;
+      checks.push({ kind: 'significance', metric: 'mcnemar_p', value: p, baseline: null, difference: p - alpha, threshold: alpha, pass: p <= alpha, note: `candidate right where champion wrong: ${mcnemar.candidateOnly}; champion right where candidate wrong: ${mcnemar.championOnly}` });
+    }
+  }
+
+  const failed = checks.filter((c) => !c.pass);
+  const decision = failed.length === 0 ? 'PROMOTE' : 'REJECT';
+  const describe = (c: DecisionCheck): string =>
+    `${c.metric} ${c.kind} ${c.value === null ? 'missing' : fmt(c.value)} vs threshold ${fmt(c.threshold)}${c.baseline !== null ? ` (champion ${fmt(c.baseline)})` : ''}`;
+  const reason =
+    decision === 'PROMOTE'
+      ? champion
+        ? `candidate passed all ${checks.length} checks against champion v${champion.version}`
+        : `first run: no champion; candidate met every absolute threshold (${checks.filter((c) => !c.skipped).map(describe).join('; ')})`
+      : `failed ${failed.length} of ${checks.length} checks: ${failed.map(describe).join('; ')}`;
+
+  return {
+    decision,
+    firstRun: champion === null,
+    reason,
+    checks,
+    ...(mcnemar ? { mcnemar } : {}),
+    champion: champion ? { version: champion.version, metrics: champion.metrics } : null,
+    candidate: { version: candidate.version, metrics: candidate.metrics },
+    policy,
+  };
+}
+
+function fmt(v: number): string {
+  return Number.isInteger(v) ? String(v) : v.toFixed(4);
+}

@@ -1,0 +1,119 @@
+/**
+ * Drift between two datasets, from compact profiles (so a snapshot stores its profile and the next
+ * run compares against it without reading old rows): label distribution (L-infinity and PSI),
+ * token distribution over a coarse hash histogram (Jensen-Shannon divergence, base 2, in [0, 1]),
+ * share of the new tokens that fall in buckets the old data never used, document lengths, rows.
+ */
+import { murmur3String } from './murmur3.ts';
+import { defaultTokenizerOptions, forEachToken, type TokenizerOptions } from './tokenize.ts';
+
+export const PROFILE_BUCKETS = 1024;
+
+export interface LengthSummary {
+  min: number;
+  p50: number;
+  p90: number;
+  max: number;
+  mean: number;
+}
+
+export interface DatasetProfile {
+  rows: number;
+  labelCounts: Record<string, number>;
+  /** Token counts per coarse hash bucket (PROFILE_BUCKETS of them). */
+  tokenHistogram: number[];
+  /** Document length in tokens. */
+  lengths: LengthSummary;
+}
+
+export interface DriftReport {
+  rows: { previous: number; current: number };
+  labelLInf: number;
+  labelPsi: number;
+  tokenJensenShannon: number;
+  unseenBucketShare: number;
+  lengths: { previous: LengthSummary; current: LengthSummary };
+}
+
+function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+export function profileDataset(
+  rows: ReadonlyArray<{ text: string; label: string }>,
+  tokenizer: TokenizerOptions = defaultTokenizerOptions,
+): DatasetProfile {
+  const labelCounts: Record<string, number> = {};
+  const hist = new Array<number>(PROFILE_BUCKETS).fill(0);
+  const lengths: number[] = [];
+  const unigrams = { ...tokenizer, bigrams: false };
+  for (const row of rows) {
+    labelCounts[row.label] = (labelCounts[row.label] ?? 0) + 1;
+    let len = 0;
+    forEachToken(row.text, unigrams, (t) => {
+      hist[murmur3String(t) % PROFILE_BUCKETS]++;
+      len++;
+    });
+    lengths.push(len);
+  }
+  lengths.sort((a, b) => a - b);
+  const mean = lengths.length ? lengths.reduce((s, v) => s + v, 0) / lengths.length : 0;
+  return {
+    rows: rows.length,
+    labelCounts,
+    tokenHistogram: hist,
+    lengths: { min: lengths[0] ?? 0, p50: quantile(lengths, 0.5), p90: quantile(lengths, 0.9), max: lengths[lengths.length - 1] ?? 0, mean },
+  };
+}
+
+function distribution(counts: Record<string, number>, keys: string[]): number[] {
+  const total = keys.reduce((s, k) => s + (counts[k] ?? 0), 0);
+  return keys.map((k) => (total === 0 ? 0 : (counts[k] ?? 0) / total));
+}
+
+/** Population stability index; empty bins get a floor of 1e-4 so the log stays finite. */
+export function psi(expected: number[], actual: number[]): number {
+  let s = 0;
+  for (let i = 0; i < expected.length; i++) {
+    const e = Math.max(expected[i], 1e-4);
+    const a = Math.max(actual[i], 1e-4);
+    s += (a - e) * Math.log(a / e);
+  }
+  return s;
+}
+
+export function jensenShannon(p: number[], q: number[]): number {
+  const sp = p.reduce((s, v) => s + v, 0);
+  const sq = q.reduce((s, v) => s + v, 0);
+  if (sp === 0 || sq === 0) return sp === sq ? 0 : 1;
+  let js = 0;
+  for (let i = 0; i < p.length; i++) {
+    const a = p[i] / sp;
+    const b = q[i] / sq;
+    const m = (a + b) / 2;
+    if (a > 0) js += 0.5 * a * Math.log2(a / m);
+    if (b > 0) js += 0.5 * b * Math.log2(b / m);
+  }
+  return Math.max(0, Math.min(1, js));
+}
+
+export function compareProfiles(previous: DatasetProfile, current: DatasetProfile): DriftReport {
+  const labels = [...new Set([...Object.keys(previous.labelCounts), ...Object.keys(current.labelCounts)])].sort();
+  const pl = distribution(previous.labelCounts, labels);
+  const cl = distribution(current.labelCounts, labels);
+  let unseen = 0;
+  let total = 0;
+  for (let i = 0; i < PROFILE_BUCKETS; i++) {
+    total += current.tokenHistogram[i];
+    if (previous.tokenHistogram[i] === 0) unseen += current.tokenHistogram[i];
+  }
+  return {
+    rows: { previous: previous.rows, current: current.rows },
+    labelLInf: labels.reduce((m, _, i) => Math.max(m, Math.abs(pl[i] - cl[i])), 0),
+    labelPsi: psi(pl, cl),
+    tokenJensenShannon: jensenShannon(previous.tokenHistogram, current.tokenHistogram),
+    unseenBucketShare: total === 0 ? 0 : unseen / total,
+    lengths: { previous: previous.lengths, current: current.lengths },
+  };
+}

@@ -1,0 +1,151 @@
+/**
+ * Tokenize and hash in one pass, without building token strings: the hot loop of featurization.
+ * For every token `forEachToken` would produce, it emits murmur3String(token, seed) computed on the
+ * fly from the lowercased UTF-8 bytes; a bigram "a b" is emitted as bigramHash(h(a), h(b)) rather
+ * than the hash of the joined string, which would need the bytes of `a` again. ASCII takes a
+ * table-driven fast path; other characters are classified and lowercased once and cached.
+ */
+import type { TokenizerOptions } from './tokenize.ts';
+
+const ASCII_WORD = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  ASCII_WORD[c] = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) ? 1 : 0;
+}
+const WORD_CHAR = /^[\p{L}\p{M}\p{N}]$/u;
+/** Per code point: '' when not a word character, else its lowercase form. */
+const nonAsciiCache = new Map<number, string>();
+
+function classifyNonAscii(cp: number): string {
+  let lower = nonAsciiCache.get(cp);
+  if (lower === undefined) {
+    const ch = String.fromCodePoint(cp);
+    lower = WORD_CHAR.test(ch) ? ch.toLowerCase() : '';
+    nonAsciiCache.set(cp, lower);
+  }
+  return lower;
+}
+
+/** Combines the hashes of two adjacent tokens into the bigram's feature hash (murmur3 fmix). */
+export function bigramHash(a: number, b: number): number {
+  let h = (Math.imul(a, 0x9e3779b1) ^ b ^ 0x20) >>> 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+export function forEachTokenHash(
+  text: string,
+  options: TokenizerOptions,
+  seed: number,
+  onHash: (hash: number) => void,
+): void {
+  const { minTokenLength, maxTokenLength, bigrams } = options;
+  let h = seed >>> 0;
+  let k = 0;
+  let shift = 0;
+  let bytes = 0;
+  let units = 0; // UTF-16 length of the lowercased token
+  let inToken = false;
+  let previous = -1;
+
+  const mix = (byte: number): void => {
+    k |= byte << shift;
+    shift += 8;
+    bytes++;
+    if (shift === 32) {
+      k = Math.imul(k, 0xcc9e2d51);
+      k = (k << 15) | (k >>> 17);
+      k = Math.imul(k, 0x1b873593);
+      h ^= k;
+      h = (h << 13) | (h >>> 19);
+      h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+      k = 0;
+      shift = 0;
+    }
+  };
+  const mixCodePoint = (c: number): void => {
+    if (c < 0x80) mix(c);
+    else if (c < 0x800) {
+      mix(0xc0 | (c >> 6));
+      mix(0x80 | (c & 0x3f));
+    } else if (c < 0x10000) {
+      mix(0xe0 | (c >> 12));
+      mix(0x80 | ((c >> 6) & 0x3f));
+      mix(0x80 | (c & 0x3f));
+    } else {
+      mix(0xf0 | (c >> 18));
+      mix(0x80 | ((c >> 12) & 0x3f));
+      mix(0x80 | ((c >> 6) & 0x3f));
+      mix(0x80 | (c & 0x3f));
+    }
+  };
+  const finish = (): void => {
+    if (units >= minTokenLength && units <= maxTokenLength) {
+      if (shift > 0) {
+        k = Math.imul(k, 0xcc9e2d51);
+        k = (k << 15) | (k >>> 17);
+        k = Math.imul(k, 0x1b873593);
+        h ^= k;
+      }
+      h ^= bytes;
+      h ^= h >>> 16;
+      h = Math.imul(h, 0x85ebca6b);
+      h ^= h >>> 13;
+      h = Math.imul(h, 0xc2b2ae35);
+      h ^= h >>> 16;
+      const hash = h >>> 0;
+      onHash(hash);
+      if (bigrams) {
+        if (previous !== -1) onHash(bigramHash(previous, hash));
+        previous = hash;
+      }
+    }
+    h = seed >>> 0;
+    k = 0;
+    shift = 0;
+    bytes = 0;
+    units = 0;
+    inToken = false;
+  };
+
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    let c = text.charCodeAt(i);
+    if (c < 128) {
+      if (ASCII_WORD[c] === 1) {
+        if (c >= 65 && c <= 90) c += 32;
+        mix(c);
+        units++;
+        inToken = true;
+      } else if (inToken) finish();
+      continue;
+    }
+    let cp = c;
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
+      const lo = text.charCodeAt(i + 1);
+      if (lo >= 0xdc00 && lo <= 0xdfff) {
+        cp = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
+        i++;
+      }
+    }
+    const lower = classifyNonAscii(cp);
+    if (lower === '') {
+      if (inToken) finish();
+      continue;
+    }
+    for (let j = 0; j < lower.length; j++) {
+      let lc = lower.charCodeAt(j);
+      if (lc >= 0xd800 && lc <= 0xdbff && j + 1 < lower.length) {
+        lc = 0x10000 + ((lc - 0xd800) << 10) + (lower.charCodeAt(j + 1) - 0xdc00);
+        j++;
+      }
+      mixCodePoint(lc);
+    }
+    units += lower.length;
+    inToken = true;
+  }
+  if (inToken) finish();
+}
