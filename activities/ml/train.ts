@@ -126,6 +126,8 @@ export interface TrainHooks {
   yieldEveryMs?: number;
   /** Aborts between mini-batches. */
   signal?: AbortSignal;
+  /** Called at every yield (a liveness tick: activities heartbeat here). */
+  onYield?: (state: TrainingState) => void;
 }
 
 export interface TrainResult {
@@ -257,6 +259,7 @@ export async function trainSoftmax(
       epochLoss += batchLoss;
 
       if (performance.now() - lastYield >= yieldEveryMs) {
+        hooks.onYield?.(state);
         await yieldToEventLoop();
         lastYield = performance.now();
         if (hooks.signal?.aborted) throw hooks.signal.reason ?? new Error('training aborted');

@@ -1,0 +1,53 @@
+/**
+ * evaluateModel: a stored version's metrics on the snapshot's held-out rows. The full metrics and
+ * the per-row correctness (McNemar's paired evidence) stay in the registry; the payload carries
+ * the monitored metrics only.
+ */
+import { evaluateClassifier } from '../ml/classifier.ts';
+import { decodeModel } from '../ml/model-file.ts';
+import type { ClassificationMetrics } from '../ml/metrics.ts';
+import { getSnapshot } from '../registry/datasets.ts';
+import { selectExamples } from '../registry/examples.ts';
+import type { Db } from '../registry/pool.ts';
+import { findEvaluation, getVersion, loadWeights, saveEvaluation } from '../registry/versions.ts';
+import type { EvaluationSummary, MonitoredMetrics } from '../../workflows/definitions.ts';
+
+export interface EvaluateModelInput {
+  versionId: number;
+  snapshotId: number;
+}
+
+export function monitored(m: ClassificationMetrics): MonitoredMetrics {
+  return {
+    examples: m.examples,
+    accuracy: m.accuracy,
+    precision: m.precision,
+    recall: m.recall,
+    f1: m.f1,
+    ...(m.logLoss !== undefined ? { logLoss: m.logLoss } : {}),
+    ...(m.rocAuc !== undefined ? { rocAuc: m.rocAuc } : {}),
+  };
+}
+
+export async function loadModelVersion(db: Db, versionId: number, modelName?: string) {
+  const { bytes, sha256, version } = await loadWeights(db, versionId);
+  return decodeModel(bytes, `${modelName ?? 'model'} version ${version} (id ${versionId})`, sha256);
+}
+
+export async function evaluateModel(db: Db, input: EvaluateModelInput): Promise<EvaluationSummary> {
+  const version = await getVersion(db, input.versionId);
+  const stored = await findEvaluation(db, input.versionId, input.snapshotId);
+  if (stored) return { versionId: version.id, version: version.version, metrics: monitored(stored.metrics) };
+
+  const snapshot = await getSnapshot(db, input.snapshotId);
+  const model = await loadModelVersion(db, input.versionId);
+  const rows = await selectExamples(db, {
+    modelId: snapshot.modelId,
+    afterId: snapshot.afterExampleId,
+    toId: snapshot.toExampleId,
+    split: 'test',
+  });
+  const evaluation = evaluateClassifier(model, rows, { allowUnknownLabels: true });
+  await saveEvaluation(db, input.versionId, input.snapshotId, { metrics: evaluation.metrics, correct: evaluation.correct });
+  return { versionId: version.id, version: version.version, metrics: monitored(evaluation.metrics) };
+}

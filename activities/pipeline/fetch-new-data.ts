@@ -1,0 +1,107 @@
+/**
+ * fetchNewData: selects the model's examples that arrived after the watermark and by the window
+ * end, checks them, and writes the run's dataset snapshot. Returns only ids, counts and stats.
+ */
+import { createHash } from 'node:crypto';
+import { compareProfiles, profileDataset } from '../ml/drift.ts';
+import { MIN_TRAINING_EXAMPLES } from '../ml/labelled-data.ts';
+import { lastDecidedSnapshot, findSnapshotForRun, saveSnapshot, type SnapshotRow } from '../registry/datasets.ts';
+import { maxExampleId, selectExamples, trainingLabelCounts } from '../registry/examples.ts';
+import { getModel } from '../registry/models.ts';
+import { productionVersionId } from '../registry/promotions.ts';
+import { getVersion } from '../registry/versions.ts';
+import type { Db } from '../registry/pool.ts';
+import type { SnapshotSummary } from '../../workflows/definitions.ts';
+
+export interface FetchNewDataInput {
+  model: string;
+  windowEnd: string;
+  force?: boolean;
+}
+
+export interface RunRef {
+  workflowId: string;
+  runId: string;
+}
+
+async function summarize(db: Db, s: SnapshotRow): Promise<SnapshotSummary> {
+  const champion = s.championVersionId === null ? null : await getVersion(db, s.championVersionId);
+  const { lengths: _lengths, ...drift } = s.drift ?? { lengths: null };
+  return {
+    snapshotId: s.id,
+    modelId: s.modelId,
+    status: s.status,
+    newRows: s.newRows,
+    trainRows: s.trainRows,
+    evalRows: s.evalRows,
+    labelCounts: s.labelCounts,
+    contentHash: s.contentHash,
+    issues: s.issues,
+    drift: s.drift ? (drift as SnapshotSummary['drift']) : null,
+    championVersionId: s.championVersionId,
+    championVersion: champion?.version ?? null,
+  };
+}
+
+export async function fetchNewData(db: Db, run: RunRef, input: FetchNewDataInput): Promise<SnapshotSummary> {
+  const model = await getModel(db, input.model);
+  const existing = await findSnapshotForRun(db, run.workflowId, run.runId);
+  if (existing) return summarize(db, existing);
+
+  const championVersionId = await productionVersionId(db, model.id);
+  const last = await lastDecidedSnapshot(db, model.id);
+  const watermark = last?.toExampleId ?? 0;
+  const toId = Math.max(watermark, await maxExampleId(db, model.id, input.windowEnd));
+  let afterId = watermark;
+  let rows = await selectExamples(db, { modelId: model.id, afterId, toId });
+  if (rows.length === 0 && input.force && toId > 0) {
+    // Forced with nothing new: evaluate over all data to date.
+    afterId = 0;
+    rows = await selectExamples(db, { modelId: model.id, afterId, toId });
+  }
+  const newIds = new Set(rows.map((r) => r.id));
+  const evalRows = (await selectExamples(db, { modelId: model.id, afterId, toId, split: 'test' })).filter((r) => newIds.has(r.id));
+  const trainCounts = await trainingLabelCounts(db, model.id, toId);
+  const trainRows = Object.values(trainCounts).reduce((s, n) => s + n, 0);
+
+  const labelCounts: Record<string, number> = {};
+  for (const r of rows) labelCounts[r.label] = (labelCounts[r.label] ?? 0) + 1;
+
+  const issues: string[] = [];
+  if (rows.length > 0) {
+    if (model.labels) {
+      const unknown = Object.keys(labelCounts).filter((l) => !model.labels!.includes(l));
+      if (unknown.length) issues.push(`labels not declared for model ${model.name}: ${unknown.map((l) => JSON.stringify(l)).join(', ')}`);
+    }
+    if (Object.keys(trainCounts).length < 2) {
+      issues.push(`training data has ${Object.keys(trainCounts).length} distinct label(s); at least 2 are needed`);
+    }
+    if (trainRows < MIN_TRAINING_EXAMPLES) issues.push(`training data has ${trainRows} rows; at least ${MIN_TRAINING_EXAMPLES} are needed`);
+    if (evalRows.length === 0) issues.push(`the ${rows.length} new rows contain no held-out (test split) row to evaluate on`);
+  }
+
+  const hash = createHash('sha256');
+  for (const r of rows) hash.update(`${r.id}\u0000${r.label}\u0000${r.text}\u0000`);
+  const profile = profileDataset(rows);
+  const drift = last ? compareProfiles(last.profile, profile) : null;
+
+  const snapshot = await saveSnapshot(db, {
+    modelId: model.id,
+    workflowId: run.workflowId,
+    runId: run.runId,
+    status: rows.length === 0 ? 'empty' : issues.length ? 'invalid' : 'valid',
+    championVersionId,
+    afterExampleId: afterId,
+    toExampleId: toId,
+    windowEnd: input.windowEnd,
+    newRows: rows.length,
+    trainRows,
+    evalRows: evalRows.length,
+    labelCounts,
+    contentHash: hash.digest('hex'),
+    profile,
+    drift,
+    issues,
+  });
+  return summarize(db, snapshot);
+}

@@ -1,0 +1,110 @@
+/**
+ * Labelled examples. Deduplicated per model by the sha256 of the text; each row is assigned to
+ * the train or test split from that hash (1 in 5 to test), so the split never changes and the
+ * same text lands in the same split on every machine.
+ */
+import { createHash } from 'node:crypto';
+import type { Queryable } from './pool.ts';
+
+export interface NewExample {
+  text: string;
+  label: string;
+  externalId?: string;
+  ts?: string;
+  metadata?: Record<string, unknown>;
+}
+
+export interface StoredExample {
+  id: number;
+  text: string;
+  label: string;
+}
+
+export function contentHash(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
+}
+
+export function splitFor(hash: Buffer): 'train' | 'test' {
+  return hash.readUInt32BE(0) % 5 === 0 ? 'test' : 'train';
+}
+
+export interface InsertResult {
+  inserted: number;
+  duplicates: number;
+}
+
+const BATCH = 500;
+
+/** Inserts examples; rows whose text the model already has are counted as duplicates. */
+export async function insertExamples(db: Queryable, modelId: number, source: string, examples: NewExample[]): Promise<InsertResult> {
+  let inserted = 0;
+  for (let start = 0; start < examples.length; start += BATCH) {
+    const batch = examples.slice(start, start + BATCH);
+    const hashes = batch.map((e) => contentHash(e.text));
+    const { rowCount } = await db.query(
+      `INSERT INTO examples (model_id, text, label, source, external_id, example_ts, metadata, content_hash, split)
+       SELECT $1, t.text, t.label, $2, t.external_id, t.example_ts, t.metadata, t.content_hash, t.split
+       FROM unnest($3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::jsonb[], $8::bytea[], $9::text[])
+         WITH ORDINALITY AS t(text, label, external_id, example_ts, metadata, content_hash, split, ord)
+       ORDER BY t.ord
+       ON CONFLICT (model_id, content_hash) DO NOTHING`,
+      [
+        modelId,
+        source,
+        batch.map((e) => e.text),
+        batch.map((e) => e.label),
+        batch.map((e) => e.externalId ?? null),
+        batch.map((e) => e.ts ?? null),
+        batch.map((e) => JSON.stringify(e.metadata ?? {})),
+        hashes,
+        hashes.map(splitFor),
+      ],
+    );
+    inserted += rowCount ?? 0;
+  }
+  return { inserted, duplicates: examples.length - inserted };
+}
+
+export async function countExamples(db: Queryable, modelId: number, source?: string): Promise<number> {
+  const { rows } = await db.query<{ n: string }>(
+    'SELECT count(*) AS n FROM examples WHERE model_id = $1 AND ($2::text IS NULL OR source = $2)',
+    [modelId, source ?? null],
+  );
+  return Number(rows[0].n);
+}
+
+export interface ExampleWindow {
+  modelId: number;
+  afterId: number;
+  toId: number;
+  split?: 'train' | 'test';
+}
+
+/** Examples with afterId < id <= toId, in id order. */
+export async function selectExamples(db: Queryable, w: ExampleWindow): Promise<StoredExample[]> {
+  const { rows } = await db.query<{ id: string; text: string; label: string }>(
+    `SELECT id, text, label FROM examples
+     WHERE model_id = $1 AND id > $2 AND id <= $3 AND ($4::text IS NULL OR split = $4)
+     ORDER BY id`,
+    [w.modelId, w.afterId, w.toId, w.split ?? null],
+  );
+  return rows.map((r) => ({ id: Number(r.id), text: r.text, label: r.label }));
+}
+
+/** The highest example id that had arrived by `windowEnd`. */
+export async function maxExampleId(db: Queryable, modelId: number, windowEnd: string): Promise<number> {
+  const { rows } = await db.query<{ max: string | null }>(
+    'SELECT max(id) AS max FROM examples WHERE model_id = $1 AND arrived_at <= $2',
+    [modelId, windowEnd],
+  );
+  return rows[0].max === null ? 0 : Number(rows[0].max);
+}
+
+/** Label counts of the training split up to `toId`: what a candidate trained now would see. */
+export async function trainingLabelCounts(db: Queryable, modelId: number, toId: number): Promise<Record<string, number>> {
+  const { rows } = await db.query<{ label: string; n: string }>(
+    `SELECT label, count(*) AS n FROM examples WHERE model_id = $1 AND id <= $2 AND split = 'train' GROUP BY label ORDER BY label`,
+    [modelId, toId],
+  );
+  return Object.fromEntries(rows.map((r) => [r.label, Number(r.n)]));
+}

@@ -1,0 +1,95 @@
+/**
+ * The embedded Temporal: `temporal server start-dev` with its state in a SQLite file under
+ * NIGHTSHIFT_HOME (runs and schedules survive a restart), the Web UI, and Nightshift's search
+ * attributes registered.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, openSync } from 'node:fs';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { SEARCH_ATTRIBUTES } from '../../workflows/definitions.ts';
+import { assertPortFree, freePort } from './ports.ts';
+
+export interface DevServerOptions {
+  cli: string;
+  home: string;
+  port: number;
+  uiPort: number;
+  namespace: string;
+  dynamicConfig?: string[];
+}
+
+export interface DevServer {
+  address: string;
+  uiUrl: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export function searchAttributeArgs(): string[] {
+  const typeName: Record<string, string> = { KEYWORD: 'Keyword', INT: 'Int', TEXT: 'Text', BOOL: 'Bool', DOUBLE: 'Double', DATETIME: 'Datetime', KEYWORD_LIST: 'KeywordList' };
+  return SEARCH_ATTRIBUTES.flatMap((k) => ['--search-attribute', `${k.name}=${typeName[k.type]}`]);
+}
+
+export async function waitForTemporal(address: string, timeoutMs: number, child?: ChildProcess): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    if (child && child.exitCode !== null) throw new Error(`temporal server exited with code ${child.exitCode} during start-up`);
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1000 });
+      await connection.workflowService.getSystemInfo({});
+      await connection.close();
+      return;
+    } catch (err) {
+      lastError = err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  throw new Error(`Temporal at ${address} did not answer within ${timeoutMs / 1000}s: ${(lastError as Error)?.message ?? 'no answer'}`);
+}
+
+export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
+  await assertPortFree(o.port, 'Temporal frontend');
+  await assertPortFree(o.uiPort, 'Temporal Web UI');
+  mkdirSync(o.home, { recursive: true });
+  const httpPort = await freePort();
+  const metricsPort = await freePort();
+  const log = openSync(path.join(o.home, 'temporal.log'), 'a');
+  const args = [
+    'server', 'start-dev',
+    '--ip', '127.0.0.1',
+    '--port', String(o.port),
+    '--ui-port', String(o.uiPort),
+    '--http-port', String(httpPort),
+    '--metrics-port', String(metricsPort),
+    '--db-filename', path.join(o.home, 'temporal.db'),
+    '--namespace', o.namespace,
+    '--log-level', 'warn',
+    ...searchAttributeArgs(),
+    ...(o.dynamicConfig ?? []).flatMap((kv) => ['--dynamic-config-value', kv]),
+  ];
+  const child = spawn(o.cli, args, { stdio: ['ignore', log, log] });
+  const address = `127.0.0.1:${o.port}`;
+  try {
+    await waitForTemporal(address, 60_000, child);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw new Error(`${(err as Error).message} (see ${path.join(o.home, 'temporal.log')})`);
+  }
+  return {
+    address,
+    uiUrl: `http://127.0.0.1:${o.uiPort}`,
+    process: child,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        child.once('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        child.kill('SIGTERM');
+      }),
+  };
+}

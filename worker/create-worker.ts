@@ -1,0 +1,65 @@
+/**
+ * One Temporal worker: the retrainModel workflow and the activities built once with their database.
+ * The workflow bundle is cached under NIGHTSHIFT_HOME keyed by the workflow sources' hash, so a
+ * restart skips the several seconds of webpack.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { createActivities } from '../activities/index.ts';
+import type { Db } from '../activities/registry/pool.ts';
+
+const WORKFLOWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'workflows');
+const WORKFLOWS_INDEX = path.join(WORKFLOWS_DIR, 'index.ts');
+
+export interface WorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  db: Db;
+  /** Where to cache the workflow bundle; none: bundle in memory each time. */
+  bundleCacheDir?: string;
+  shutdownGraceTime?: string;
+  identity?: string;
+}
+
+function workflowSourceHash(): string {
+  const hash = createHash('sha256');
+  for (const file of readdirSync(WORKFLOWS_DIR).sort()) {
+    hash.update(file).update(readFileSync(path.join(WORKFLOWS_DIR, file)));
+  }
+  return hash.digest('hex').slice(0, 16);
+}
+
+export async function workflowBundle(cacheDir?: string): Promise<WorkflowBundle> {
+  if (!cacheDir) return bundleWorkflowCode({ workflowsPath: WORKFLOWS_INDEX, logger: quietLogger });
+  const file = path.join(cacheDir, `workflow-bundle-${workflowSourceHash()}.js`);
+  if (existsSync(file)) return { code: readFileSync(file, 'utf8') };
+  const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_INDEX, logger: quietLogger });
+  mkdirSync(cacheDir, { recursive: true });
+  writeFileSync(file, bundle.code);
+  return bundle;
+}
+
+const quietLogger = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (message: string) => process.stderr.write(`bundler: ${message}\n`),
+  error: (message: string) => process.stderr.write(`bundler: ${message}\n`),
+};
+
+export async function createWorker(o: WorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: o.connection,
+    namespace: o.namespace,
+    taskQueue: o.taskQueue,
+    workflowBundle: await workflowBundle(o.bundleCacheDir),
+    activities: createActivities({ db: o.db }),
+    shutdownGraceTime: o.shutdownGraceTime ?? '10s',
+    ...(o.identity ? { identity: o.identity } : {}),
+  });
+}

@@ -1,0 +1,38 @@
+/**
+ * `npm run worker`: a worker process alone, against TEMPORAL_ADDRESS and DATABASE_URL or the stack
+ * of a running `nightshift up` with the same NIGHTSHIFT_HOME. SIGINT/SIGTERM shut it down
+ * gracefully: in-flight activities get the shutdown grace time, training checkpoints every epoch.
+ */
+import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
+import { loadConfig } from '../client/config.ts';
+import { openRegistry, resolveTemporal } from '../client/stack/stack.ts';
+import { createWorker } from './create-worker.ts';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: ['SIGINT', 'SIGTERM'] });
+  const temporal = await resolveTemporal(config);
+  const registry = await openRegistry(config);
+  const connection = await NativeConnection.connect({ address: temporal.address });
+  const worker = await createWorker({
+    connection,
+    namespace: temporal.namespace,
+    taskQueue: temporal.taskQueue,
+    db: registry.db,
+    bundleCacheDir: config.home,
+    shutdownGraceTime: process.env.NIGHTSHIFT_SHUTDOWN_GRACE || '10s',
+  });
+  process.stderr.write(`worker ${process.pid} polling task queue ${temporal.taskQueue} on ${temporal.address}\n`);
+  try {
+    await worker.run();
+  } finally {
+    await connection.close();
+    await registry.close();
+    process.stderr.write(`worker ${process.pid} stopped\n`);
+  }
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`nightshift worker: ${err.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,127 @@
+/**
+ * What client, worker and workflow share: names, payload types (ids, hashes and metrics only),
+ * search attribute keys and query definitions. Imports nothing with side effects.
+ */
+import { defineQuery } from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type { ComparisonPolicy, DecisionRecord } from '../activities/ml/compare.ts';
+import type { DriftReport } from '../activities/ml/drift.ts';
+
+export const DEFAULT_TASK_QUEUE = 'nightshift';
+
+export const ModelNameKey = defineSearchAttributeKey('ModelName', SearchAttributeType.KEYWORD);
+export const OutcomeKey = defineSearchAttributeKey('Outcome', SearchAttributeType.KEYWORD);
+export const CandidateVersionKey = defineSearchAttributeKey('CandidateVersion', SearchAttributeType.INT);
+export const ChampionVersionKey = defineSearchAttributeKey('ChampionVersion', SearchAttributeType.INT);
+export const SEARCH_ATTRIBUTES = [ModelNameKey, OutcomeKey, CandidateVersionKey, ChampionVersionKey];
+
+export type Trigger = 'manual' | 'schedule' | 'startup' | 'test';
+
+/** Hyperparameters a run may override; the same names as the CLI flags. */
+export interface Hyperparameters {
+  epochs?: number;
+  learningRate?: number;
+  batchSize?: number;
+  seed?: number;
+  buckets?: number;
+  l2?: number;
+  weightDecay?: number;
+  validationFraction?: number;
+  earlyStopping?: boolean;
+  bigrams?: boolean;
+  classWeights?: 'none' | 'balanced';
+}
+
+export interface RetrainInput {
+  model: string;
+  trigger: Trigger;
+  /** ISO time; examples that arrived after it are not in this run's window. Default: run start. */
+  windowEnd?: string;
+  force?: boolean;
+  hyperparameters?: Hyperparameters;
+  policy?: ComparisonPolicy;
+}
+
+export type Outcome = 'PROMOTED' | 'REJECTED' | 'SKIPPED_NO_NEW_DATA' | 'DATA_INVALID' | 'SUPERSEDED';
+
+export interface MonitoredMetrics {
+  examples: number;
+  accuracy: number;
+  precision: number;
+  recall: number;
+  f1: number;
+  logLoss?: number;
+  rocAuc?: number;
+}
+
+export interface SnapshotSummary {
+  snapshotId: number;
+  modelId: number;
+  status: 'valid' | 'invalid' | 'empty';
+  newRows: number;
+  trainRows: number;
+  evalRows: number;
+  labelCounts: Record<string, number>;
+  contentHash: string;
+  issues: string[];
+  drift: Omit<DriftReport, 'lengths'> | null;
+  championVersionId: number | null;
+  championVersion: number | null;
+}
+
+export interface EvaluationSummary {
+  versionId: number;
+  version: number;
+  metrics: MonitoredMetrics;
+}
+
+export interface TrainingAttempt {
+  attempt: number;
+  resumedFromEpoch: number;
+}
+
+export interface CandidateSummary {
+  versionId: number;
+  version: number;
+  sha256: string;
+  epochs: number;
+  stoppedEarly: boolean;
+  finalTrainLoss: number | null;
+  finalValidationLoss: number | null;
+  attempts: TrainingAttempt[];
+  trainSeconds: number;
+}
+
+export interface PromotionSummary {
+  status: 'promoted' | 'superseded';
+  fromVersion: number | null;
+  toVersion: number;
+  alreadyDone: boolean;
+}
+
+export interface RunResult {
+  outcome: Outcome;
+  model: string;
+  workflowId: string;
+  runId: string;
+  trigger: Trigger;
+  reason: string;
+  championVersion: number | null;
+  candidateVersion: number | null;
+  champion: EvaluationSummary | null;
+  candidate: EvaluationSummary | null;
+  snapshot: SnapshotSummary;
+  training: CandidateSummary | null;
+  decision: DecisionRecord | null;
+  promotion: PromotionSummary | null;
+}
+
+export type Stage = 'starting' | 'fetching' | 'evaluating-champion' | 'training' | 'evaluating-candidate' | 'comparing' | 'promoting' | 'done';
+
+export interface RunProgress {
+  stage: Stage;
+  model: string;
+  outcome: Outcome | null;
+}
+
+export const progressQuery = defineQuery<RunProgress>('progress');

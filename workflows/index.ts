@@ -1,0 +1,1 @@
+export { retrainModel } from './retrain-model.ts';
