@@ -4,7 +4,7 @@
  * restart skips the several seconds of webpack.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
@@ -39,7 +39,10 @@ export async function workflowBundle(cacheDir?: string): Promise<WorkflowBundle>
   if (existsSync(file)) return { code: readFileSync(file, 'utf8') };
   const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_INDEX, logger: quietLogger });
   mkdirSync(cacheDir, { recursive: true });
-  writeFileSync(file, bundle.code);
+  // Write then rename: processes bundling at once never read a half-written file.
+  const temp = `${file}.${process.pid}.tmp`;
+  writeFileSync(temp, bundle.code);
+  renameSync(temp, file);
   return bundle;
 }
 

@@ -33,7 +33,9 @@ function parseDateHeader(text: string): string | null {
   if (!m) return null;
   // Strip a trailing "(EDT)"-style comment, which Date.parse rejects.
   const t = Date.parse(m[1].replace(/\([^)]*\)\s*$/, '').trim());
-  return Number.isNaN(t) ? null : new Date(t).toISOString();
+  // A few headers carry two-digit or garbled years that parse to antiquity; they are undated.
+  if (Number.isNaN(t) || t < Date.UTC(1990, 0, 1) || t > Date.UTC(2010, 0, 1)) return null;
+  return new Date(t).toISOString();
 }
 
 let cache: SpamAssassinMessage[] | null = null;

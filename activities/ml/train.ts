@@ -272,6 +272,13 @@ export async function trainSoftmax(
     if (!Number.isFinite(trainLoss) || !weights.every(Number.isFinite)) {
       throw new MlError('TrainingDiverged', `training diverged in epoch ${state.epoch}: weights are no longer finite`);
     }
+    // A model that guesses uniformly scores ln K; a hundred times worse than that is not learning.
+    if (trainLoss > 100 * Math.max(1, Math.log(K))) {
+      throw new MlError(
+        'TrainingDiverged',
+        `training diverged in epoch ${state.epoch}: mean loss ${trainLoss.toPrecision(4)} (learning rate ${options.learningRate} is likely too large)`,
+      );
+    }
     let validationLoss: number | null = null;
     if (useValidation) {
       validationLoss = meanLogLoss(weights, bias, x, y, split.validation);
@@ -337,7 +344,8 @@ class SparseBatchTrainer {
       rowProbabilities(weights, bias, x, r, p);
       const yr = y[r];
       const cw = classWeight[yr];
-      batchLoss -= cw * Math.log(Math.max(p[yr], 1e-300));
+      // Unclamped: a true class whose probability underflows to 0 makes the loss infinite (divergence).
+      batchLoss -= cw * Math.log(p[yr]);
       for (let k = 0; k < K; k++) {
         p[k] = (cw * (p[k] - (k === yr ? 1 : 0))) / batch;
         gradBias[k] += p[k];
