@@ -23,6 +23,8 @@ export interface WorkerOptions {
   bundleCacheDir?: string;
   shutdownGraceTime?: string;
   identity?: string;
+  /** Replaces the activities built from `db` (tests wrap them to inject faults). */
+  activities?: object;
 }
 
 function workflowSourceHash(): string {
@@ -61,7 +63,7 @@ export async function createWorker(o: WorkerOptions): Promise<Worker> {
     namespace: o.namespace,
     taskQueue: o.taskQueue,
     workflowBundle: await workflowBundle(o.bundleCacheDir),
-    activities: createActivities({ db: o.db }),
+    activities: o.activities ?? createActivities({ db: o.db }),
     shutdownGraceTime: o.shutdownGraceTime ?? '10s',
     ...(o.identity ? { identity: o.identity } : {}),
   });
