@@ -4,8 +4,8 @@
  * token distribution over a coarse hash histogram (Jensen-Shannon divergence, base 2, in [0, 1]),
  * share of the new tokens that fall in buckets the old data never used, document lengths, rows.
  */
-import { murmur3String } from './murmur3.ts';
-import { defaultTokenizerOptions, forEachToken, type TokenizerOptions } from './tokenize.ts';
+import { defaultTokenizerOptions, type TokenizerOptions } from './tokenize.ts';
+import { forEachTokenHash } from './token-hasher.ts';
 
 export const PROFILE_BUCKETS = 1024;
 
@@ -51,8 +51,8 @@ export function profileDataset(
   for (const row of rows) {
     labelCounts[row.label] = (labelCounts[row.label] ?? 0) + 1;
     let len = 0;
-    forEachToken(row.text, unigrams, (t) => {
-      hist[murmur3String(t) % PROFILE_BUCKETS]++;
+    forEachTokenHash(row.text, unigrams, 0, (h) => {
+      hist[h % PROFILE_BUCKETS]++;
       len++;
     });
     lengths.push(len);
