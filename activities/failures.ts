@@ -17,6 +17,7 @@ export const NON_RETRYABLE_TYPES = [
   'UnknownModel',
   'UnknownVersion',
   'InvalidName',
+  'NoPreviousVersion',
 ] as const;
 
 export function toFailure(err: unknown): unknown {

@@ -9,7 +9,15 @@ import { permanentErrorsAreFinal } from './failures.ts';
 import { fetchNewData, type FetchNewDataInput, type RunRef } from './pipeline/fetch-new-data.ts';
 import { evaluateModel, type EvaluateModelInput } from './pipeline/evaluate-model.ts';
 import { trainCandidate, type TrainCandidateInput, type TrainingHeartbeat } from './pipeline/train-candidate.ts';
-import { compareModels, promoteModel, type CompareModelsInput, type PromoteModelInput } from './pipeline/compare-and-promote.ts';
+import {
+  compareModels,
+  markCandidateRejected,
+  promoteModel,
+  setProductionVersion,
+  type CompareModelsInput,
+  type PromoteModelInput,
+} from './pipeline/compare-and-promote.ts';
+import type { SetProductionInput } from '../workflows/definitions.ts';
 import type { Db } from './registry/pool.ts';
 
 export interface ActivityDeps {
@@ -44,6 +52,8 @@ export function createActivities({ db }: ActivityDeps) {
     }),
     compareModels: permanentErrorsAreFinal((input: CompareModelsInput) => compareModels(db, currentRun(), input)),
     promoteModel: permanentErrorsAreFinal((input: PromoteModelInput) => promoteModel(db, currentRun(), input)),
+    markCandidateRejected: permanentErrorsAreFinal((input: { versionId: number }) => markCandidateRejected(db, input)),
+    setProductionVersion: permanentErrorsAreFinal((input: SetProductionInput) => setProductionVersion(db, currentRun(), input)),
   };
 }
 

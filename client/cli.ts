@@ -6,6 +6,9 @@ import { retrain } from './commands/retrain.ts';
 import { models } from './commands/models.ts';
 import { data } from './commands/data.ts';
 import { train } from './commands/train.ts';
+import { schedule } from './commands/schedule.ts';
+import { approve } from './commands/approve.ts';
+import { runs } from './commands/runs.ts';
 
 const HELP = `Usage: nightshift <command> [options]
 
@@ -15,7 +18,11 @@ PostgreSQL registry.
 Commands:
   up         start the embedded stack, a worker and one retraining run (npm start)
   retrain    start a retraining run on the running stack
-  models     list models, show one model's versions, metrics and promotions
+  runs       list runs of a model, show one run's progress or decision
+  approve    approve the candidate of a run waiting for approval
+  reject     reject the candidate of a run waiting for approval
+  schedule   nightly retraining: create, update, describe, pause, unpause, trigger, backfill, delete
+  models     list models, show one model's versions, metrics and promotions; promote, rollback
   data       import labelled JSONL; release the next batch of the demo feed
   train      train and evaluate on JSONL files with the ML modules alone
 
@@ -37,6 +44,13 @@ async function main(argv: string[]): Promise<number> {
       return up(rest, config);
     case 'retrain':
       return retrain(rest, config);
+    case 'runs':
+      return runs(rest, config);
+    case 'approve':
+    case 'reject':
+      return approve(command, rest, config);
+    case 'schedule':
+      return schedule(rest, config);
     case 'models':
       return models(rest, config);
     case 'data':

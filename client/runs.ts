@@ -1,8 +1,9 @@
-/** Starting retraining runs from a client: meaningful ids (model and time), search attributes. */
-import { Client, Connection } from '@temporalio/client';
+/** Runs from a client: start (one per model at a time), list, show, progress. */
+import { Client, Connection, WorkflowNotFoundError, type WorkflowExecutionInfo } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
-import { ModelNameKey, type RetrainInput, type RunResult } from '../workflows/definitions.ts';
+import { ModelNameKey, progressQuery, type RetrainInput, type RunProgress, type RunResult } from '../workflows/definitions.ts';
 import type { TemporalTarget } from './stack/stack.ts';
+import type { TrainingHeartbeat } from '../activities/pipeline/train-candidate.ts';
 
 export function runWorkflowId(model: string, at: Date = new Date()): string {
   return `retrain-${model}-${at.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-')}`;
@@ -13,16 +14,68 @@ export async function connectClient(target: TemporalTarget): Promise<{ client: C
   return { client: new Client({ connection, namespace: target.namespace }), close: () => connection.close() };
 }
 
+/** Visibility query quoting: a model name is validated, but quote it anyway. */
+const quote = (s: string): string => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+
+export async function listRuns(client: Client, model: string | null, options: { running?: boolean; limit?: number } = {}): Promise<WorkflowExecutionInfo[]> {
+  const clauses = [`WorkflowType = "retrainModel"`];
+  if (model) clauses.push(`ModelName = ${quote(model)}`);
+  if (options.running) clauses.push(`ExecutionStatus = "Running"`);
+  const out: WorkflowExecutionInfo[] = [];
+  for await (const w of client.workflow.list({ query: clauses.join(' AND ') })) {
+    out.push(w);
+    if (out.length >= (options.limit ?? 50)) break;
+  }
+  return out;
+}
+
+export class RunAlreadyRunningError extends Error {
+  constructor(readonly workflowId: string, readonly runId: string, model: string) {
+    super(`model ${model} already has a run in progress: ${workflowId} (pass --attach to follow it)`);
+  }
+}
+
 export async function startRetrain(client: Client, taskQueue: string, input: RetrainInput) {
-  const workflowId = runWorkflowId(input.model);
+  const running = await listRuns(client, input.model, { running: true, limit: 1 });
+  if (running[0]) throw new RunAlreadyRunningError(running[0].workflowId, running[0].runId, input.model);
   return client.workflow.start('retrainModel', {
     taskQueue,
-    workflowId,
+    workflowId: runWorkflowId(input.model),
     args: [input],
     typedSearchAttributes: new TypedSearchAttributes([{ key: ModelNameKey, value: input.model }]),
     staticSummary: `Retrain ${input.model} (${input.trigger})`,
-    staticDetails: `Nightshift retraining run for model **${input.model}**, started by ${input.trigger}${input.force ? ' (forced)' : ''}.`,
+    staticDetails: `Nightshift retraining run for model **${input.model}**, started by ${input.trigger}${input.force ? ' (forced)' : ''}${input.requireApproval ? ', promotion needs approval' : ''}.`,
   });
+}
+
+export interface LiveProgress extends RunProgress {
+  epoch: number | null;
+  trainLoss: number | null;
+  validationLoss: number | null;
+}
+
+/** Stage from the workflow's query; epoch and loss from the training activity's last heartbeat. */
+export async function runProgress(client: Client, workflowId: string, runId?: string): Promise<LiveProgress> {
+  const handle = client.workflow.getHandle(workflowId, runId);
+  const progress = await handle.query(progressQuery);
+  let heartbeat: TrainingHeartbeat | undefined;
+  if (progress.stage === 'training') {
+    const raw = await handle.describe().then((d) => d.raw.pendingActivities ?? []);
+    const training = raw.find((a) => a.activityType?.name === 'trainCandidate');
+    const payload = training?.heartbeatDetails?.payloads?.[0];
+    if (payload?.data) heartbeat = JSON.parse(Buffer.from(payload.data).toString('utf8')) as TrainingHeartbeat;
+  }
+  return { ...progress, epoch: heartbeat?.epoch ?? null, trainLoss: heartbeat?.trainLoss ?? null, validationLoss: heartbeat?.validationLoss ?? null };
+}
+
+export async function findRun(client: Client, workflowId: string) {
+  const handle = client.workflow.getHandle(workflowId);
+  try {
+    return { handle, description: await handle.describe() };
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new Error(`no run ${JSON.stringify(workflowId)}`);
+    throw err;
+  }
 }
 
 export type { RunResult };

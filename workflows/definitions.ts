@@ -2,7 +2,7 @@
  * What client, worker and workflow share: names, payload types (ids, hashes and metrics only),
  * search attribute keys and query definitions. Imports nothing with side effects.
  */
-import { defineQuery } from '@temporalio/workflow';
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { ComparisonPolicy, DecisionRecord } from '../activities/ml/compare.ts';
 import type { DriftReport } from '../activities/ml/drift.ts';
@@ -14,8 +14,19 @@ export const OutcomeKey = defineSearchAttributeKey('Outcome', SearchAttributeTyp
 export const CandidateVersionKey = defineSearchAttributeKey('CandidateVersion', SearchAttributeType.INT);
 export const ChampionVersionKey = defineSearchAttributeKey('ChampionVersion', SearchAttributeType.INT);
 export const SEARCH_ATTRIBUTES = [ModelNameKey, OutcomeKey, CandidateVersionKey, ChampionVersionKey];
+/** Set by Temporal on runs a schedule starts: the scheduled (not actual) start time. */
+export const ScheduledStartTimeKey = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
 
 export type Trigger = 'manual' | 'schedule' | 'startup' | 'test';
+
+export interface ApprovalPolicy {
+  /** How long to wait for a person, e.g. '24 hours'. */
+  timeout: string;
+  /** What happens when nobody answers in time. */
+  onTimeout: 'approve' | 'reject';
+}
+
+export const DEFAULT_APPROVAL: ApprovalPolicy = { timeout: '24 hours', onTimeout: 'reject' };
 
 /** Hyperparameters a run may override; the same names as the CLI flags. */
 export interface Hyperparameters {
@@ -40,9 +51,12 @@ export interface RetrainInput {
   force?: boolean;
   hyperparameters?: Hyperparameters;
   policy?: ComparisonPolicy;
+  /** Wait for a person's approval (an Update) after comparing, before promoting. */
+  requireApproval?: boolean;
+  approval?: ApprovalPolicy;
 }
 
-export type Outcome = 'PROMOTED' | 'REJECTED' | 'SKIPPED_NO_NEW_DATA' | 'DATA_INVALID' | 'SUPERSEDED';
+export type Outcome = 'PROMOTED' | 'REJECTED' | 'SKIPPED_NO_NEW_DATA' | 'DATA_INVALID' | 'SUPERSEDED' | 'NOT_APPROVED';
 
 export interface MonitoredMetrics {
   examples: number;
@@ -114,14 +128,54 @@ export interface RunResult {
   training: CandidateSummary | null;
   decision: DecisionRecord | null;
   promotion: PromotionSummary | null;
+  approval: ApprovalRecord | null;
 }
 
-export type Stage = 'starting' | 'fetching' | 'evaluating-champion' | 'training' | 'evaluating-candidate' | 'comparing' | 'promoting' | 'done';
+export interface ApprovalRequest {
+  /** The candidate version the approver saw; a stale one is refused. */
+  candidateVersion: number;
+  approver: string;
+  reason: string;
+}
+
+export interface ApprovalRecord {
+  approved: boolean;
+  approver: string;
+  reason: string;
+  /** 'person' when someone answered; 'timeout' when the policy's default applied. */
+  by: 'person' | 'timeout';
+}
+
+export type Stage =
+  | 'starting' | 'fetching' | 'evaluating-champion' | 'training' | 'evaluating-candidate' | 'comparing'
+  | 'awaiting-approval' | 'promoting' | 'done';
 
 export interface RunProgress {
   stage: Stage;
   model: string;
   outcome: Outcome | null;
+  /** The candidate waiting for approval, while stage is awaiting-approval. */
+  candidateVersion: number | null;
 }
 
 export const progressQuery = defineQuery<RunProgress>('progress');
+export const approveUpdate = defineUpdate<ApprovalRecord, [ApprovalRequest]>('approve');
+export const rejectUpdate = defineUpdate<ApprovalRecord, [ApprovalRequest]>('reject');
+
+/** Input of setProductionVersion: an audited manual promotion or a rollback, run as a workflow. */
+export interface SetProductionInput {
+  model: string;
+  kind: 'override' | 'rollback';
+  /** The version to make production; for a rollback, omitted means the previous production version. */
+  version?: number;
+  reason: string;
+  actor: string;
+}
+
+export interface SetProductionResult {
+  model: string;
+  kind: 'override' | 'rollback';
+  fromVersion: number | null;
+  toVersion: number;
+  alreadyDone: boolean;
+}

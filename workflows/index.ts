@@ -1,1 +1,2 @@
 export { retrainModel } from './retrain-model.ts';
+export { setProduction } from './set-production.ts';

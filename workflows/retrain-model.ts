@@ -1,23 +1,33 @@
 /**
  * retrainModel: fetch -> evaluate champion -> train candidate -> evaluate candidate -> compare ->
- * promote. Deterministic orchestration only; every side effect is an activity, and payloads carry
- * ids, hashes and metrics.
+ * (approval) -> promote. Deterministic orchestration only; every side effect is an activity, and
+ * payloads carry ids, hashes and metrics. The run explains itself in the Temporal UI: current
+ * details hold a Markdown table of champion vs candidate and the decision, search attributes
+ * (ModelName, Outcome, CandidateVersion, ChampionVersion) make runs findable.
  */
 import {
   ActivityFailure,
   ApplicationFailure,
+  condition,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import {
+  approveUpdate,
   CandidateVersionKey,
   ChampionVersionKey,
+  DEFAULT_APPROVAL,
   ModelNameKey,
   OutcomeKey,
   progressQuery,
+  rejectUpdate,
+  ScheduledStartTimeKey,
+  type ApprovalRecord,
+  type ApprovalRequest,
   type CandidateSummary,
   type EvaluationSummary,
   type Outcome,
@@ -26,6 +36,7 @@ import {
   type RunResult,
   type SnapshotSummary,
 } from './definitions.ts';
+import { renderRunDetails } from './run-details.ts';
 
 const NON_RETRYABLE = [
   'InvalidOptions', 'InvalidTrainingData', 'InvalidTestData', 'TrainingDiverged', 'ModelCorrupted',
@@ -52,11 +63,34 @@ function failureType(err: unknown): string | undefined {
 
 export async function retrainModel(input: RetrainInput): Promise<RunResult> {
   const info = workflowInfo();
-  const progress: RunProgress = { stage: 'starting', model: input.model, outcome: null };
+  const progress: RunProgress = { stage: 'starting', model: input.model, outcome: null, candidateVersion: null };
+  let approval: ApprovalRecord | null = null;
   setHandler(progressQuery, () => progress);
+
+  const validateApproval = (request: ApprovalRequest): void => {
+    if (progress.stage !== 'awaiting-approval' || progress.candidateVersion === null) {
+      throw new Error(`run ${info.workflowId} is not waiting for approval (stage: ${progress.stage})`);
+    }
+    if (request.candidateVersion !== progress.candidateVersion) {
+      throw new Error(`candidate v${request.candidateVersion} is not the one waiting for approval (v${progress.candidateVersion})`);
+    }
+    if (!request.reason?.trim()) throw new Error('a reason is required');
+    if (!request.approver?.trim()) throw new Error('an approver is required');
+  };
+  const answer = (approved: boolean) => (request: ApprovalRequest): ApprovalRecord => {
+    approval = { approved, approver: request.approver, reason: request.reason, by: 'person' };
+    return approval;
+  };
+  setHandler(approveUpdate, answer(true), { validator: validateApproval });
+  setHandler(rejectUpdate, answer(false), { validator: validateApproval });
   upsertSearchAttributes([{ key: ModelNameKey, value: input.model }]);
 
   const base = { model: input.model, workflowId: info.workflowId, runId: info.runId, trigger: input.trigger };
+  let champion: EvaluationSummary | null = null;
+  let candidate: EvaluationSummary | null = null;
+  const details = (extra: Partial<RunResult> = {}): void =>
+    setCurrentDetails(renderRunDetails({ model: input.model, stage: progress.stage, champion, candidate, ...extra }));
+
   const finish = (result: RunResult): RunResult => {
     progress.stage = 'done';
     progress.outcome = result.outcome;
@@ -64,31 +98,35 @@ export async function retrainModel(input: RetrainInput): Promise<RunResult> {
     if (result.candidateVersion !== null) updates.push({ key: CandidateVersionKey, value: result.candidateVersion });
     if (result.championVersion !== null) updates.push({ key: ChampionVersionKey, value: result.championVersion });
     upsertSearchAttributes(updates);
+    details(result);
     return result;
   };
   const endEarly = (outcome: Outcome, reason: string, snapshot: SnapshotSummary, extra: Partial<RunResult> = {}): RunResult =>
     finish({
       ...base, outcome, reason, snapshot,
       championVersion: snapshot.championVersion, candidateVersion: null, champion: null, candidate: null,
-      training: null, decision: null, promotion: null, ...extra,
+      training: null, decision: null, promotion: null, approval: null, ...extra,
     });
 
   progress.stage = 'fetching';
-  const windowEnd = input.windowEnd ?? new Date(info.runStartTime ?? Date.now()).toISOString();
+  details();
+  // A scheduled run (and each backfilled one) ends its window at its scheduled time, not "now".
+  const scheduledAt = info.typedSearchAttributes.get(ScheduledStartTimeKey);
+  const windowEnd = input.windowEnd ?? (scheduledAt ?? new Date(info.runStartTime ?? Date.now())).toISOString();
   const snapshot = await shortActivity.fetchNewData.executeWithOptions(
     { summary: `Select ${input.model} examples that arrived by ${windowEnd}` },
     [{ model: input.model, windowEnd, force: input.force }],
   );
   if (snapshot.status === 'empty') {
-    return endEarly('SKIPPED_NO_NEW_DATA', `no new labelled data for ${input.model} since the last decided run`, snapshot);
+    return endEarly('SKIPPED_NO_NEW_DATA', `no new labelled data for ${input.model} up to ${windowEnd} since the last decided run`, snapshot);
   }
   if (snapshot.status === 'invalid') {
     return endEarly('DATA_INVALID', snapshot.issues.join('; '), snapshot);
   }
 
-  let champion: EvaluationSummary | null = null;
   if (snapshot.championVersionId !== null) {
     progress.stage = 'evaluating-champion';
+    details();
     champion = await shortActivity.evaluateModel.executeWithOptions(
       { summary: `Evaluate production v${snapshot.championVersion} on ${snapshot.evalRows} new held-out rows` },
       [{ versionId: snapshot.championVersionId, snapshotId: snapshot.snapshotId }],
@@ -96,6 +134,7 @@ export async function retrainModel(input: RetrainInput): Promise<RunResult> {
   }
 
   progress.stage = 'training';
+  details();
   let training: CandidateSummary;
   try {
     training = await trainingActivity.trainCandidate.executeWithOptions(
@@ -111,12 +150,14 @@ export async function retrainModel(input: RetrainInput): Promise<RunResult> {
   }
 
   progress.stage = 'evaluating-candidate';
-  const candidate = await shortActivity.evaluateModel.executeWithOptions(
+  details();
+  candidate = await shortActivity.evaluateModel.executeWithOptions(
     { summary: `Evaluate candidate v${training.version} on the same rows` },
     [{ versionId: training.versionId, snapshotId: snapshot.snapshotId }],
   );
 
   progress.stage = 'comparing';
+  details();
   const decision = await shortActivity.compareModels.executeWithOptions(
     { summary: `Judge candidate v${training.version} against ${champion ? `v${champion.version}` : 'no champion'}` },
     [{ snapshotId: snapshot.snapshotId, championVersionId: snapshot.championVersionId, candidateVersionId: training.versionId, policy: input.policy }],
@@ -127,26 +168,40 @@ export async function retrainModel(input: RetrainInput): Promise<RunResult> {
     championVersion: snapshot.championVersion, candidateVersion: training.version,
   };
   if (decision.decision === 'REJECT') {
-    return finish({ ...common, outcome: 'REJECTED', reason: decision.reason, promotion: null });
+    return finish({ ...common, outcome: 'REJECTED', reason: decision.reason, promotion: null, approval: null });
+  }
+
+  let actor = `workflow:${input.trigger}`;
+  let reason = decision.reason;
+  if (input.requireApproval) {
+    const policy = input.approval ?? DEFAULT_APPROVAL;
+    progress.stage = 'awaiting-approval';
+    progress.candidateVersion = training.version;
+    details({ decision });
+    const answered = await condition(() => approval !== null, policy.timeout);
+    if (!answered) {
+      approval = { approved: policy.onTimeout === 'approve', approver: 'timeout-policy', reason: `no answer within ${policy.timeout}; default is ${policy.onTimeout}`, by: 'timeout' };
+    }
+    const record = approval!;
+    if (!record.approved) {
+      await shortActivity.markCandidateRejected.executeWithOptions({ summary: `Mark candidate v${training.version} not approved` }, [{ versionId: training.versionId }]);
+      return finish({ ...common, outcome: 'NOT_APPROVED', reason: `not approved by ${record.approver}: ${record.reason}`, promotion: null, approval: record });
+    }
+    actor = record.by === 'person' ? `person:${record.approver}` : 'timeout-policy';
+    reason = `${decision.reason}; approved by ${record.approver}: ${record.reason}`;
   }
 
   progress.stage = 'promoting';
+  details({ decision });
   const promotion = await shortActivity.promoteModel.executeWithOptions(
     { summary: `Move production of ${input.model} to v${training.version}` },
-    [{
-      modelId: snapshot.modelId,
-      candidateVersionId: training.versionId,
-      championVersionId: snapshot.championVersionId,
-      reason: decision.reason,
-      decision,
-      actor: `workflow:${input.trigger}`,
-    }],
+    [{ modelId: snapshot.modelId, candidateVersionId: training.versionId, championVersionId: snapshot.championVersionId, reason, decision, actor }],
   );
   if (promotion.status === 'superseded') {
     return finish({
-      ...common, outcome: 'SUPERSEDED', promotion,
+      ...common, outcome: 'SUPERSEDED', promotion, approval,
       reason: `production moved to v${promotion.fromVersion} while this run was deciding; v${training.version} was not promoted`,
     });
   }
-  return finish({ ...common, outcome: 'PROMOTED', reason: decision.reason, promotion });
+  return finish({ ...common, outcome: 'PROMOTED', reason, promotion, approval });
 }

@@ -6,9 +6,10 @@
 import { compareModels as judge, defaultComparisonPolicy, type ComparisonPolicy, type DecisionRecord } from '../ml/compare.ts';
 import { getSnapshot } from '../registry/datasets.ts';
 import type { Db } from '../registry/pool.ts';
-import { promote, saveDecision } from '../registry/promotions.ts';
-import { findEvaluation, getVersion } from '../registry/versions.ts';
-import type { PromotionSummary } from '../../workflows/definitions.ts';
+import { promote, promoteByHand, saveDecision } from '../registry/promotions.ts';
+import { getModel } from '../registry/models.ts';
+import { findEvaluation, getVersion, setVersionStatus } from '../registry/versions.ts';
+import type { PromotionSummary, SetProductionInput, SetProductionResult } from '../../workflows/definitions.ts';
 import { monitored } from './evaluate-model.ts';
 import type { RunRef } from './fetch-new-data.ts';
 
@@ -71,4 +72,25 @@ export async function promoteModel(db: Db, run: RunRef, input: PromoteModelInput
   }
   const from = result.fromVersionId === null ? null : await getVersion(db, result.fromVersionId);
   return { status: 'promoted', fromVersion: from?.version ?? null, toVersion: to.version, alreadyDone: result.alreadyDone };
+}
+
+export async function markCandidateRejected(db: Db, input: { versionId: number }): Promise<void> {
+  const version = await getVersion(db, input.versionId);
+  if (version.status === 'candidate') await setVersionStatus(db, input.versionId, 'rejected');
+}
+
+export async function setProductionVersion(db: Db, run: RunRef, input: SetProductionInput): Promise<SetProductionResult> {
+  const model = await getModel(db, input.model);
+  const r = await promoteByHand(db, {
+    modelId: model.id,
+    version: input.version ?? null,
+    kind: input.kind,
+    reason: input.reason,
+    actor: input.actor,
+    workflowId: run.workflowId,
+    runId: run.runId,
+  });
+  const from = r.fromVersionId === null ? null : await getVersion(db, r.fromVersionId);
+  const to = await getVersion(db, r.toVersionId);
+  return { model: model.name, kind: input.kind, fromVersion: from?.version ?? null, toVersion: to.version, alreadyDone: r.alreadyDone };
 }

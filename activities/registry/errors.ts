@@ -1,5 +1,5 @@
 /** Registry errors that no retry fixes; activities turn them into non-retryable failures. */
-export type RegistryErrorType = 'UnknownModel' | 'UnknownVersion' | 'InvalidName' | 'ModelCorrupted';
+export type RegistryErrorType = 'UnknownModel' | 'UnknownVersion' | 'InvalidName' | 'ModelCorrupted' | 'NoPreviousVersion';
 
 export class RegistryError extends Error {
   readonly type: RegistryErrorType;

@@ -7,6 +7,7 @@
 import type { DecisionRecord } from '../ml/compare.ts';
 import type { Queryable } from './pool.ts';
 import { withTransaction, type Db } from './pool.ts';
+import { RegistryError } from './errors.ts';
 
 export const PRODUCTION = 'production';
 
@@ -59,7 +60,11 @@ export type PromotionResult =
   | { status: 'superseded'; currentVersionId: number | null };
 
 export async function promote(pool: Db, p: PromotionInput): Promise<PromotionResult> {
-  return withTransaction(pool, async (client) => {
+  return withTransaction(pool, (client) => promoteLocked(client, p));
+}
+
+/** The body of a promotion, inside the caller's transaction. */
+async function promoteLocked(client: Queryable, p: PromotionInput): Promise<PromotionResult> {
     // One promotion per model at a time: the model row is the lock.
     await client.query('SELECT id FROM models WHERE id = $1 FOR UPDATE', [p.modelId]);
     const done = await client.query<{ id: string; from_version_id: string | null }>(
@@ -89,6 +94,56 @@ export async function promote(pool: Db, p: PromotionInput): Promise<PromotionRes
       [p.modelId, current, p.toVersionId, p.kind, p.reason, p.decision === null ? null : JSON.stringify(p.decision), p.actor, p.workflowId, p.runId],
     );
     return { status: 'promoted', eventId: Number(rows[0].id), fromVersionId: current, alreadyDone: false };
+}
+
+export interface ManualPromotionInput {
+  modelId: number;
+  /** The version number to make production; null for a rollback to the previous production version. */
+  version: number | null;
+  kind: 'override' | 'rollback';
+  reason: string;
+  actor: string;
+  workflowId: string;
+  runId: string;
+}
+
+/**
+ * An audited manual promotion or rollback: resolves the target and the current production version
+ * and moves the alias in one transaction (so it cannot race a run's promotion).
+ */
+export async function promoteByHand(pool: Db, p: ManualPromotionInput): Promise<{ fromVersionId: number | null; toVersionId: number; alreadyDone: boolean }> {
+  return withTransaction(pool, async (client) => {
+    await client.query('SELECT id FROM models WHERE id = $1 FOR UPDATE', [p.modelId]);
+    const done = await client.query<{ from_version_id: string | null; to_version_id: string }>(
+      'SELECT from_version_id, to_version_id FROM promotion_events WHERE workflow_id = $1 AND run_id = $2',
+      [p.workflowId, p.runId],
+    );
+    if (done.rows[0]) {
+      const from = done.rows[0].from_version_id;
+      return { fromVersionId: from === null ? null : Number(from), toVersionId: Number(done.rows[0].to_version_id), alreadyDone: true };
+    }
+    const current = await productionVersionId(client, p.modelId);
+    let target: number;
+    if (p.version !== null) {
+      const { rows } = await client.query<{ id: string }>('SELECT id FROM model_versions WHERE model_id = $1 AND version = $2', [p.modelId, p.version]);
+      if (!rows[0]) throw new RegistryError('UnknownVersion', `model has no version ${p.version}`);
+      target = Number(rows[0].id);
+    } else {
+      const { rows } = await client.query<{ from_version_id: string | null }>(
+        'SELECT from_version_id FROM promotion_events WHERE model_id = $1 AND to_version_id = $2 ORDER BY id DESC LIMIT 1',
+        [p.modelId, current],
+      );
+      if (current === null || !rows[0] || rows[0].from_version_id === null) {
+        throw new RegistryError('NoPreviousVersion', 'there is no previous production version to roll back to; name one with --to');
+      }
+      target = Number(rows[0].from_version_id);
+    }
+    const result = await promoteLocked(client, {
+      modelId: p.modelId, toVersionId: target, expectedFromVersionId: current, kind: p.kind, reason: p.reason,
+      decision: null, actor: p.actor, workflowId: p.workflowId, runId: p.runId,
+    });
+    if (result.status !== 'promoted') throw new Error('production changed inside a locked transaction');
+    return { fromVersionId: current, toVersionId: target, alreadyDone: false };
   });
 }
 

@@ -2,29 +2,41 @@ import type { Config } from '../config.ts';
 import { openRegistry } from '../stack/stack.ts';
 import { printJson } from '../output.ts';
 import { parse, UsageError } from './args.ts';
+import os from 'node:os';
+import { resolveTemporal, runUiLink } from '../stack/stack.ts';
+import { connectClient } from '../runs.ts';
+import { TypedSearchAttributes } from '@temporalio/common';
+import { ModelNameKey, type SetProductionInput, type SetProductionResult } from '../../workflows/definitions.ts';
 import { getModel, listModels } from '../../activities/registry/models.ts';
 import { latestEvaluations, listVersions } from '../../activities/registry/versions.ts';
 import { listPromotionEvents, productionVersionId } from '../../activities/registry/promotions.ts';
 
 export const MODELS_HELP = `Usage: nightshift models list [--json]
        nightshift models show --model NAME [--json]
+       nightshift models promote --model NAME --version V --reason TEXT [--json]
+       nightshift models rollback --model NAME [--to V] --reason TEXT [--json]
 
 list: every model with its production version and version count.
 show: one model's versions (status: production, candidate, archived, rejected), their latest
       metrics, the production alias and the promotion history.
-Works with or without \`nightshift up\` running (starts the embedded PostgreSQL if needed).`;
+promote:  make version V production (an audited override), as a workflow on the running stack.
+rollback: make the previous production version (or --to V) production again, as a workflow.
+Both leave exactly one production version and a promotion-history row naming who and why.
+list and show work with or without \`nightshift up\` running (they start the embedded
+PostgreSQL if needed); promote and rollback need the running stack (or TEMPORAL_ADDRESS).`;
 
 const f = (v: number | undefined): string => (v === undefined ? '-' : v.toFixed(4));
 
 export async function models(argv: string[], config: Config): Promise<number> {
   const [sub, ...rest] = argv;
-  const { values } = parse(rest, { model: { type: 'string' }, json: { type: 'boolean' } });
+  const { values } = parse(rest, { model: { type: 'string' }, json: { type: 'boolean' }, version: { type: 'string' }, to: { type: 'string' }, reason: { type: 'string' }, actor: { type: 'string' } });
   if (values.help || sub === undefined || sub === '--help' || sub === '-h') {
     process.stdout.write(MODELS_HELP + '\n');
     return sub === undefined ? 2 : 0;
   }
-  if (sub !== 'list' && sub !== 'show') throw new UsageError(`unknown subcommand models ${sub}; use list or show`);
-  if (sub === 'show' && !values.model) throw new UsageError('models show needs --model NAME');
+  if (!['list', 'show', 'promote', 'rollback'].includes(sub)) throw new UsageError(`unknown subcommand models ${sub}; use list, show, promote or rollback`);
+  if (sub !== 'list' && !values.model) throw new UsageError(`models ${sub} needs --model NAME`);
+  if (sub === 'promote' || sub === 'rollback') return setProductionCommand(sub, values, config);
   const registry = await openRegistry(config);
   try {
     const db = registry.db;
@@ -74,5 +86,55 @@ export async function models(argv: string[], config: Config): Promise<number> {
     return 0;
   } finally {
     await registry.close();
+  }
+}
+
+function versionFlag(name: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const v = Number(raw.replace(/^v/, ''));
+  if (!Number.isInteger(v) || v < 1) throw new UsageError(`--${name} must be a version number such as 3, got ${JSON.stringify(raw)}`);
+  return v;
+}
+
+async function setProductionCommand(
+  sub: 'promote' | 'rollback',
+  values: { model?: string; version?: string; to?: string; reason?: string; actor?: string; json?: boolean },
+  config: Config,
+): Promise<number> {
+  const version = sub === 'promote' ? versionFlag('version', values.version) : versionFlag('to', values.to);
+  if (sub === 'promote' && version === undefined) throw new UsageError('models promote needs --version V');
+  if (!values.reason?.trim()) throw new UsageError(`models ${sub} needs --reason TEXT`);
+  const input: SetProductionInput = {
+    model: values.model!,
+    kind: sub === 'promote' ? 'override' : 'rollback',
+    ...(version !== undefined ? { version } : {}),
+    reason: values.reason,
+    actor: `person:${values.actor ?? os.userInfo().username}`,
+  };
+  const target = await resolveTemporal(config);
+  const { client, close } = await connectClient(target);
+  try {
+    const workflowId = `${sub}-${input.model}-${new Date().toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-')}`;
+    const handle = await client.workflow.start('setProduction', {
+      taskQueue: target.taskQueue,
+      workflowId,
+      args: [input],
+      typedSearchAttributes: new TypedSearchAttributes([{ key: ModelNameKey, value: input.model }]),
+      staticSummary: `${sub === 'promote' ? 'Promote' : 'Roll back'} ${input.model}${version !== undefined ? ` to v${version}` : ''}`,
+      staticDetails: `By ${input.actor}: ${input.reason}`,
+    });
+    let result: SetProductionResult;
+    try {
+      result = (await handle.result()) as SetProductionResult;
+    } catch (err) {
+      const cause = (err as { cause?: { cause?: Error } }).cause?.cause;
+      throw new Error(cause?.message ?? (err as Error).message);
+    }
+    const link = runUiLink(target.uiUrl, target.namespace, workflowId, handle.firstExecutionRunId);
+    if (values.json) printJson({ workflowId, ...result, uiLink: link });
+    else process.stdout.write(`${result.model}: production v${result.fromVersion ?? '-'} -> v${result.toVersion} (${sub}) in ${workflowId}\n${link ? `  ${link}\n` : ''}`);
+    return 0;
+  } finally {
+    await close();
   }
 }

@@ -1,25 +1,35 @@
 import type { Config } from '../config.ts';
-import { resolveTemporal, runUiLink } from '../stack/stack.ts';
-import { connectClient, startRetrain } from '../runs.ts';
+import { assertModelExists, resolveTemporal, runUiLink } from '../stack/stack.ts';
+import { connectClient, RunAlreadyRunningError, runProgress, startRetrain } from '../runs.ts';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import { formatRunResult, log, printJson } from '../output.ts';
 import { HYPERPARAMETER_FLAGS, HYPERPARAMETER_HELP, hyperparametersFrom, parse, UsageError } from './args.ts';
 import { checkModelName } from '../../activities/registry/models.ts';
 import type { RunResult } from '../../workflows/definitions.ts';
 
-export const RETRAIN_HELP = `Usage: nightshift retrain --model NAME [--wait] [--force] [--json] [hyperparameters]
+export const RETRAIN_HELP = `Usage: nightshift retrain --model NAME [--wait] [--force] [--require-approval] [--attach] [--json] [hyperparameters]
 
 Starts a retraining run (a manual start) on the running stack and prints its workflow id and
-Temporal UI link; with --wait, waits for the decision and prints it.
+Temporal UI link; with --wait, shows progress (stage, epoch, loss) and prints the decision. A model
+runs one retraining at a time: a second start is refused with the running run's id.
 
-  --model NAME  the model to retrain (required)
-  --wait        wait for the run and print its decision
-  --force       train even when no new data arrived (evaluates on all held-out data)
-  --json        one JSON document on stdout: {workflowId, runId, uiLink} or, with --wait, the decision
+  --model NAME             the model to retrain (required)
+  --wait                   wait for the run, showing progress, and print its decision
+  --force                  train even when no new data arrived (evaluates on all held-out data)
+  --require-approval       stop after comparing; promote only after \`nightshift approve\`
+  --approval-timeout D     how long to wait for approval (default 24 hours)
+  --approval-default A     reject (default) or approve when nobody answers in time
+  --attach                 when a run is already in progress, follow it instead of failing
+  --json                   one JSON document on stdout: {workflowId, runId, uiLink} or, with --wait, the decision
 
 ${HYPERPARAMETER_HELP}`;
 
 export async function retrain(argv: string[], config: Config): Promise<number> {
-  const { values } = parse(argv, { model: { type: 'string' }, wait: { type: 'boolean' }, force: { type: 'boolean' }, json: { type: 'boolean' }, ...HYPERPARAMETER_FLAGS });
+  const { values } = parse(argv, {
+    model: { type: 'string' }, wait: { type: 'boolean' }, force: { type: 'boolean' }, json: { type: 'boolean' },
+    'require-approval': { type: 'boolean' }, 'approval-timeout': { type: 'string' }, 'approval-default': { type: 'string' },
+    attach: { type: 'boolean' }, ...HYPERPARAMETER_FLAGS,
+  });
   if (values.help) {
     process.stdout.write(RETRAIN_HELP + '\n');
     return 0;
@@ -27,22 +37,64 @@ export async function retrain(argv: string[], config: Config): Promise<number> {
   if (!values.model) throw new UsageError('--model is required');
   checkModelName(values.model);
   const hyperparameters = hyperparametersFrom(values);
+  const onTimeout = values['approval-default'] ?? 'reject';
+  if (onTimeout !== 'approve' && onTimeout !== 'reject') throw new UsageError(`--approval-default must be approve or reject, got ${JSON.stringify(onTimeout)}`);
   const target = await resolveTemporal(config);
+  await assertModelExists(config, values.model);
   const { client, close } = await connectClient(target);
   try {
-    const handle = await startRetrain(client, target.taskQueue, { model: values.model, trigger: 'manual', force: values.force ?? false, hyperparameters });
-    const link = runUiLink(target.uiUrl, target.namespace, handle.workflowId, handle.firstExecutionRunId);
+    let handle: WorkflowHandle;
+    let runId: string;
+    try {
+      const started = await startRetrain(client, target.taskQueue, {
+        model: values.model, trigger: 'manual', force: values.force ?? false, hyperparameters,
+        requireApproval: values['require-approval'] ?? false,
+        approval: { timeout: values['approval-timeout'] ?? '24 hours', onTimeout },
+      });
+      handle = started;
+      runId = started.firstExecutionRunId;
+    } catch (err) {
+      if (!(err instanceof RunAlreadyRunningError) || !values.attach) throw err;
+      log(`attaching to ${err.workflowId}, already running`);
+      handle = client.workflow.getHandle(err.workflowId, err.runId);
+      runId = err.runId;
+    }
+    const link = runUiLink(target.uiUrl, target.namespace, handle.workflowId, runId);
     if (!values.wait) {
-      if (values.json) printJson({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId, uiLink: link });
+      if (values.json) printJson({ workflowId: handle.workflowId, runId, uiLink: link });
       else process.stdout.write(`started ${handle.workflowId}\n${link ? `  ${link}\n` : ''}`);
       return 0;
     }
-    log(`started ${handle.workflowId}; waiting for the decision`);
-    const result = (await handle.result()) as RunResult;
+    log(`run ${handle.workflowId}; waiting for the decision`);
+    const result = await resultWithProgress(client, handle, runId);
     if (values.json) printJson(result);
     else process.stdout.write(formatRunResult(result, link) + '\n');
     return 0;
   } finally {
     await close();
   }
+}
+
+/** Waits for the run, printing each change of stage, epoch and loss to stderr. */
+async function resultWithProgress(client: Client, handle: WorkflowHandle, runId: string): Promise<RunResult> {
+  const result = handle.result() as Promise<RunResult>;
+  let done = false;
+  void result.finally(() => (done = true)).catch(() => undefined);
+  let last = '';
+  while (!done) {
+    try {
+      const p = await runProgress(client, handle.workflowId, runId);
+      const line = p.stage === 'training' && p.epoch !== null
+        ? `  training: epoch ${p.epoch}${p.trainLoss !== null ? `, loss ${p.trainLoss.toFixed(4)}` : ''}${p.validationLoss !== null ? `, validation loss ${p.validationLoss.toFixed(4)}` : ''}`
+        : p.stage === 'awaiting-approval'
+          ? `  awaiting approval of candidate v${p.candidateVersion}: nightshift approve ${handle.workflowId} --reason TEXT`
+          : `  ${p.stage}`;
+      if (line !== last && p.stage !== 'done') log(line);
+      last = line;
+    } catch {
+      // The run may finish between polls; the result says how.
+    }
+    await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, 500))]);
+  }
+  return result;
 }

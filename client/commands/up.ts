@@ -14,21 +14,24 @@ import { readStackFile, removeStackFile, writeStackFile } from '../stack/stack-f
 import { createWorker } from '../../worker/create-worker.ts';
 import { demoHasData, releaseNextBatch, DEMO_MODEL } from '../../activities/data/spam-demo.ts';
 import { connectClient, startRetrain } from '../runs.ts';
+import { scheduleId, upsertSchedule } from '../schedules.ts';
 import { formatRunResult, log, printJson } from '../output.ts';
 import { parse } from './args.ts';
 import type { RunResult } from '../../workflows/definitions.ts';
 
-export const UP_HELP = `Usage: nightshift up [--once] [--json] [--no-worker] [--no-run] [--model NAME]
+export const UP_HELP = `Usage: nightshift up [--once] [--json] [--no-worker] [--no-run] [--no-schedule] [--model NAME]
 
 Starts the embedded stack (Temporal dev server with its Web UI, PostgreSQL) unless TEMPORAL_ADDRESS
 or DATABASE_URL point elsewhere, migrates the registry, seeds the demo model "spam" from the
-SpamAssassin corpus if it has no data, runs a worker, starts one retraining run and prints its
-decision with the Temporal UI link. Then serves until Ctrl-C.
+SpamAssassin corpus if it has no data, creates (or updates) the model's nightly schedule, runs a
+worker, starts one retraining run and prints its decision with the Temporal UI link. Then serves
+until Ctrl-C.
 
   --once        exit after the run, printing its decision
   --json        print the run's decision record as one JSON document on stdout
   --no-worker   run no worker here (start \`npm run worker\` processes instead); implies --no-run
   --no-run      start no retraining run
+  --no-schedule create no nightly schedule
   --model NAME  the model to retrain (default spam)
 
 State lives in NIGHTSHIFT_HOME (default ./.nightshift).`;
@@ -39,6 +42,7 @@ export async function up(argv: string[], config: Config): Promise<number> {
     json: { type: 'boolean' },
     'no-worker': { type: 'boolean' },
     'no-run': { type: 'boolean' },
+    'no-schedule': { type: 'boolean' },
     model: { type: 'string' },
   });
   if (values.help) {
@@ -110,6 +114,16 @@ export async function up(argv: string[], config: Config): Promise<number> {
         await connection.close();
       });
       log(`worker polling task queue ${config.taskQueue}`);
+    }
+
+    if (!values['no-schedule']) {
+      const { client, close } = await connectClient({ address: temporal.address, namespace: config.namespace, taskQueue: config.taskQueue, uiUrl: temporal.uiUrl });
+      try {
+        const what = await upsertSchedule(client, { model, taskQueue: config.taskQueue });
+        log(`nightly schedule ${scheduleId(model)} ${what} (02:00 UTC; \`nightshift schedule describe --model ${model}\`)`);
+      } finally {
+        await close();
+      }
     }
 
     let result: RunResult | null = null;

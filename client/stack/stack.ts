@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import type { Config } from '../config.ts';
 import { checkDatabase, createPool, type Db } from '../../activities/registry/pool.ts';
 import { migrate } from '../../activities/registry/migrate.ts';
+import { getModel } from '../../activities/registry/models.ts';
 import { readStackFile } from './stack-file.ts';
 import { startEmbeddedPostgres } from './embedded-postgres.ts';
 import { canConnect } from './ports.ts';
@@ -76,4 +77,14 @@ export function runUiLink(uiUrl: string | null, namespace: string, workflowId: s
   if (!uiUrl) return null;
   const base = `${uiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
   return runId ? `${base}/${encodeURIComponent(runId)}/history` : base;
+}
+
+/** Fails with the registry's "unknown model" message (listing known ones) before anything starts. */
+export async function assertModelExists(config: Config, name: string): Promise<void> {
+  const registry = await openRegistry(config);
+  try {
+    await getModel(registry.db, name);
+  } finally {
+    await registry.close();
+  }
 }

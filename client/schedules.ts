@@ -1,0 +1,125 @@
+/**
+ * Nightly retraining with Temporal Schedules (no cron of our own). One schedule per model, id
+ * `nightly-retrain-<model>`; creating one that exists updates it, so a deploy script can run
+ * `schedule create` every time. Overlap SKIP by default: one run per model at a time.
+ */
+import {
+  ScheduleNotFoundError,
+  ScheduleOverlapPolicy,
+  type Client,
+  type ScheduleDescription,
+  type ScheduleOptions,
+  type ScheduleSpec,
+} from '@temporalio/client';
+import { TypedSearchAttributes, type Duration } from '@temporalio/common';
+import { ModelNameKey, type RetrainInput } from '../workflows/definitions.ts';
+import { UsageError } from './commands/args.ts';
+
+export const scheduleId = (model: string): string => `nightly-retrain-${model}`;
+
+export interface ScheduleSettings {
+  model: string;
+  taskQueue: string;
+  /** A cron expression; default: every day at `at` in `timezone`. */
+  cron?: string;
+  /** HH:MM, default 02:00. */
+  at?: string;
+  timezone?: string;
+  jitter?: string;
+  catchupWindow?: string;
+  overlap?: 'skip' | 'buffer-one' | 'allow-all';
+  note?: string;
+  /** Scheduled runs wait for a person's approval before promoting. */
+  requireApproval?: boolean;
+}
+
+export function checkTimezone(timezone: string): void {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: timezone });
+  } catch {
+    throw new UsageError(`invalid timezone ${JSON.stringify(timezone)}: use an IANA name such as UTC or Europe/Paris`);
+  }
+}
+
+const OVERLAP: Record<NonNullable<ScheduleSettings['overlap']>, ScheduleOverlapPolicy> = {
+  skip: ScheduleOverlapPolicy.SKIP,
+  'buffer-one': ScheduleOverlapPolicy.BUFFER_ONE,
+  'allow-all': ScheduleOverlapPolicy.ALLOW_ALL,
+};
+
+export function buildSpec(s: ScheduleSettings): ScheduleSpec {
+  const timezone = s.timezone ?? 'UTC';
+  checkTimezone(timezone);
+  const jitter = s.jitter ? { jitter: s.jitter as Duration } : {};
+  if (s.cron) {
+    const fields = s.cron.trim().split(/\s+/);
+    if (fields.length < 5 || fields.length > 7) {
+      throw new UsageError(`invalid cron expression ${JSON.stringify(s.cron)}: expected 5 fields (minute hour day-of-month month day-of-week)`);
+    }
+    return { cronExpressions: [`${s.cron.trim()} # retrain ${s.model}`], timezone, ...jitter };
+  }
+  const at = s.at ?? '02:00';
+  const m = /^([01]?\d|2[0-3]):([0-5]\d)$/.exec(at);
+  if (!m) throw new UsageError(`invalid --at ${JSON.stringify(at)}: use HH:MM (24-hour)`);
+  return {
+    calendars: [{ hour: Number(m[1]), minute: Number(m[2]), comment: `nightly retraining of ${s.model} at ${at} ${timezone}` }],
+    timezone,
+    ...jitter,
+  };
+}
+
+export function buildScheduleOptions(s: ScheduleSettings): ScheduleOptions {
+  const input: RetrainInput = { model: s.model, trigger: 'schedule', ...(s.requireApproval ? { requireApproval: true } : {}) };
+  return {
+    scheduleId: scheduleId(s.model),
+    spec: buildSpec(s),
+    action: {
+      type: 'startWorkflow',
+      workflowType: 'retrainModel',
+      taskQueue: s.taskQueue,
+      workflowId: `retrain-${s.model}-scheduled`,
+      args: [input],
+      typedSearchAttributes: new TypedSearchAttributes([{ key: ModelNameKey, value: s.model }]),
+      staticSummary: `Scheduled retraining of ${s.model}`,
+      staticDetails: `Started by schedule ${scheduleId(s.model)}; the data window ends at the scheduled time.`,
+    },
+    policies: {
+      overlap: OVERLAP[s.overlap ?? 'skip'],
+      catchupWindow: (s.catchupWindow ?? '1 hour') as Duration,
+    },
+    state: { note: s.note ?? `created by nightshift for model ${s.model}` },
+  };
+}
+
+/** Creates the schedule, or updates it in place when it exists. Returns which happened. */
+export async function upsertSchedule(client: Client, s: ScheduleSettings): Promise<'created' | 'updated'> {
+  const options = buildScheduleOptions(s);
+  const handle = client.schedule.getHandle(options.scheduleId);
+  try {
+    await handle.describe();
+  } catch (err) {
+    if (!(err instanceof ScheduleNotFoundError)) throw err;
+    try {
+      await client.schedule.create(options);
+      return 'created';
+    } catch (createErr) {
+      throw new Error(`cannot create schedule: ${(createErr as Error).message}`);
+    }
+  }
+  await handle.update((previous) => ({
+    ...previous,
+    spec: options.spec,
+    action: options.action,
+    policies: options.policies ?? previous.policies,
+  }));
+  return 'updated';
+}
+
+export async function describeSchedule(client: Client, model: string): Promise<ScheduleDescription> {
+  try {
+    return await client.schedule.getHandle(scheduleId(model)).describe();
+  } catch (err) {
+    if (err instanceof ScheduleNotFoundError) throw new Error(`model ${model} has no schedule (create one with \`nightshift schedule create --model ${model}\`)`);
+    throw err;
+  }
+}

@@ -1,0 +1,34 @@
+/** The Markdown a run shows as its current details in the Temporal UI. Pure; used by workflows. */
+import type { EvaluationSummary, RunResult, Stage } from './definitions.ts';
+
+const fmt = (v: number | undefined): string => (v === undefined ? '-' : v.toFixed(4));
+
+export interface RunDetailsInput extends Partial<RunResult> {
+  model: string;
+  stage: Stage;
+  champion: EvaluationSummary | null;
+  candidate: EvaluationSummary | null;
+}
+
+export function renderRunDetails(r: RunDetailsInput): string {
+  const lines = [`### ${r.model}: ${r.outcome ?? `running (${r.stage})`}`];
+  if (r.reason) lines.push('', r.reason);
+  if (r.champion || r.candidate) {
+    const champ = r.champion ? `champion v${r.champion.version}` : 'champion (none)';
+    const cand = r.candidate ? `candidate v${r.candidate.version}` : 'candidate';
+    lines.push('', `| metric | ${champ} | ${cand} |`, '| --- | ---: | ---: |');
+    for (const key of ['accuracy', 'precision', 'recall', 'f1', 'logLoss', 'rocAuc'] as const) {
+      lines.push(`| ${key} | ${fmt(r.champion?.metrics[key])} | ${fmt(r.candidate?.metrics[key])} |`);
+    }
+  }
+  if (r.decision) {
+    lines.push('', `**Decision: ${r.decision.decision}**`, '', '| check | metric | value | champion | threshold | result |', '| --- | --- | ---: | ---: | ---: | --- |');
+    for (const c of r.decision.checks) {
+      const result = c.skipped ? 'skipped' : c.pass ? 'pass' : 'FAIL';
+      lines.push(`| ${c.kind} | ${c.metric} | ${c.value === null ? '-' : fmt(c.value)} | ${c.baseline === null ? '-' : fmt(c.baseline)} | ${c.threshold} | ${result} |`);
+    }
+  }
+  if (r.approval) lines.push('', `Approval: ${r.approval.approved ? 'approved' : 'not approved'} by ${r.approval.approver} (${r.approval.by}): ${r.approval.reason}`);
+  if (r.snapshot) lines.push('', `Data: ${r.snapshot.newRows} new rows, ${r.snapshot.trainRows} training rows, ${r.snapshot.evalRows} held-out rows.`);
+  return lines.join('\n');
+}
