@@ -123,3 +123,9 @@ export async function describeSchedule(client: Client, model: string): Promise<S
     throw err;
   }
 }
+
+/** Starts one run now under the schedule's own overlap policy (the SDK's default would allow all). */
+export async function triggerSchedule(client: Client, model: string): Promise<void> {
+  const d = await describeSchedule(client, model);
+  await client.schedule.getHandle(scheduleId(model)).trigger(d.policies.overlap);
+}

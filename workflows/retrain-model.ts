@@ -111,8 +111,10 @@ export async function retrainModel(input: RetrainInput): Promise<RunResult> {
   progress.stage = 'fetching';
   details();
   // A scheduled run (and each backfilled one) ends its window at its scheduled time, not "now".
+  // The search attribute keeps whole seconds, so the window runs to the end of the scheduled second.
   const scheduledAt = info.typedSearchAttributes.get(ScheduledStartTimeKey);
-  const windowEnd = input.windowEnd ?? (scheduledAt ?? new Date(info.runStartTime ?? Date.now())).toISOString();
+  const scheduledEnd = scheduledAt ? new Date(Math.floor(scheduledAt.getTime() / 1000) * 1000 + 999) : null;
+  const windowEnd = input.windowEnd ?? (scheduledEnd ?? new Date(info.runStartTime ?? Date.now())).toISOString();
   const snapshot = await shortActivity.fetchNewData.executeWithOptions(
     { summary: `Select ${input.model} examples that arrived by ${windowEnd}` },
     [{ model: input.model, windowEnd, force: input.force }],

@@ -2,7 +2,7 @@ import { ScheduleOverlapPolicy } from '@temporalio/client';
 import type { Config } from '../config.ts';
 import { assertModelExists, resolveTemporal } from '../stack/stack.ts';
 import { connectClient } from '../runs.ts';
-import { describeSchedule, scheduleId, upsertSchedule } from '../schedules.ts';
+import { describeSchedule, scheduleId, triggerSchedule, upsertSchedule } from '../schedules.ts';
 import { printJson } from '../output.ts';
 import { parse, UsageError } from './args.ts';
 import { checkModelName } from '../../activities/registry/models.ts';
@@ -130,8 +130,7 @@ export async function schedule(argv: string[], config: Config): Promise<number> 
         say(`schedule ${scheduleId(model)} unpaused: ${values.note}`, { scheduleId: scheduleId(model), paused: false, note: values.note });
         return 0;
       case 'trigger':
-        await describeSchedule(client, model);
-        await handle.trigger();
+        await triggerSchedule(client, model);
         say(`schedule ${scheduleId(model)} triggered (skipped if a run for ${model} is already running)`, { scheduleId: scheduleId(model), triggered: true });
         return 0;
       case 'backfill':
