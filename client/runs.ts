@@ -44,7 +44,7 @@ export async function startRetrain(client: Client, taskQueue: string, input: Ret
     args: [input],
     typedSearchAttributes: new TypedSearchAttributes([{ key: ModelNameKey, value: input.model }]),
     staticSummary: `Retrain ${input.model} (${input.trigger})`,
-    staticDetails: `Nightshift retraining run for model **${input.model}**, started by ${input.trigger}${input.force ? ' (forced)' : ''}${input.requireApproval ? ', promotion needs approval' : ''}.`,
+    staticDetails: `Nightshift retraining run for model **${input.model}**, started by the ${input.trigger} trigger${input.force ? ' (forced)' : ''}${input.requireApproval ? ', promotion needs approval' : ''}.`,
   });
 }
 

@@ -1,10 +1,12 @@
 /**
  * `npm test` runs this first (pretest): it makes sure the test suite's real parts are here.
  * - The Temporal CLI v1.5.1: found or built once into the user cache (minutes the first time).
- * - docker-compose (Debian's package), used to validate docker-compose.yml: installed with apt-get
- *   when missing and running as root on Debian; otherwise a message saying what to install.
+ * - docker-compose (Debian's package), used to validate docker-compose.yml, and Chromium (Debian's
+ *   package), driven by playwright-core for the Temporal Web UI test: installed with apt-get when
+ *   missing and running as root on Debian; otherwise a message saying what to install.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { findTemporalCli } from '../client/stack/temporal-cli.ts';
 
@@ -19,15 +21,19 @@ function has(command: string): boolean {
 async function main(): Promise<void> {
   const cli = await findTemporalCli(process.env, say);
   say(`Temporal CLI: ${cli}`);
-  if (!has('docker-compose')) {
+  const missing: string[] = [];
+  if (!has('docker-compose')) missing.push('docker-compose');
+  if (!existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium')) missing.push('chromium');
+  if (missing.length) {
     if (os.userInfo().uid === 0 && has('apt-get')) {
-      say('docker-compose is missing; installing Debian package docker-compose with apt-get');
-      execFileSync('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose'], { stdio: ['ignore', 'ignore', 'inherit'] });
+      say(`installing Debian packages ${missing.join(' ')} with apt-get`);
+      execFileSync('sh', ['-c', `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${missing.join(' ')}`], { stdio: ['ignore', 'ignore', 'inherit'] });
     } else {
-      throw new Error('docker-compose is needed to validate docker-compose.yml: install it (Debian: apt-get install docker-compose)');
+      throw new Error(`the tests need ${missing.join(' and ')}: install them (Debian: apt-get install ${missing.join(' ')}), or set CHROMIUM_PATH`);
     }
   }
   say('docker-compose: ' + execFileSync('docker-compose', ['version', '--short'], { encoding: 'utf8' }).trim());
+  say('chromium: ' + execFileSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
 }
 
 main().catch((err: Error) => {

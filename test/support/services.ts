@@ -55,13 +55,13 @@ export interface TestStack {
 
 export type ActivityWrapper = (activities: ReturnType<typeof createActivities>) => Record<string, (...args: never[]) => Promise<unknown>>;
 
-export async function startTestStack(options: { wrapActivities?: ActivityWrapper } = {}): Promise<TestStack> {
+export async function startTestStack(options: { wrapActivities?: ActivityWrapper; temporalAddress?: string } = {}): Promise<TestStack> {
   if (!runtimeInstalled) {
     Runtime.install({ logger: new DefaultLogger('ERROR'), shutdownSignals: [] });
     runtimeInstalled = true;
   }
   const database = await createTestDatabase();
-  const address = inject('temporalAddress');
+  const address = options.temporalAddress ?? inject('temporalAddress');
   const taskQueue = `test-${randomBytes(4).toString('hex')}`;
   const nativeConnection = await NativeConnection.connect({ address });
   const activities = createActivities({ db: database.db });
