@@ -65,6 +65,9 @@ export async function createWorker(o: WorkerOptions): Promise<Worker> {
     workflowBundle: await workflowBundle(o.bundleCacheDir),
     activities: o.activities ?? createActivities({ db: o.db }),
     shutdownGraceTime: o.shutdownGraceTime ?? '10s',
+    // Training progress (epoch, loss) reaches `retrain --wait` and `runs show` through heartbeat
+    // details; the default throttle (0.8 x heartbeat timeout) would make it 24 s stale.
+    maxHeartbeatThrottleInterval: '1 second',
     ...(o.identity ? { identity: o.identity } : {}),
   });
 }

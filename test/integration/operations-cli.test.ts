@@ -1,0 +1,102 @@
+/**
+ * The operating commands as a user types them, against a real dev server and PostgreSQL given
+ * through TEMPORAL_ADDRESS and DATABASE_URL (the production-shaped configuration).
+ */
+import { mkdtempSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startTestStack, type TestStack } from '../support/services.ts';
+import { importRows } from '../support/runs.ts';
+import { syntheticTexts } from '../support/synthetic.ts';
+import { waitFor } from '../support/wait.ts';
+import { runCli } from '../support/cli.ts';
+import { runProgress, startRetrain } from '../../client/runs.ts';
+import type { RunResult } from '../../workflows/definitions.ts';
+
+let stack: TestStack;
+let env: NodeJS.ProcessEnv;
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  env = {
+    TEMPORAL_ADDRESS: inject('temporalAddress'),
+    DATABASE_URL: stack.database.url,
+    NIGHTSHIFT_TASK_QUEUE: stack.taskQueue,
+    NIGHTSHIFT_HOME: mkdtempSync(path.join(inject('stateDir'), 'ops-cli-')),
+  };
+  await importRows(stack.database.db, 'cli', syntheticTexts(300, ['on', 'off'], 41));
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('operating from the command line', () => {
+  it('retrain --wait shows the stages on stderr and prints the decision as JSON', async () => {
+    const r = await runCli(['retrain', '--model', 'cli', '--wait', '--json', '--buckets', '2048'], env);
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout) as RunResult;
+    expect(result).toMatchObject({ outcome: 'PROMOTED', trigger: 'manual', candidateVersion: 1 });
+    expect(r.stderr).toMatch(/waiting for the decision/);
+    const runs = await runCli(['runs', 'list', '--model', 'cli', '--json'], env);
+    expect(JSON.parse(runs.stdout).runs[0]).toMatchObject({ workflowId: result.workflowId, status: 'COMPLETED' });
+    const shown = await runCli(['runs', 'show', result.workflowId, '--json'], env);
+    expect(JSON.parse(shown.stdout)).toMatchObject({ status: 'COMPLETED', result: { outcome: 'PROMOTED' } });
+  });
+
+  it('reports training progress (epoch, loss) of a running run', async () => {
+    await importRows(stack.database.db, 'slow', syntheticTexts(3000, ['on', 'off'], 42));
+    const handle = await startRetrain(stack.client, stack.taskQueue, {
+      model: 'slow', trigger: 'manual', hyperparameters: { epochs: 10000, earlyStopping: false, batchSize: 1, buckets: 4096 },
+    });
+    const progress = await waitFor('training epoch 2', async () => {
+      const p = await runProgress(stack.client, handle.workflowId);
+      return p.stage === 'training' && (p.epoch ?? 0) >= 2 ? p : undefined;
+    }, 60_000);
+    expect(progress.trainLoss).toBeGreaterThan(0);
+    const shown = await runCli(['runs', 'show', handle.workflowId, '--json'], env);
+    expect(JSON.parse(shown.stdout).progress, shown.stdout + shown.stderr).toMatchObject({ stage: 'training', epoch: expect.any(Number) });
+    await handle.terminate('progress seen');
+  });
+
+  it('refuses to approve a run that is not waiting, naming the problem', async () => {
+    const runs = JSON.parse((await runCli(['runs', 'list', '--model', 'cli', '--json'], env)).stdout).runs as Array<{ workflowId: string }>;
+    const r = await runCli(['approve', runs[0].workflowId, '--reason', 'ok'], env);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toMatch(/^nightshift: run retrain-cli-\S+ is not waiting for approval: it is completed$/);
+    const none = await runCli(['approve', 'no-such-run', '--reason', 'ok'], env);
+    expect(none.stderr).toMatch(/no run "no-such-run"/);
+  });
+
+  it('rejects bad schedule input with one line each and changes nothing', async () => {
+    const cases: Array<[string[], number, RegExp]> = [
+      [['schedule', 'create', '--model', 'ghost'], 1, /unknown model "ghost"/],
+      [['schedule', 'create', '--model', 'cli', '--cron', 'every night'], 2, /invalid cron expression "every night"/],
+      [['schedule', 'create', '--model', 'cli', '--timezone', 'Mars/Base'], 2, /invalid timezone "Mars\/Base"/],
+      [['schedule', 'create', '--model', 'cli', '--at', '25:00'], 2, /invalid --at "25:00"/],
+      [['schedule', 'backfill', '--model', 'cli', '--from', '2026-02-02', '--to', '2026-02-01'], 2, /--from 2026-02-02 is after --to 2026-02-01/],
+      [['schedule', 'pause', '--model', 'cli'], 2, /needs --note/],
+    ];
+    for (const [args, code, message] of cases) {
+      const r = await runCli(args, env);
+      expect(r.code, args.join(' ')).toBe(code);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(message);
+    }
+    const schedules = [];
+    for await (const s of stack.client.schedule.list()) schedules.push(s.scheduleId);
+    expect(schedules.filter((id) => id.endsWith('-cli') || id.endsWith('-ghost'))).toEqual([]);
+  });
+
+  it('creates, describes, pauses and deletes a schedule', async () => {
+    const created = await runCli(['schedule', 'create', '--model', 'cli', '--at', '04:15', '--timezone', 'Asia/Tokyo', '--json'], env);
+    expect(created.code, created.stderr).toBe(0);
+    expect(JSON.parse(created.stdout)).toMatchObject({ scheduleId: 'nightly-retrain-cli', result: 'created' });
+    expect(JSON.parse((await runCli(['schedule', 'create', '--model', 'cli', '--at', '04:15', '--timezone', 'Asia/Tokyo', '--json'], env)).stdout).result).toBe('updated');
+    await runCli(['schedule', 'pause', '--model', 'cli', '--note', 'holiday freeze'], env);
+    const d = JSON.parse((await runCli(['schedule', 'describe', '--model', 'cli', '--json'], env)).stdout);
+    expect(d).toMatchObject({ paused: true, note: 'holiday freeze', numActionsSkippedOverlap: 0 });
+    expect(d.nextActionTimes[0]).toMatch(/T19:15:00/);
+    expect((await runCli(['schedule', 'delete', '--model', 'cli'], env)).code).toBe(0);
+    expect((await runCli(['schedule', 'describe', '--model', 'cli'], env)).stderr).toMatch(/model cli has no schedule/);
+  });
+});
