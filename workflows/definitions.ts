@@ -54,6 +54,8 @@ export interface RetrainInput {
   /** Wait for a person's approval (an Update) after comparing, before promoting. */
   requireApproval?: boolean;
   approval?: ApprovalPolicy;
+  /** How long training may go without a heartbeat before Temporal retries it elsewhere. Default '30 seconds'. */
+  trainingHeartbeatTimeout?: string;
 }
 
 export type Outcome = 'PROMOTED' | 'REJECTED' | 'SKIPPED_NO_NEW_DATA' | 'DATA_INVALID' | 'SUPERSEDED' | 'NOT_APPROVED';

@@ -16,6 +16,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
+import type { Duration } from '@temporalio/common';
 import {
   approveUpdate,
   CandidateVersionKey,
@@ -49,12 +50,16 @@ const shortActivity = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', nonRetryableErrorTypes: NON_RETRYABLE },
 });
 
-/** Training: long, heartbeats every epoch and between batches; a retry resumes from the checkpoint. */
-const trainingActivity = proxyActivities<Activities>({
-  startToCloseTimeout: '2 hours',
-  heartbeatTimeout: '30 seconds',
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: NON_RETRYABLE },
-});
+/**
+ * Training: long, heartbeats between batches and every epoch; a retry (after a lost worker's
+ * heartbeat timeout) resumes from the last epoch checkpoint.
+ */
+const trainingActivity = (heartbeatTimeout: Duration = '30 seconds') =>
+  proxyActivities<Activities>({
+    startToCloseTimeout: '2 hours',
+    heartbeatTimeout,
+    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: NON_RETRYABLE },
+  });
 
 function failureType(err: unknown): string | undefined {
   if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) return err.cause.type ?? undefined;
@@ -139,7 +144,7 @@ export async function retrainModel(input: RetrainInput): Promise<RunResult> {
   details();
   let training: CandidateSummary;
   try {
-    training = await trainingActivity.trainCandidate.executeWithOptions(
+    training = await trainingActivity(input.trainingHeartbeatTimeout as Duration | undefined).trainCandidate.executeWithOptions(
       { summary: `Train a challenger with Adam on ${snapshot.trainRows} rows` },
       [{ snapshotId: snapshot.snapshotId, hyperparameters: input.hyperparameters }],
     );
