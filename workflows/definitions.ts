@@ -56,6 +56,8 @@ export interface RetrainInput {
   approval?: ApprovalPolicy;
   /** How long training may go without a heartbeat before Temporal retries it elsewhere. Default '30 seconds'. */
   trainingHeartbeatTimeout?: string;
+  /** How long a database step (fetch, evaluate, compare, promote) may run before it is retried elsewhere. Default '1 minute'. */
+  stepTimeout?: string;
 }
 
 export type Outcome = 'PROMOTED' | 'REJECTED' | 'SKIPPED_NO_NEW_DATA' | 'DATA_INVALID' | 'SUPERSEDED' | 'NOT_APPROVED';

@@ -44,11 +44,15 @@ const NON_RETRYABLE = [
   'UnsupportedModelFormat', 'UnknownModel', 'UnknownVersion', 'InvalidName', 'NotInWorkflow',
 ];
 
-/** Database reads and writes: short, retried with backoff while PostgreSQL is away. */
-const shortActivity = proxyActivities<Activities>({
-  startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', nonRetryableErrorTypes: NON_RETRYABLE },
-});
+/**
+ * Database reads and writes and evaluation: short; retried with backoff while PostgreSQL is away,
+ * and on another worker when one dies mid-step (after the start-to-close timeout).
+ */
+const shortActivities = (startToCloseTimeout: Duration = '1 minute') =>
+  proxyActivities<Activities>({
+    startToCloseTimeout,
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', nonRetryableErrorTypes: NON_RETRYABLE },
+  });
 
 /**
  * Training: long, heartbeats between batches and every epoch; a retry (after a lost worker's
@@ -68,6 +72,7 @@ function failureType(err: unknown): string | undefined {
 
 export async function retrainModel(input: RetrainInput): Promise<RunResult> {
   const info = workflowInfo();
+  const shortActivity = shortActivities(input.stepTimeout as Duration | undefined);
   const progress: RunProgress = { stage: 'starting', model: input.model, outcome: null, candidateVersion: null };
   let approval: ApprovalRecord | null = null;
   setHandler(progressQuery, () => progress);

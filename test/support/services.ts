@@ -49,13 +49,20 @@ export interface TestStack {
   database: TestDatabase;
   client: Client;
   taskQueue: string;
-  worker: Worker;
+  worker: Worker | null;
   stop(): Promise<void>;
 }
 
 export type ActivityWrapper = (activities: ReturnType<typeof createActivities>) => Record<string, (...args: never[]) => Promise<unknown>>;
 
-export async function startTestStack(options: { wrapActivities?: ActivityWrapper; temporalAddress?: string } = {}): Promise<TestStack> {
+export interface TestStackOptions {
+  wrapActivities?: ActivityWrapper;
+  temporalAddress?: string;
+  /** false: no worker in this process (fault tests run workers as processes). Default true. */
+  inProcessWorker?: boolean;
+}
+
+export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
   if (!runtimeInstalled) {
     Runtime.install({ logger: new DefaultLogger('ERROR'), shutdownSignals: [] });
     runtimeInstalled = true;
@@ -63,18 +70,23 @@ export async function startTestStack(options: { wrapActivities?: ActivityWrapper
   const database = await createTestDatabase();
   const address = options.temporalAddress ?? inject('temporalAddress');
   const taskQueue = `test-${randomBytes(4).toString('hex')}`;
-  const nativeConnection = await NativeConnection.connect({ address });
-  const activities = createActivities({ db: database.db });
-  const worker = await createWorker({
-    connection: nativeConnection,
-    namespace: 'default',
-    taskQueue,
-    db: database.db,
-    bundleCacheDir: path.join(inject('stateDir'), 'bundles'),
-    shutdownGraceTime: '2s',
-    activities: options.wrapActivities ? options.wrapActivities(activities) : activities,
-  });
-  const running = worker.run();
+  let worker: Worker | null = null;
+  let running: Promise<void> = Promise.resolve();
+  let nativeConnection: NativeConnection | null = null;
+  if (options.inProcessWorker !== false) {
+    nativeConnection = await NativeConnection.connect({ address });
+    const activities = createActivities({ db: database.db });
+    worker = await createWorker({
+      connection: nativeConnection,
+      namespace: 'default',
+      taskQueue,
+      db: database.db,
+      bundleCacheDir: path.join(inject('stateDir'), 'bundles'),
+      shutdownGraceTime: '2s',
+      activities: options.wrapActivities ? options.wrapActivities(activities) : activities,
+    });
+    running = worker.run();
+  }
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace: 'default' });
   return {
@@ -83,9 +95,9 @@ export async function startTestStack(options: { wrapActivities?: ActivityWrapper
     taskQueue,
     worker,
     stop: async () => {
-      worker.shutdown();
+      if (worker && worker.getState() === 'RUNNING') worker.shutdown();
       await running;
-      await nativeConnection.close();
+      await nativeConnection?.close();
       await connection.close();
       await database.drop();
     },

@@ -1,0 +1,141 @@
+/**
+ * Faults 1, 2, 6, 7 of docs/reliability.md: workers are separate processes (`node bin/worker.js`)
+ * that get killed in the middle of a run.
+ */
+import { mkdtempSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { startTestStack, type TestStack } from '../support/services.ts';
+import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.ts';
+import { importRows } from '../support/runs.ts';
+import { syntheticTexts } from '../support/synthetic.ts';
+import { waitFor } from '../support/wait.ts';
+import { runProgress } from '../../client/runs.ts';
+import { releaseNextBatch } from '../../activities/data/spam-demo.ts';
+import { fitClassifier } from '../../activities/ml/classifier.ts';
+import { encodeModel } from '../../activities/ml/model-file.ts';
+import { selectExamples } from '../../activities/registry/examples.ts';
+import { getSnapshot } from '../../activities/registry/datasets.ts';
+import { splitHyperparameters } from '../../activities/pipeline/train-candidate.ts';
+import type { Hyperparameters, RetrainInput, RunResult } from '../../workflows/definitions.ts';
+
+let stack: TestStack;
+const home = mkdtempSync(path.join(inject('stateDir'), 'faults-'));
+const workers: WorkerProcess[] = [];
+const labels = ['ok', 'bad'];
+
+async function worker(fault?: string, shutdownGrace?: string): Promise<WorkerProcess> {
+  const w = await startWorkerProcess({ temporalAddress: inject('temporalAddress'), databaseUrl: stack.database.url, taskQueue: stack.taskQueue, home, fault, shutdownGrace });
+  workers.push(w);
+  return w;
+}
+
+beforeAll(async () => {
+  stack = await startTestStack({ inProcessWorker: false });
+});
+afterAll(async () => {
+  for (const w of workers) w.kill('SIGKILL');
+  await stack?.stop();
+});
+
+const count = async (sql: string, params: unknown[]): Promise<number> => Number((await stack.database.db.query<{ n: string }>(sql, params)).rows[0].n);
+// Batch size 1 over the 3,000-message SpamAssassin batch, 30 epochs: several seconds of training,
+// long enough to see epoch 2 and kill the worker well before the end.
+const slowTraining: Hyperparameters = { epochs: 30, earlyStopping: false, batchSize: 1, seed: 7 };
+
+function start(model: string, extra: Partial<RetrainInput> = {}, workflowId = `fault-${model}-${Date.now()}`) {
+  return stack.client.workflow.start('retrainModel', {
+    taskQueue: stack.taskQueue,
+    workflowId,
+    args: [{ model, trigger: 'test', hyperparameters: slowTraining, trainingHeartbeatTimeout: '3 seconds', stepTimeout: '5 seconds', ...extra } satisfies RetrainInput],
+  });
+}
+
+async function uninterruptedSha(snapshotId: number, h: Hyperparameters): Promise<string> {
+  const snapshot = await getSnapshot(stack.database.db, snapshotId);
+  const rows = await selectExamples(stack.database.db, { modelId: snapshot.modelId, afterId: 0, toId: snapshot.toExampleId, split: 'train' });
+  const { featurizer, train } = splitHyperparameters(h);
+  return encodeModel((await fitClassifier(rows, featurizer, train)).model).sha256;
+}
+
+describe('a worker killed with SIGKILL in the middle of training', () => {
+  it('is replaced by a new worker that resumes from the last checkpoint and ends with the weights of an uninterrupted run', async () => {
+    await releaseNextBatch(stack.database.db, 'sigkill');
+    const first = await worker();
+    const handle = await start('sigkill');
+    await waitFor('training past epoch 2', async () => {
+      const p = await runProgress(stack.client, handle.workflowId);
+      return p.stage === 'training' && (p.epoch ?? 0) >= 2 ? p : undefined;
+    }, 120_000, 50);
+    first.kill('SIGKILL');
+    expect((await first.exited).signal).toBe('SIGKILL');
+    await worker();
+    const result = (await handle.result()) as RunResult;
+    expect(result.outcome).toBe('PROMOTED');
+    const attempts = result.training!.attempts;
+    expect(attempts.length).toBe(2);
+    expect(attempts[0]).toEqual({ attempt: 1, resumedFromEpoch: 0 });
+    expect(attempts[1].attempt).toBe(2);
+    expect(attempts[1].resumedFromEpoch).toBeGreaterThanOrEqual(2);
+    expect(result.decision).not.toBeNull();
+    expect(await count('SELECT count(*) AS n FROM model_versions WHERE workflow_id = $1', [handle.workflowId])).toBe(1);
+    expect(await count(`SELECT count(*) AS n FROM model_versions WHERE status = 'production'`, [])).toBe(1);
+    expect(result.training!.sha256).toBe(await uninterruptedSha(result.snapshot.snapshotId, slowTraining));
+  });
+});
+
+describe('SIGTERM to a worker during training', () => {
+  it('stops it within its shutdown time; the training checkpoints and another worker finishes the run', async () => {
+    await releaseNextBatch(stack.database.db, 'sigterm');
+    for (const w of workers) w.kill('SIGKILL');
+    const first = await worker(undefined, '500ms');
+    const handle = await start('sigterm');
+    await waitFor('training past epoch 2', async () => {
+      const p = await runProgress(stack.client, handle.workflowId);
+      return p.stage === 'training' && (p.epoch ?? 0) >= 2 ? p : undefined;
+    }, 120_000, 50);
+    const t0 = Date.now();
+    first.kill('SIGTERM');
+    const exit = await first.exited;
+    const stoppedWithin = Date.now() - t0;
+    expect(exit.code).toBe(0);
+    expect(stoppedWithin).toBeLessThan(10_000);
+    expect(first.output()).toMatch(/stopped/);
+    await worker();
+    const result = (await handle.result()) as RunResult;
+    expect(result.outcome).toBe('PROMOTED');
+    expect(result.training!.attempts.length).toBe(2);
+    expect(result.training!.attempts[1].resumedFromEpoch).toBeGreaterThanOrEqual(2);
+    expect(result.training!.sha256).toBe(await uninterruptedSha(result.snapshot.snapshotId, slowTraining));
+  });
+});
+
+describe('a worker that dies right after the promotion commits', () => {
+  it('leaves one production version and one history row: the retried promotion is a no-op', async () => {
+    for (const w of workers) w.kill('SIGKILL');
+    await importRows(stack.database.db, 'aftercommit', syntheticTexts(300, labels, 3));
+    const faulty = await worker('kill-after:promoteModel');
+    const handle = await start('aftercommit', { hyperparameters: { buckets: 2048 } });
+    await faulty.exited;
+    expect(faulty.output()).toMatch(/killing worker after promoteModel committed/);
+    await worker();
+    const result = (await handle.result()) as RunResult;
+    expect(result.outcome).toBe('PROMOTED');
+    expect(result.promotion).toMatchObject({ status: 'promoted', alreadyDone: true, toVersion: 1 });
+    const model = `(SELECT id FROM models WHERE name = 'aftercommit')`;
+    expect(await count(`SELECT count(*) AS n FROM promotion_events WHERE model_id = ${model}`, [])).toBe(1);
+    expect(await count(`SELECT count(*) AS n FROM model_versions WHERE model_id = ${model} AND status = 'production'`, [])).toBe(1);
+  });
+});
+
+describe('a run started twice with the same id', () => {
+  it('runs once', async () => {
+    await importRows(stack.database.db, 'twice', syntheticTexts(300, labels, 4));
+    const id = `fault-twice-${Date.now()}`;
+    const handle = await start('twice', { hyperparameters: { buckets: 2048 } }, id);
+    await expect(start('twice', { hyperparameters: { buckets: 2048 } }, id)).rejects.toBeInstanceOf(WorkflowExecutionAlreadyStartedError);
+    expect(((await handle.result()) as RunResult).outcome).toBe('PROMOTED');
+    expect(await count('SELECT count(*) AS n FROM dataset_snapshots WHERE workflow_id = $1', [id])).toBe(1);
+  });
+});
