@@ -79,6 +79,15 @@ async function promoteLocked(client: Queryable, p: PromotionInput): Promise<Prom
     if (current !== p.expectedFromVersionId) {
       return { status: 'superseded', currentVersionId: current };
     }
+    // Never promote bytes that no longer match their recorded checksum.
+    const check = await client.query<{ version: number; intact: boolean }>(
+      `SELECT version, encode(sha256(weights), 'hex') = sha256 AS intact FROM model_versions WHERE id = $1 AND model_id = $2`,
+      [p.toVersionId, p.modelId],
+    );
+    if (!check.rows[0]) throw new RegistryError('UnknownVersion', `model version id ${p.toVersionId} does not belong to this model`);
+    if (!check.rows[0].intact) {
+      throw new RegistryError('ModelCorrupted', `version ${check.rows[0].version} failed its sha256 checksum: its stored bytes are corrupted; not promoted`);
+    }
     await client.query(
       `INSERT INTO aliases (model_id, alias, version_id) VALUES ($1, $2, $3)
        ON CONFLICT (model_id, alias) DO UPDATE SET version_id = $3, updated_at = now()`,
