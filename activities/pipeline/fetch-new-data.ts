@@ -59,8 +59,7 @@ export async function fetchNewData(db: Db, run: RunRef, input: FetchNewDataInput
     afterId = 0;
     rows = await selectExamples(db, { modelId: model.id, afterId, toId });
   }
-  const newIds = new Set(rows.map((r) => r.id));
-  const evalRows = (await selectExamples(db, { modelId: model.id, afterId, toId, split: 'test' })).filter((r) => newIds.has(r.id));
+  const evalRows = rows.filter((r) => r.split === 'test');
   const trainCounts = await trainingLabelCounts(db, model.id, toId);
   const trainRows = Object.values(trainCounts).reduce((s, n) => s + n, 0);
 

@@ -18,6 +18,7 @@ export interface StoredExample {
   id: number;
   text: string;
   label: string;
+  split: 'train' | 'test';
 }
 
 export function contentHash(text: string): Buffer {
@@ -82,13 +83,13 @@ export interface ExampleWindow {
 
 /** Examples with afterId < id <= toId, in id order. */
 export async function selectExamples(db: Queryable, w: ExampleWindow): Promise<StoredExample[]> {
-  const { rows } = await db.query<{ id: string; text: string; label: string }>(
-    `SELECT id, text, label FROM examples
+  const { rows } = await db.query<{ id: string; text: string; label: string; split: 'train' | 'test' }>(
+    `SELECT id, text, label, split FROM examples
      WHERE model_id = $1 AND id > $2 AND id <= $3 AND ($4::text IS NULL OR split = $4)
      ORDER BY id`,
     [w.modelId, w.afterId, w.toId, w.split ?? null],
   );
-  return rows.map((r) => ({ id: Number(r.id), text: r.text, label: r.label }));
+  return rows.map((r) => ({ id: Number(r.id), text: r.text, label: r.label, split: r.split }));
 }
 
 /** The highest example id that had arrived by `windowEnd`. */

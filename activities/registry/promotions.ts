@@ -65,44 +65,44 @@ export async function promote(pool: Db, p: PromotionInput): Promise<PromotionRes
 
 /** The body of a promotion, inside the caller's transaction. */
 async function promoteLocked(client: Queryable, p: PromotionInput): Promise<PromotionResult> {
-    // One promotion per model at a time: the model row is the lock.
-    await client.query('SELECT id FROM models WHERE id = $1 FOR UPDATE', [p.modelId]);
-    const done = await client.query<{ id: string; from_version_id: string | null }>(
-      'SELECT id, from_version_id FROM promotion_events WHERE workflow_id = $1 AND run_id = $2',
-      [p.workflowId, p.runId],
-    );
-    if (done.rows[0]) {
-      const from = done.rows[0].from_version_id;
-      return { status: 'promoted', eventId: Number(done.rows[0].id), fromVersionId: from === null ? null : Number(from), alreadyDone: true };
-    }
-    const current = await productionVersionId(client, p.modelId);
-    if (current !== p.expectedFromVersionId) {
-      return { status: 'superseded', currentVersionId: current };
-    }
-    // Never promote bytes that no longer match their recorded checksum.
-    const check = await client.query<{ version: number; intact: boolean }>(
-      `SELECT version, encode(sha256(weights), 'hex') = sha256 AS intact FROM model_versions WHERE id = $1 AND model_id = $2`,
-      [p.toVersionId, p.modelId],
-    );
-    if (!check.rows[0]) throw new RegistryError('UnknownVersion', `model version id ${p.toVersionId} does not belong to this model`);
-    if (!check.rows[0].intact) {
-      throw new RegistryError('ModelCorrupted', `version ${check.rows[0].version} failed its sha256 checksum: its stored bytes are corrupted; not promoted`);
-    }
-    await client.query(
-      `INSERT INTO aliases (model_id, alias, version_id) VALUES ($1, $2, $3)
-       ON CONFLICT (model_id, alias) DO UPDATE SET version_id = $3, updated_at = now()`,
-      [p.modelId, PRODUCTION, p.toVersionId],
-    );
-    if (current !== null && current !== p.toVersionId) {
-      await client.query(`UPDATE model_versions SET status = 'archived' WHERE id = $1`, [current]);
-    }
-    await client.query(`UPDATE model_versions SET status = 'production' WHERE id = $1`, [p.toVersionId]);
-    const { rows } = await client.query<{ id: string }>(
-      `INSERT INTO promotion_events (model_id, from_version_id, to_version_id, kind, reason, decision, actor, workflow_id, run_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-      [p.modelId, current, p.toVersionId, p.kind, p.reason, p.decision === null ? null : JSON.stringify(p.decision), p.actor, p.workflowId, p.runId],
-    );
-    return { status: 'promoted', eventId: Number(rows[0].id), fromVersionId: current, alreadyDone: false };
+  // One promotion per model at a time: the model row is the lock.
+  await client.query('SELECT id FROM models WHERE id = $1 FOR UPDATE', [p.modelId]);
+  const done = await client.query<{ id: string; from_version_id: string | null }>(
+    'SELECT id, from_version_id FROM promotion_events WHERE workflow_id = $1 AND run_id = $2',
+    [p.workflowId, p.runId],
+  );
+  if (done.rows[0]) {
+    const from = done.rows[0].from_version_id;
+    return { status: 'promoted', eventId: Number(done.rows[0].id), fromVersionId: from === null ? null : Number(from), alreadyDone: true };
+  }
+  const current = await productionVersionId(client, p.modelId);
+  if (current !== p.expectedFromVersionId) {
+    return { status: 'superseded', currentVersionId: current };
+  }
+  // Never promote bytes that no longer match their recorded checksum.
+  const check = await client.query<{ version: number; intact: boolean }>(
+    `SELECT version, encode(sha256(weights), 'hex') = sha256 AS intact FROM model_versions WHERE id = $1 AND model_id = $2`,
+    [p.toVersionId, p.modelId],
+  );
+  if (!check.rows[0]) throw new RegistryError('UnknownVersion', `model version id ${p.toVersionId} does not belong to this model`);
+  if (!check.rows[0].intact) {
+    throw new RegistryError('ModelCorrupted', `version ${check.rows[0].version} failed its sha256 checksum: its stored bytes are corrupted; not promoted`);
+  }
+  await client.query(
+    `INSERT INTO aliases (model_id, alias, version_id) VALUES ($1, $2, $3)
+     ON CONFLICT (model_id, alias) DO UPDATE SET version_id = $3, updated_at = now()`,
+    [p.modelId, PRODUCTION, p.toVersionId],
+  );
+  if (current !== null && current !== p.toVersionId) {
+    await client.query(`UPDATE model_versions SET status = 'archived' WHERE id = $1`, [current]);
+  }
+  await client.query(`UPDATE model_versions SET status = 'production' WHERE id = $1`, [p.toVersionId]);
+  const { rows } = await client.query<{ id: string }>(
+    `INSERT INTO promotion_events (model_id, from_version_id, to_version_id, kind, reason, decision, actor, workflow_id, run_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+    [p.modelId, current, p.toVersionId, p.kind, p.reason, p.decision === null ? null : JSON.stringify(p.decision), p.actor, p.workflowId, p.runId],
+  );
+  return { status: 'promoted', eventId: Number(rows[0].id), fromVersionId: current, alreadyDone: false };
 }
 
 export interface ManualPromotionInput {
