@@ -4,9 +4,10 @@
  * side. Overhead = run wall time - the activities' own execution time (from the history's
  * started/completed events). Also the cold `nightshift up --once` on a fresh home, as a user runs it.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { tempDir } from '../test/support/dirs.ts';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { findTemporalCli } from '../client/stack/temporal-cli.ts';
@@ -35,7 +36,7 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 
 export async function benchOrchestration(runs = 3): Promise<OrchestrationResult> {
   const cli = await findTemporalCli();
-  const home = mkdtempSync(path.join(os.tmpdir(), 'nightshift-bench-'));
+  const home = tempDir(path.join(os.tmpdir(), 'nightshift-bench-'));
   try {
     const cold = await runCli(['up', '--once', '--json'], {
       NIGHTSHIFT_HOME: path.join(home, 'cold'),

@@ -2,8 +2,9 @@
  * Faults 3, 8-12 of docs/reliability.md: racing promotions, bad data, divergence, corrupted model
  * bytes, a lowered payload size limit and hostile names, on the real dev server and PostgreSQL.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { tempDir } from '../support/dirs.ts';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
@@ -21,7 +22,7 @@ import { promote, productionVersionId } from '../../activities/registry/promotio
 import { createPool } from '../../activities/registry/pool.ts';
 
 let stack: TestStack;
-const dir = mkdtempSync(path.join(inject('stateDir'), 'data-faults-'));
+const dir = tempDir(path.join(inject('stateDir'), 'data-faults-'));
 const labels = ['keep', 'drop'];
 const hp = { buckets: 2048 };
 
@@ -211,7 +212,7 @@ describe('payload budget', () => {
 
   it('a full run succeeds with the server refusing any payload over 64 KiB, because none carries weights or data', async () => {
     server = await startDevServer({
-      cli: inject('temporalCli'), home: mkdtempSync(path.join(dir, 'blob-')), port: await freePort(), uiPort: await freePort(), namespace: 'default',
+      cli: inject('temporalCli'), home: tempDir(path.join(dir, 'blob-')), port: await freePort(), uiPort: await freePort(), namespace: 'default',
       dynamicConfig: ['limit.blobSize.error=65536', 'limit.blobSize.warn=16384'],
     });
     small = await startTestStack({ temporalAddress: server.address });

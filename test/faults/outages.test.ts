@@ -3,8 +3,9 @@
  * Temporal dev server restarts (same SQLite state file) during a run. The worker is a separate
  * process (`node bin/worker.js`) and must survive both.
  */
-import { mkdtempSync } from 'node:fs';
+
 import path from 'node:path';
+import { tempDir } from '../support/dirs.ts';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { Client, Connection } from '@temporalio/client';
 import { startEmbeddedPostgres, type EmbeddedPg } from '../../client/stack/embedded-postgres.ts';
@@ -19,7 +20,7 @@ import { startWorkerProcess, type WorkerProcess } from '../support/worker-proces
 import { waitFor } from '../support/wait.ts';
 import type { RetrainInput, RunResult } from '../../workflows/definitions.ts';
 
-const dir = mkdtempSync(path.join(inject('stateDir'), 'outages-'));
+const dir = tempDir(path.join(inject('stateDir'), 'outages-'));
 const cleanups: Array<() => Promise<unknown>> = [];
 afterAll(async () => {
   for (const fn of cleanups.reverse()) await fn().catch(() => undefined);

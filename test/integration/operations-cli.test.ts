@@ -2,8 +2,9 @@
  * The operating commands as a user types them, against a real dev server and PostgreSQL given
  * through TEMPORAL_ADDRESS and DATABASE_URL (the production-shaped configuration).
  */
-import { mkdtempSync } from 'node:fs';
+
 import path from 'node:path';
+import { tempDir } from '../support/dirs.ts';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startTestStack, type TestStack } from '../support/services.ts';
 import { importRows } from '../support/runs.ts';
@@ -22,7 +23,7 @@ beforeAll(async () => {
     TEMPORAL_ADDRESS: inject('temporalAddress'),
     DATABASE_URL: stack.database.url,
     NIGHTSHIFT_TASK_QUEUE: stack.taskQueue,
-    NIGHTSHIFT_HOME: mkdtempSync(path.join(inject('stateDir'), 'ops-cli-')),
+    NIGHTSHIFT_HOME: tempDir(path.join(inject('stateDir'), 'ops-cli-')),
   };
   await importRows(stack.database.db, 'cli', syntheticTexts(300, ['on', 'off'], 41));
 });

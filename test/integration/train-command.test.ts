@@ -1,12 +1,13 @@
 /** `nightshift train`: the ML modules alone, from JSONL files, as a user runs it. */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { tempDir } from '../support/dirs.ts';
 import { describe, expect, inject, it } from 'vitest';
 import { runCli } from '../support/cli.ts';
 import { syntheticTexts } from '../support/synthetic.ts';
 import { decodeModel } from '../../activities/ml/model-file.ts';
 
-const dir = mkdtempSync(path.join(inject('stateDir'), 'train-'));
+const dir = tempDir(path.join(inject('stateDir'), 'train-'));
 const write = (name: string, rows: unknown[], extra = ''): string => {
   const file = path.join(dir, name);
   writeFileSync(file, rows.map((r) => JSON.stringify(r)).join('\n') + '\n' + extra);

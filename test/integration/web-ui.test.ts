@@ -3,8 +3,9 @@
  * opens the UI served by a dev server, finds a finished run by its search attributes, and sees
  * its summary, its details and the decision table in its current details.
  */
-import { mkdtempSync } from 'node:fs';
+
 import path from 'node:path';
+import { tempDir } from '../support/dirs.ts';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { chromium, type Browser } from 'playwright-core';
 import { startDevServer, type DevServer } from '../../client/stack/temporal-server.ts';
@@ -22,7 +23,7 @@ let browser: Browser;
 beforeAll(async () => {
   server = await startDevServer({
     cli: inject('temporalCli'),
-    home: mkdtempSync(path.join(inject('stateDir'), 'ui-')),
+    home: tempDir(path.join(inject('stateDir'), 'ui-')),
     port: await freePort(),
     uiPort: await freePort(),
     namespace: 'default',

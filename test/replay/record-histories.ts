@@ -4,9 +4,10 @@
  * Run by hand after a deliberate, versioned change of the workflow:
  *   node bin/run-ts.js test/replay/record-histories.ts
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { tempDir } from '../support/dirs.ts';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -22,7 +23,7 @@ import { approveUpdate, progressQuery, SEARCH_ATTRIBUTES, type RetrainInput } fr
 import { syntheticTexts } from '../support/synthetic.ts';
 
 const out = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'histories');
-const home = mkdtempSync(path.join(os.tmpdir(), 'nightshift-record-'));
+const home = tempDir(path.join(os.tmpdir(), 'nightshift-record-'));
 Runtime.install({ logger: new DefaultLogger('ERROR'), shutdownSignals: [] });
 const cli = await findTemporalCli();
 const env = await TestWorkflowEnvironment.createLocal({
