@@ -4,24 +4,10 @@
  * that Temporal retries.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { MlError } from './ml/errors.ts';
-import { RegistryError } from './registry/errors.ts';
-
-export const NON_RETRYABLE_TYPES = [
-  'InvalidOptions',
-  'InvalidTrainingData',
-  'InvalidTestData',
-  'TrainingDiverged',
-  'ModelCorrupted',
-  'UnsupportedModelFormat',
-  'UnknownModel',
-  'UnknownVersion',
-  'InvalidName',
-  'NoPreviousVersion',
-] as const;
+import { TypedError } from './typed-error.ts';
 
 export function toFailure(err: unknown): unknown {
-  if (err instanceof MlError || err instanceof RegistryError) {
+  if (err instanceof TypedError) {
     return ApplicationFailure.nonRetryable(err.message, err.type);
   }
   return err;

@@ -9,6 +9,15 @@ import type { DriftReport } from '../activities/ml/drift.ts';
 
 export const DEFAULT_TASK_QUEUE = 'nightshift';
 
+/**
+ * Failure types no retry fixes (the activities already raise them as non-retryable; the retry
+ * policies name them too, so a failure raised without the flag is not retried either).
+ */
+export const PERMANENT_FAILURE_TYPES = [
+  'InvalidOptions', 'InvalidTrainingData', 'InvalidTestData', 'TrainingDiverged', 'ModelCorrupted',
+  'UnsupportedModelFormat', 'UnknownModel', 'UnknownVersion', 'InvalidName', 'NoPreviousVersion', 'NotInWorkflow',
+];
+
 export const ModelNameKey = defineSearchAttributeKey('ModelName', SearchAttributeType.KEYWORD);
 export const OutcomeKey = defineSearchAttributeKey('Outcome', SearchAttributeType.KEYWORD);
 export const CandidateVersionKey = defineSearchAttributeKey('CandidateVersion', SearchAttributeType.INT);

@@ -24,6 +24,7 @@ import {
   DEFAULT_APPROVAL,
   ModelNameKey,
   OutcomeKey,
+  PERMANENT_FAILURE_TYPES,
   progressQuery,
   rejectUpdate,
   ScheduledStartTimeKey,
@@ -39,11 +40,6 @@ import {
 } from './definitions.ts';
 import { renderRunDetails } from './run-details.ts';
 
-const NON_RETRYABLE = [
-  'InvalidOptions', 'InvalidTrainingData', 'InvalidTestData', 'TrainingDiverged', 'ModelCorrupted',
-  'UnsupportedModelFormat', 'UnknownModel', 'UnknownVersion', 'InvalidName', 'NotInWorkflow',
-];
-
 /**
  * Database reads and writes and evaluation: short; retried with backoff while PostgreSQL is away,
  * and on another worker when one dies mid-step (after the start-to-close timeout).
@@ -51,7 +47,7 @@ const NON_RETRYABLE = [
 const shortActivities = (startToCloseTimeout: Duration = '1 minute') =>
   proxyActivities<Activities>({
     startToCloseTimeout,
-    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', nonRetryableErrorTypes: NON_RETRYABLE },
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', nonRetryableErrorTypes: PERMANENT_FAILURE_TYPES },
   });
 
 /**
@@ -62,7 +58,7 @@ const trainingActivity = (heartbeatTimeout: Duration = '30 seconds') =>
   proxyActivities<Activities>({
     startToCloseTimeout: '2 hours',
     heartbeatTimeout,
-    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: NON_RETRYABLE },
+    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: PERMANENT_FAILURE_TYPES },
   });
 
 function failureType(err: unknown): string | undefined {

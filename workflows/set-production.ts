@@ -4,11 +4,11 @@
  */
 import { proxyActivities, upsertSearchAttributes, workflowInfo, setCurrentDetails } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
-import { ModelNameKey, OutcomeKey, type SetProductionInput, type SetProductionResult } from './definitions.ts';
+import { ModelNameKey, OutcomeKey, PERMANENT_FAILURE_TYPES, type SetProductionInput, type SetProductionResult } from './definitions.ts';
 
 const { setProductionVersion } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', nonRetryableErrorTypes: ['UnknownModel', 'UnknownVersion', 'InvalidName', 'ModelCorrupted', 'NoPreviousVersion'] },
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', nonRetryableErrorTypes: PERMANENT_FAILURE_TYPES },
 });
 
 export async function setProduction(input: SetProductionInput): Promise<SetProductionResult> {

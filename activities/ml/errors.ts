@@ -2,6 +2,8 @@
  * Typed errors of the pure ML modules. `type` is the failure type the activities use when they
  * turn one of these into a non-retryable Temporal failure: none of them goes away on a retry.
  */
+import { TypedError } from '../typed-error.ts';
+
 export type MlErrorType =
   | 'InvalidOptions'
   | 'InvalidTrainingData'
@@ -10,16 +12,4 @@ export type MlErrorType =
   | 'ModelCorrupted'
   | 'UnsupportedModelFormat';
 
-export class MlError extends Error {
-  readonly type: MlErrorType;
-
-  constructor(type: MlErrorType, message: string) {
-    super(message);
-    this.name = type;
-    this.type = type;
-  }
-}
-
-export function isMlError(err: unknown): err is MlError {
-  return err instanceof MlError;
-}
+export class MlError extends TypedError<MlErrorType> {}
