@@ -73,6 +73,7 @@ async function stopOrphanedServer(home: string): Promise<void> {
 }
 
 export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
+  await stopOrphanedServer(o.home);
   await assertPortFree(o.port, 'Temporal frontend');
   await assertPortFree(o.uiPort, 'Temporal Web UI');
   mkdirSync(o.home, { recursive: true });
@@ -92,7 +93,6 @@ export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
     ...searchAttributeArgs(),
     ...(o.dynamicConfig ?? []).flatMap((kv) => ['--dynamic-config-value', kv]),
   ];
-  await stopOrphanedServer(o.home);
   // Its own process group: a Ctrl-C in the terminal reaches `nightshift up`, which stops the
   // worker first and the server last, instead of the server dying under a running worker.
   const child = spawn(o.cli, args, { stdio: ['ignore', log, log], detached: true });

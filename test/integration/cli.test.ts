@@ -10,7 +10,9 @@ import path from 'node:path';
 import { tempDir } from '../support/dirs.ts';
 import { describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../client/stack/ports.ts';
-import { runCli } from '../support/cli.ts';
+import { REPO, runCli } from '../support/cli.ts';
+import { waitFor } from '../support/wait.ts';
+import { spawn } from 'node:child_process';
 import type { RunResult } from '../../workflows/definitions.ts';
 
 const home = tempDir(path.join(inject('stateDir'), 'home-'));
@@ -65,6 +67,22 @@ describe.sequential('nightshift up --once --json', () => {
     expect(record.candidateVersion).toBe(2);
     expect(record.champion!.metrics.accuracy).toBeGreaterThan(0.9);
     expect(record.decision!.firstRun).toBe(false);
+  });
+});
+
+describe('a home whose `nightshift up` was killed with SIGKILL', () => {
+  it('is recovered by the next `up`: the orphaned dev server and PostgreSQL are stopped, and the run works', async () => {
+    const env = { ...(await stackEnv()), NIGHTSHIFT_HOME: tempDir(path.join(inject('stateDir'), 'killed-')) };
+    const child = spawn(process.execPath, [path.join(REPO, 'bin', 'nightshift.js'), 'up', '--no-run', '--no-schedule'], { cwd: REPO, env: { ...process.env, ...env } });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    await waitFor('the stack to serve', async () => (/serving/.test(stderr) ? true : undefined), 120_000);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const r = await runCli(['up', '--once', '--json'], env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).outcome).toBe('PROMOTED');
+    expect(r.stderr).toMatch(/stopping a PostgreSQL left running by an earlier process/);
   });
 });
 
