@@ -59,6 +59,22 @@ describe('operating from the command line', () => {
     await handle.terminate('progress seen');
   });
 
+  it('refuses a second run of a model with the running run\'s id, or attaches to it with --attach', async () => {
+    await importRows(stack.database.db, 'attach', syntheticTexts(200, ['on', 'off'], 43));
+    const handle = await startRetrain(stack.client, stack.taskQueue, { model: 'attach', trigger: 'manual', requireApproval: true, hyperparameters: { buckets: 2048 } });
+    await waitFor('approval wait', async () => ((await runProgress(stack.client, handle.workflowId)).stage === 'awaiting-approval' ? true : undefined));
+    const refused = await runCli(['retrain', '--model', 'attach'], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.trim()).toBe(`nightshift: model attach already has a run in progress: ${handle.workflowId} (pass --attach to follow it)`);
+    const attached = await runCli(['retrain', '--model', 'attach', '--attach', '--json'], env);
+    expect(attached.code, attached.stderr).toBe(0);
+    expect(JSON.parse(attached.stdout)).toMatchObject({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId });
+    const approved = await runCli(['approve', handle.workflowId, '--reason', 'cli test', '--approver', 'erin', '--json'], env);
+    expect(approved.code, approved.stderr).toBe(0);
+    expect(JSON.parse(approved.stdout)).toMatchObject({ approved: true, approver: 'erin', by: 'person' });
+    expect(((await handle.result()) as RunResult).outcome).toBe('PROMOTED');
+  });
+
   it('refuses to approve a run that is not waiting, naming the problem', async () => {
     const runs = JSON.parse((await runCli(['runs', 'list', '--model', 'cli', '--json'], env)).stdout).runs as Array<{ workflowId: string }>;
     const r = await runCli(['approve', runs[0].workflowId, '--reason', 'ok'], env);
