@@ -12,6 +12,7 @@ import { spamAssassinSplit } from '../activities/data/spam-assassin.ts';
 import { evaluateClassifier, fitClassifier } from '../activities/ml/classifier.ts';
 import { HashingVectorizer, resolveFeaturizerOptions } from '../activities/ml/hashing-vectorizer.ts';
 import { classificationMetrics } from '../activities/ml/metrics.ts';
+import { onPath } from '../client/stack/temporal-cli.ts';
 import type { CsrMatrix } from '../activities/ml/sparse.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -36,7 +37,7 @@ function libsvm(x: CsrMatrix, labels: string[]): string {
   return lines.join('\n') + '\n';
 }
 
-const has = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+const has = (cmd: string): boolean => onPath(cmd) !== null;
 
 export async function benchClassifier(): Promise<PeerResult[]> {
   mkdirSync(out, { recursive: true });

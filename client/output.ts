@@ -1,5 +1,6 @@
 /** Result printing: one JSON document on stdout with --json, human text otherwise; logs go to stderr. */
 import type { RunResult } from '../workflows/definitions.ts';
+import { formatMetric } from '../workflows/run-details.ts';
 
 export const log = (line: string): void => {
   process.stderr.write(`${line}\n`);
@@ -9,7 +10,7 @@ export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + '\n');
 }
 
-const fmt = (v: number | undefined | null): string => (v === undefined || v === null ? '-' : v.toFixed(4));
+const fmt = formatMetric;
 
 export function formatRunResult(r: RunResult, uiLink: string | null): string {
   const lines = [`${r.model}: ${r.outcome}  (${r.workflowId})`, `  ${r.reason}`];

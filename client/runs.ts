@@ -5,8 +5,9 @@ import { ModelNameKey, progressQuery, type RetrainInput, type RunProgress, type 
 import type { TemporalTarget } from './stack/stack.ts';
 import type { TrainingHeartbeat } from '../activities/pipeline/train-candidate.ts';
 
-export function runWorkflowId(model: string, at: Date = new Date()): string {
-  return `retrain-${model}-${at.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-')}`;
+/** A workflow id that says what and when: `<kind>-<model>-2026-11-29T02-00-00Z`. */
+export function runWorkflowId(model: string, at: Date = new Date(), kind = 'retrain'): string {
+  return `${kind}-${model}-${at.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-')}`;
 }
 
 export async function connectClient(target: TemporalTarget): Promise<{ client: Client; close: () => Promise<void> }> {

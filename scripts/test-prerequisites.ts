@@ -5,18 +5,16 @@
  *   package), driven by playwright-core for the Temporal Web UI test: installed with apt-get when
  *   missing and running as root on Debian; otherwise a message saying what to install.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
-import { findTemporalCli } from '../client/stack/temporal-cli.ts';
+import { findTemporalCli, onPath } from '../client/stack/temporal-cli.ts';
 
 const say = (line: string): void => {
   process.stderr.write(`[test prerequisites] ${line}\n`);
 };
 
-function has(command: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
-}
+const has = (command: string): boolean => onPath(command) !== null;
 
 async function main(): Promise<void> {
   const cli = await findTemporalCli(process.env, say);

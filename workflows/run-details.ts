@@ -1,7 +1,9 @@
 /** The Markdown a run shows as its current details in the Temporal UI. Pure; used by workflows. */
 import type { EvaluationSummary, RunResult, Stage } from './definitions.ts';
 
-const fmt = (v: number | undefined): string => (v === undefined ? '-' : v.toFixed(4));
+/** A metric as the CLI and the UI show it: four decimals, '-' when absent. */
+export const formatMetric = (v: number | undefined | null): string => (v === undefined || v === null ? '-' : v.toFixed(4));
+const fmt = formatMetric;
 
 export interface RunDetailsInput extends Partial<RunResult> {
   model: string;

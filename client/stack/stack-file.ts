@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { isAlive } from './processes.ts';
 
 export interface StackFile {
   pid: number;
@@ -17,21 +18,12 @@ export interface StackFile {
 
 const fileOf = (home: string): string => path.join(home, 'stack.json');
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 export function readStackFile(home: string): StackFile | null {
   const file = fileOf(home);
   if (!existsSync(file)) return null;
   try {
     const stack = JSON.parse(readFileSync(file, 'utf8')) as StackFile;
-    return alive(stack.pid) ? stack : null;
+    return isAlive(stack.pid) ? stack : null;
   } catch {
     return null;
   }

@@ -4,11 +4,12 @@
  * attributes registered.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES } from '../../workflows/definitions.ts';
 import { assertPortFree, freePort } from './ports.ts';
+import { stopProcess } from './processes.ts';
 
 export interface DevServerOptions {
   cli: string;
@@ -65,10 +66,7 @@ async function stopOrphanedServer(home: string): Promise<void> {
   } catch {
     // not running (or no /proc): nothing to stop
   }
-  if (cmdline.includes('start-dev') && cmdline.includes(home)) {
-    process.kill(pid, 'SIGTERM');
-    for (let i = 0; i < 100 && existsSync(`/proc/${pid}`); i++) await new Promise((r) => setTimeout(r, 100));
-  }
+  if (cmdline.includes('start-dev') && cmdline.includes(home)) await stopProcess(pid, 'SIGTERM');
   rmSync(pidFile(home), { force: true });
 }
 

@@ -1,20 +1,13 @@
 /** Migrations: applied once, in order, under an advisory lock, even when processes race to apply them. */
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { createTestDatabase } from '../support/services.ts';
 import { createPool } from '../../activities/registry/pool.ts';
 import { loadMigrations, migrate } from '../../activities/registry/migrate.ts';
 
 describe('migrations', () => {
   it('five processes migrating one fresh database at once: each migration is applied exactly once', async () => {
-    const adminUrl = inject('databaseUrl');
-    const name = `ns_migrate_${randomBytes(4).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: adminUrl });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    const url = new URL(adminUrl);
-    url.pathname = `/${name}`;
-    const pools = Array.from({ length: 5 }, () => createPool(url.toString(), { max: 1 }));
+    const database = await createTestDatabase({ migrated: false });
+    const pools = Array.from({ length: 5 }, () => createPool(database.url, { max: 1 }));
     try {
       const applied = await Promise.all(pools.map((p) => migrate(p)));
       const all = loadMigrations().map((m) => m.name);
@@ -25,8 +18,7 @@ describe('migrations', () => {
       expect(await migrate(pools[0])).toEqual([]);
     } finally {
       await Promise.all(pools.map((p) => p.end()));
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end();
+      await database.drop();
     }
   });
 });

@@ -21,7 +21,8 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-export async function createTestDatabase(): Promise<TestDatabase> {
+/** A fresh database on the shared PostgreSQL; migrated unless `migrated: false`. */
+export async function createTestDatabase(options: { migrated?: boolean } = {}): Promise<TestDatabase> {
   const adminUrl = inject('databaseUrl');
   const name = `ns_test_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl });
@@ -31,7 +32,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   const db = createPool(url.toString(), { max: 10 });
-  await migrate(db);
+  if (options.migrated !== false) await migrate(db);
   return {
     db,
     url: url.toString(),
