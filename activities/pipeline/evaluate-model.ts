@@ -29,9 +29,9 @@ export function monitored(m: ClassificationMetrics): MonitoredMetrics {
   };
 }
 
-export async function loadModelVersion(db: Db, versionId: number, modelName?: string) {
+export async function loadModelVersion(db: Db, versionId: number) {
   const { bytes, sha256, version } = await loadWeights(db, versionId);
-  return decodeModel(bytes, `${modelName ?? 'model'} version ${version} (id ${versionId})`, sha256);
+  return decodeModel(bytes, `model version ${version} (id ${versionId})`, sha256);
 }
 
 export async function evaluateModel(db: Db, input: EvaluateModelInput): Promise<EvaluationSummary> {

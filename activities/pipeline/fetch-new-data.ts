@@ -26,7 +26,12 @@ export interface RunRef {
 
 async function summarize(db: Db, s: SnapshotRow): Promise<SnapshotSummary> {
   const champion = s.championVersionId === null ? null : await getVersion(db, s.championVersionId);
-  const { lengths: _lengths, ...drift } = s.drift ?? { lengths: null };
+  // Length summaries stay in the registry; the payload carries the drift numbers.
+  let drift: SnapshotSummary['drift'] = null;
+  if (s.drift) {
+    const { lengths: _lengths, ...numbers } = s.drift;
+    drift = numbers;
+  }
   return {
     snapshotId: s.id,
     modelId: s.modelId,
@@ -37,7 +42,7 @@ async function summarize(db: Db, s: SnapshotRow): Promise<SnapshotSummary> {
     labelCounts: s.labelCounts,
     contentHash: s.contentHash,
     issues: s.issues,
-    drift: s.drift ? (drift as SnapshotSummary['drift']) : null,
+    drift,
     championVersionId: s.championVersionId,
     championVersion: champion?.version ?? null,
   };

@@ -116,20 +116,15 @@ export async function up(argv: string[], config: Config): Promise<number> {
       log(`worker polling task queue ${config.taskQueue}`);
     }
 
+    const { client, close } = await connectClient({ address: temporal.address, namespace: config.namespace, taskQueue: config.taskQueue, uiUrl: temporal.uiUrl });
+    cleanups.push(close);
     if (!values['no-schedule']) {
-      const { client, close } = await connectClient({ address: temporal.address, namespace: config.namespace, taskQueue: config.taskQueue, uiUrl: temporal.uiUrl });
-      try {
-        const what = await upsertSchedule(client, { model, taskQueue: config.taskQueue });
-        log(`nightly schedule ${scheduleId(model)} ${what} (02:00 UTC; \`nightshift schedule describe --model ${model}\`)`);
-      } finally {
-        await close();
-      }
+      const what = await upsertSchedule(client, { model, taskQueue: config.taskQueue });
+      log(`nightly schedule ${scheduleId(model)} ${what} (02:00 UTC; \`nightshift schedule describe --model ${model}\`)`);
     }
 
     let result: RunResult | null = null;
     if (!values['no-worker'] && !values['no-run']) {
-      const { client, close } = await connectClient({ address: temporal.address, namespace: config.namespace, taskQueue: config.taskQueue, uiUrl: temporal.uiUrl });
-      cleanups.push(close);
       const handle = await startRetrain(client, config.taskQueue, { model, trigger: 'startup' });
       const link = runUiLink(temporal.uiUrl, config.namespace, handle.workflowId, handle.firstExecutionRunId);
       log(`started run ${handle.workflowId}${link ? `\n  ${link}` : ''}`);
