@@ -1,24 +1,29 @@
 /**
  * createActivities(deps): the activities the worker registers, built once with their database.
  * Each is a thin adapter: it reads the Temporal context (run ids, attempt, heartbeats,
- * cancellation), calls the pipeline module, and marks permanent errors non-retryable.
+ * cancellation, the worker's client), calls the pipeline module, and marks permanent errors
+ * non-retryable.
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { permanentErrorsAreFinal } from './failures.ts';
-import { fetchNewData, type FetchNewDataInput, type RunRef } from './pipeline/fetch-new-data.ts';
-import { evaluateModel, type EvaluateModelInput } from './pipeline/evaluate-model.ts';
-import { trainCandidate, type TrainCandidateInput, type TrainingHeartbeat } from './pipeline/train-candidate.ts';
-import {
-  compareModels,
-  markCandidateRejected,
-  promoteModel,
-  setProductionVersion,
-  type CompareModelsInput,
-  type PromoteModelInput,
-} from './pipeline/compare-and-promote.ts';
-import type { SetProductionInput } from '../workflows/definitions.ts';
+import { fetchNewData } from './pipeline/fetch-new-data.ts';
+import { evaluateModel } from './pipeline/evaluate-model.ts';
+import { trainCandidate } from './pipeline/train-candidate.ts';
+import { compareModels, markCandidateRejected, promoteModel, setProductionVersion } from './pipeline/compare-and-promote.ts';
+import type {
+  CompareModelsInput,
+  EvaluateModelInput,
+  FetchNewDataInput,
+  PromoteModelInput,
+  RunRef,
+  SetProductionInput,
+  TrainCandidateInput,
+  TrainingHeartbeat,
+} from './pipeline/types.ts';
 import type { Db } from './registry/pool.ts';
+import { runSlotWorkflowId } from '../workflows/definitions.ts';
 
 export interface ActivityDeps {
   db: Db;
@@ -30,6 +35,17 @@ function currentRun(): RunRef {
     throw ApplicationFailure.nonRetryable('Nightshift activities only run inside a workflow', 'NotInWorkflow');
   }
   return { workflowId: workflowExecution.workflowId, runId: workflowExecution.runId };
+}
+
+/** The workflow id of the run holding a model's run slot (its parent), or null when none does. */
+async function runSlotHolder(input: { model: string }): Promise<string | null> {
+  try {
+    const slot = await Context.current().client.workflow.getHandle(runSlotWorkflowId(input.model)).describe();
+    return slot.status.name === 'RUNNING' ? (slot.parentExecution?.workflowId ?? null) : null;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return null;
+    throw err;
+  }
 }
 
 export function createActivities({ db }: ActivityDeps) {
@@ -54,6 +70,7 @@ export function createActivities({ db }: ActivityDeps) {
     promoteModel: permanentErrorsAreFinal((input: PromoteModelInput) => promoteModel(db, currentRun(), input)),
     markCandidateRejected: permanentErrorsAreFinal((input: { versionId: number }) => markCandidateRejected(db, input)),
     setProductionVersion: permanentErrorsAreFinal((input: SetProductionInput) => setProductionVersion(db, currentRun(), input)),
+    runSlotHolder,
   };
 }
 

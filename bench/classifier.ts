@@ -12,7 +12,7 @@ import { spamAssassinSplit } from '../activities/data/spam-assassin.ts';
 import { evaluateClassifier, fitClassifier } from '../activities/ml/classifier.ts';
 import { HashingVectorizer, resolveFeaturizerOptions } from '../activities/ml/hashing-vectorizer.ts';
 import { classificationMetrics } from '../activities/ml/metrics.ts';
-import { onPath } from '../client/stack/temporal-cli.ts';
+import { onPath } from '../stack/temporal-cli.ts';
 import type { CsrMatrix } from '../activities/ml/sparse.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -51,7 +51,7 @@ export async function benchClassifier(): Promise<PeerResult[]> {
   const xTrain = vectorizer.transform(train.map((m) => m.text));
   const xTest = vectorizer.transform(test.map((m) => m.text));
   const featurizeSeconds = (performance.now() - t0) / 1000;
-  const fit = await fitClassifier(train, featurizer);
+  const fit = await fitClassifier(train, { featurizer });
   const evaluation = evaluateClassifier(fit.model, test);
   let hashBest = Infinity;
   const allTexts = [...train, ...test].map((m) => m.text);
@@ -77,7 +77,14 @@ export async function benchClassifier(): Promise<PeerResult[]> {
   const sk = spawnSync('python3', [path.join(here, 'peers', 'sklearn-peer.py'), trainFile, testFile], { encoding: 'utf8' });
   if (sk.status === 0) {
     const r = JSON.parse(sk.stdout) as { accuracy: number; macro_f1: number; featurize_s: number; train_s: number; hash_s: number };
-    results.push({ name: 'scikit-learn HashingVectorizer+SGDClassifier(log_loss)', accuracy: r.accuracy, macroF1: r.macro_f1, featurizeSeconds: r.featurize_s, trainSeconds: r.train_s, hashSeconds: r.hash_s });
+    results.push({
+      name: 'scikit-learn HashingVectorizer+SGDClassifier(log_loss)',
+      accuracy: r.accuracy,
+      macroF1: r.macro_f1,
+      featurizeSeconds: r.featurize_s,
+      trainSeconds: r.train_s,
+      hashSeconds: r.hash_s,
+    });
   } else {
     process.stderr.write(`scikit-learn peer skipped: ${sk.stderr.split('\n').filter(Boolean).pop() ?? 'python3 failed'}\n`);
   }
@@ -85,18 +92,39 @@ export async function benchClassifier(): Promise<PeerResult[]> {
   if (has('liblinear-train') && has('liblinear-predict')) {
     const trainSvm = path.join(out, 'spam-train.svm');
     const testSvm = path.join(out, 'spam-test.svm');
-    writeFileSync(trainSvm, libsvm(xTrain, train.map((m) => m.label)));
-    writeFileSync(testSvm, libsvm(xTest, test.map((m) => m.label)));
+    writeFileSync(
+      trainSvm,
+      libsvm(
+        xTrain,
+        train.map((m) => m.label),
+      ),
+    );
+    writeFileSync(
+      testSvm,
+      libsvm(
+        xTest,
+        test.map((m) => m.label),
+      ),
+    );
     const modelFile = path.join(out, 'spam.liblinear');
     const predFile = path.join(out, 'spam.liblinear.pred');
     const s = performance.now();
     execFileSync('liblinear-train', ['-s', '0', '-q', trainSvm, modelFile]);
     const trainSeconds = (performance.now() - s) / 1000;
     execFileSync('liblinear-predict', [testSvm, modelFile, predFile]);
-    const predicted = readFileSync(predFile, 'utf8').trim().split('\n').map((l) => (l.trim() === '1' ? 1 : 0));
+    const predicted = readFileSync(predFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => (l.trim() === '1' ? 1 : 0));
     const truth = test.map((m) => (m.label === 'spam' ? 1 : 0));
     const m = classificationMetrics(truth, predicted, ['ham', 'spam']);
-    results.push({ name: 'LIBLINEAR -s 0 (same hashed features)', accuracy: m.accuracy, macroF1: m.macro.f1, featurizeSeconds, trainSeconds });
+    results.push({
+      name: 'LIBLINEAR -s 0 (same hashed features)',
+      accuracy: m.accuracy,
+      macroF1: m.macro.f1,
+      featurizeSeconds,
+      trainSeconds,
+    });
   } else {
     process.stderr.write('LIBLINEAR peer skipped: liblinear-train not installed (Debian: liblinear-tools)\n');
   }
@@ -110,14 +138,23 @@ export function printClassifierReport(results: PeerResult[]): string {
     `  ${'system'.padEnd(58)} ${'accuracy'.padStart(9)} ${'macro-F1'.padStart(9)} ${'featurize s'.padStart(12)} ${'train s'.padStart(9)} ${'feat+train'.padStart(11)}`,
   ];
   for (const r of results) {
-    lines.push(`  ${r.name.padEnd(58)} ${r.accuracy.toFixed(4).padStart(9)} ${r.macroF1.toFixed(4).padStart(9)} ${r.featurizeSeconds.toFixed(3).padStart(12)} ${r.trainSeconds.toFixed(3).padStart(9)} ${(r.featurizeSeconds + r.trainSeconds).toFixed(3).padStart(11)}`);
+    lines.push(
+      `  ${r.name.padEnd(58)} ${r.accuracy.toFixed(4).padStart(9)} ${r.macroF1.toFixed(4).padStart(9)} ${r.featurizeSeconds.toFixed(3).padStart(12)} ${r.trainSeconds.toFixed(3).padStart(9)} ${(r.featurizeSeconds + r.trainSeconds).toFixed(3).padStart(11)}`,
+    );
   }
   const sk = results.find((r) => r.name.startsWith('scikit-learn'));
   if (sk) {
-    lines.push(`  ratio featurize+train time, nightshift / scikit-learn: ${((ns.featurizeSeconds + ns.trainSeconds) / (sk.featurizeSeconds + sk.trainSeconds)).toFixed(2)} (goal <= 1)`);
-    lines.push(`  ratio hashing throughput, nightshift / HashingVectorizer: ${(sk.hashSeconds! / ns.hashSeconds!).toFixed(2)}x (goal >= 2; best of 3 over all ${'6046'} messages)`);
+    lines.push(
+      `  ratio featurize+train time, nightshift / scikit-learn: ${((ns.featurizeSeconds + ns.trainSeconds) / (sk.featurizeSeconds + sk.trainSeconds)).toFixed(2)} (goal <= 1)`,
+    );
+    lines.push(
+      `  ratio hashing throughput, nightshift / HashingVectorizer: ${(sk.hashSeconds! / ns.hashSeconds!).toFixed(2)}x (goal >= 2; best of 3 over all ${'6046'} messages)`,
+    );
   }
   const best = results.slice(1).reduce<PeerResult | null>((b, r) => (b === null || r.accuracy > b.accuracy ? r : b), null);
-  if (best) lines.push(`  accuracy nightshift - best peer: ${(ns.accuracy - best.accuracy).toFixed(4)}; macro-F1: ${(ns.macroF1 - Math.max(...results.slice(1).map((r) => r.macroF1))).toFixed(4)} (goal >= 0)`);
+  if (best)
+    lines.push(
+      `  accuracy nightshift - best peer: ${(ns.accuracy - best.accuracy).toFixed(4)}; macro-F1: ${(ns.macroF1 - Math.max(...results.slice(1).map((r) => r.macroF1))).toFixed(4)} (goal >= 0)`,
+    );
   return lines.join('\n');
 }

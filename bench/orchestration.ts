@@ -4,16 +4,17 @@
  * side. Overhead = run wall time - the activities' own execution time (from the history's
  * started/completed events). Also the cold `nightshift up --once` on a fresh home, as a user runs it.
  */
+import type { retrainModel } from '../workflows/index.ts';
 import { rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { tempDir } from '../test/support/dirs.ts';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { findTemporalCli } from '../client/stack/temporal-cli.ts';
-import { startDevServer } from '../client/stack/temporal-server.ts';
-import { startEmbeddedPostgres } from '../client/stack/embedded-postgres.ts';
-import { freePort } from '../client/stack/ports.ts';
+import { findTemporalCli } from '../stack/temporal-cli.ts';
+import { startDevServer } from '../stack/temporal-server.ts';
+import { startEmbeddedPostgres } from '../stack/embedded-postgres.ts';
+import { freePort } from '../stack/ports.ts';
 import { createPool } from '../activities/registry/pool.ts';
 import { migrate } from '../activities/registry/migrate.ts';
 import { releaseNextBatch } from '../activities/data/spam-demo.ts';
@@ -57,7 +58,13 @@ export async function benchOrchestration(runs = 3): Promise<OrchestrationResult>
     await migrate(db);
     await releaseNextBatch(db);
     const nativeConnection = await NativeConnection.connect({ address: server.address });
-    const worker = await createWorker({ connection: nativeConnection, namespace: 'default', taskQueue: 'bench', db, bundleCacheDir: warmHome });
+    const worker = await createWorker({
+      connection: nativeConnection,
+      namespace: 'default',
+      taskQueue: 'bench',
+      db,
+      bundleCacheDir: warmHome,
+    });
     const running = worker.run();
     const connection = await Connection.connect({ address: server.address });
     const client = new Client({ connection, namespace: 'default' });
@@ -66,7 +73,11 @@ export async function benchOrchestration(runs = 3): Promise<OrchestrationResult>
     for (let i = 0; i <= runs; i++) {
       const workflowId = `bench-${i}-${Date.now()}`;
       const started = performance.now();
-      await client.workflow.execute('retrainModel', { taskQueue: 'bench', workflowId, args: [{ model: 'spam', trigger: 'manual', force: true }] });
+      await client.workflow.execute<typeof retrainModel>('retrainModel', {
+        taskQueue: 'bench',
+        workflowId,
+        args: [{ model: 'spam', trigger: 'manual', force: true }],
+      });
       const wallMs = performance.now() - started;
       const history = await client.workflow.getHandle(workflowId).fetchHistory();
       const startedAt = new Map<number, number>();
@@ -84,12 +95,28 @@ export async function benchOrchestration(runs = 3): Promise<OrchestrationResult>
       const run = { workflowId: `direct-${i}-${Date.now()}`, runId: 'direct' };
       const started = performance.now();
       const snapshot = await fetchNewData(db, run, { model: 'spam', windowEnd: new Date().toISOString(), force: true });
-      if (snapshot.championVersionId !== null) await evaluateModel(db, { versionId: snapshot.championVersionId, snapshotId: snapshot.snapshotId });
-      const training = await trainCandidate(db, { run, attempt: 1, previousHeartbeat: undefined, heartbeat: () => undefined, signal: new AbortController().signal }, { snapshotId: snapshot.snapshotId });
+      if (snapshot.championVersionId !== null)
+        await evaluateModel(db, { versionId: snapshot.championVersionId, snapshotId: snapshot.snapshotId });
+      const training = await trainCandidate(
+        db,
+        { run, attempt: 1, previousHeartbeat: undefined, heartbeat: () => undefined, signal: new AbortController().signal },
+        { snapshotId: snapshot.snapshotId },
+      );
       await evaluateModel(db, { versionId: training.versionId, snapshotId: snapshot.snapshotId });
-      const decision = await compareModels(db, run, { snapshotId: snapshot.snapshotId, championVersionId: snapshot.championVersionId, candidateVersionId: training.versionId });
+      const decision = await compareModels(db, run, {
+        snapshotId: snapshot.snapshotId,
+        championVersionId: snapshot.championVersionId,
+        candidateVersionId: training.versionId,
+      });
       if (decision.decision === 'PROMOTE') {
-        await promoteModel(db, run, { modelId: snapshot.modelId, candidateVersionId: training.versionId, championVersionId: snapshot.championVersionId, reason: decision.reason, decision, actor: 'bench' });
+        await promoteModel(db, run, {
+          modelId: snapshot.modelId,
+          candidateVersionId: training.versionId,
+          championVersionId: snapshot.championVersionId,
+          reason: decision.reason,
+          decision,
+          actor: 'bench',
+        });
       }
       result.directMs.push(performance.now() - started);
     }
@@ -114,7 +141,10 @@ export function printOrchestrationReport(r: OrchestrationResult): string {
   return [
     'Orchestration (SpamAssassin demo model, forced retraining, warm stack):',
     `  cold \`nightshift up --once\` on a fresh home: ${r.coldUpSeconds.toFixed(1)} s, outcome ${r.coldOutcome} (goal < 20 s)`,
-    ...r.runs.map((x, i) => `  run ${i + 1}: wall ${x.wallMs.toFixed(0)} ms, activities ${x.activityMs.toFixed(0)} ms, overhead ${x.overheadMs.toFixed(0)} ms`),
+    ...r.runs.map(
+      (x, i) =>
+        `  run ${i + 1}: wall ${x.wallMs.toFixed(0)} ms, activities ${x.activityMs.toFixed(0)} ms, overhead ${x.overheadMs.toFixed(0)} ms`,
+    ),
     `  median overhead per run: ${overhead.toFixed(0)} ms (goal < 300 ms)`,
     `  same pipeline as direct calls, no Temporal (median of ${r.directMs.length}): ${direct.toFixed(0)} ms`,
     `  ratio Temporal run / direct calls: ${(wall / direct).toFixed(2)}`,

@@ -1,6 +1,5 @@
 #!/usr/bin/env node
-// The `nightshift` command: loads the TypeScript client through tsx (no build step).
-import { register } from 'tsx/esm/api';
+// The `nightshift` command: the compiled client (`npm run build`, run on `npm install`).
+import { loadCompiled } from './load-compiled.js';
 
-register();
-await import('../client/cli.ts');
+await loadCompiled('client/cli.js');

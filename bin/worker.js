@@ -1,6 +1,5 @@
 #!/usr/bin/env node
-// `npm run worker`: one Temporal worker process, loaded through tsx (no build step).
-import { register } from 'tsx/esm/api';
+// `npm run worker`: one Temporal worker process, from the compiled code.
+import { loadCompiled } from './load-compiled.js';
 
-register();
-await import('../worker/main.ts');
+await loadCompiled('worker/main.js');

@@ -1,5 +1,5 @@
 /** The `nightshift` command. */
-import { loadConfig } from './config.ts';
+import { loadConfig } from '../stack/config.ts';
 import { UsageError } from './commands/args.ts';
 import { up } from './commands/up.ts';
 import { retrain } from './commands/retrain.ts';

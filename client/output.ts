@@ -14,7 +14,8 @@ const fmt = formatMetric;
 
 export function formatRunResult(r: RunResult, uiLink: string | null): string {
   const lines = [`${r.model}: ${r.outcome}  (${r.workflowId})`, `  ${r.reason}`];
-  lines.push(`  data: ${r.snapshot.newRows} new rows, ${r.snapshot.trainRows} training rows, ${r.snapshot.evalRows} held-out rows`);
+  if (r.snapshot)
+    lines.push(`  data: ${r.snapshot.newRows} new rows, ${r.snapshot.trainRows} training rows, ${r.snapshot.evalRows} held-out rows`);
   if (r.candidate || r.champion) {
     const champ = r.champion ? `champion v${r.champion.version}` : 'champion (none)';
     const cand = r.candidate ? `candidate v${r.candidate.version}` : 'candidate';
@@ -27,11 +28,16 @@ export function formatRunResult(r: RunResult, uiLink: string | null): string {
     lines.push('', '  checks:');
     for (const c of r.decision.checks) {
       const status = c.skipped ? 'skip' : c.pass ? 'pass' : 'FAIL';
-      lines.push(`    [${status}] ${c.metric} ${c.kind}: value ${fmt(c.value)}${c.baseline !== null ? `, champion ${fmt(c.baseline)}` : ''}, threshold ${c.threshold}${c.note ? ` (${c.note})` : ''}`);
+      lines.push(
+        `    [${status}] ${c.metric} ${c.kind}: value ${fmt(c.value)}${c.baseline !== null ? `, champion ${fmt(c.baseline)}` : ''}, threshold ${c.threshold}${c.note ? ` (${c.note})` : ''}`,
+      );
     }
   }
   if (r.training) {
-    lines.push('', `  training: ${r.training.epochs} epochs${r.training.stoppedEarly ? ' (early stop)' : ''}, ${r.training.trainSeconds.toFixed(2)}s, attempts ${r.training.attempts.map((a) => `#${a.attempt} from epoch ${a.resumedFromEpoch}`).join(', ')}`);
+    lines.push(
+      '',
+      `  training: ${r.training.epochs} epochs${r.training.stoppedEarly ? ' (early stop)' : ''}, ${r.training.trainSeconds.toFixed(2)}s, attempts ${r.training.attempts.map((a) => `#${a.attempt} from epoch ${a.resumedFromEpoch}`).join(', ')}`,
+    );
   }
   if (uiLink) lines.push(`  Temporal UI: ${uiLink}`);
   return lines.join('\n');

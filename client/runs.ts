@@ -1,13 +1,31 @@
 /** Runs from a client: start (one per model at a time), list, show, progress. */
-import { Client, Connection, WorkflowNotFoundError, type WorkflowExecutionInfo } from '@temporalio/client';
+import {
+  Client,
+  Connection,
+  WorkflowNotFoundError,
+  type WorkflowExecutionInfo,
+  type WorkflowHandleWithFirstExecutionRunId,
+} from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
-import { ModelNameKey, progressQuery, type RetrainInput, type RunProgress, type RunResult } from '../workflows/definitions.ts';
-import type { TemporalTarget } from './stack/stack.ts';
-import type { TrainingHeartbeat } from '../activities/pipeline/train-candidate.ts';
+import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow/index.js';
+import {
+  ModelNameKey,
+  progressQuery,
+  runSlotWorkflowId,
+  type RetrainInput,
+  type RunProgress,
+  type RunResult,
+} from '../workflows/definitions.ts';
+import type { retrainModel } from '../workflows/index.ts';
+import type { TemporalTarget } from '../stack/stack.ts';
+import type { TrainingHeartbeat } from '../activities/pipeline/types.ts';
 
 /** A workflow id that says what and when: `<kind>-<model>-2026-11-29T02-00-00Z`. */
 export function runWorkflowId(model: string, at: Date = new Date(), kind = 'retrain'): string {
-  return `${kind}-${model}-${at.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-')}`;
+  return `${kind}-${model}-${at
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replace(/:/g, '-')}`;
 }
 
 export async function connectClient(target: TemporalTarget): Promise<{ client: Client; close: () => Promise<void> }> {
@@ -18,7 +36,11 @@ export async function connectClient(target: TemporalTarget): Promise<{ client: C
 /** Visibility query quoting: a model name is validated, but quote it anyway. */
 const quote = (s: string): string => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 
-export async function listRuns(client: Client, model: string | null, options: { running?: boolean; limit?: number } = {}): Promise<WorkflowExecutionInfo[]> {
+export async function listRuns(
+  client: Client,
+  model: string | null,
+  options: { running?: boolean; limit?: number } = {},
+): Promise<WorkflowExecutionInfo[]> {
   const clauses = [`WorkflowType = "retrainModel"`];
   if (model) clauses.push(`ModelName = ${quote(model)}`);
   if (options.running) clauses.push(`ExecutionStatus = "Running"`);
@@ -31,15 +53,41 @@ export async function listRuns(client: Client, model: string | null, options: { 
 }
 
 export class RunAlreadyRunningError extends Error {
-  constructor(readonly workflowId: string, readonly runId: string, model: string) {
+  constructor(
+    readonly workflowId: string,
+    readonly runId: string,
+    model: string,
+  ) {
     super(`model ${model} already has a run in progress: ${workflowId} (pass --attach to follow it)`);
   }
 }
 
-export async function startRetrain(client: Client, taskQueue: string, input: RetrainInput) {
-  const running = await listRuns(client, input.model, { running: true, limit: 1 });
-  if (running[0]) throw new RunAlreadyRunningError(running[0].workflowId, running[0].runId, input.model);
-  return client.workflow.start('retrainModel', {
+/** The run holding the model's run slot (see runSlotWorkflowId), read from the slot's parent; null when free. */
+export async function runningRun(client: Client, model: string): Promise<{ workflowId: string; runId: string } | null> {
+  try {
+    const slot = await client.workflow.getHandle(runSlotWorkflowId(model)).describe();
+    const parent = slot.parentExecution;
+    if (slot.status.name !== 'RUNNING' || !parent?.workflowId || !parent.runId) return null;
+    return { workflowId: parent.workflowId, runId: parent.runId };
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return null;
+    throw err;
+  }
+}
+
+/**
+ * Starts a retraining run. A model with a run in progress refuses it here, naming that run; the
+ * guarantee itself is the run slot the workflow takes first (a start racing this check ends
+ * SKIPPED_RUN_IN_PROGRESS without touching data).
+ */
+export async function startRetrain(
+  client: Client,
+  taskQueue: string,
+  input: RetrainInput,
+): Promise<WorkflowHandleWithFirstExecutionRunId<typeof retrainModel>> {
+  const running = await runningRun(client, input.model);
+  if (running) throw new RunAlreadyRunningError(running.workflowId, running.runId, input.model);
+  return client.workflow.start<typeof retrainModel>('retrainModel', {
     taskQueue,
     workflowId: runWorkflowId(input.model),
     args: [input],
@@ -63,14 +111,20 @@ export async function runProgress(client: Client, workflowId: string, runId?: st
   if (progress.stage === 'training') {
     const raw = await handle.describe().then((d) => d.raw.pendingActivities ?? []);
     const training = raw.find((a) => a.activityType?.name === 'trainCandidate');
-    const payload = training?.heartbeatDetails?.payloads?.[0];
-    if (payload?.data) heartbeat = JSON.parse(Buffer.from(payload.data).toString('utf8')) as TrainingHeartbeat;
+    // The SDK's data converter (payload converter and any codec), as the worker encoded them.
+    const payloads = training?.heartbeatDetails?.payloads;
+    if (payloads?.length) heartbeat = await decodeFromPayloadsAtIndex<TrainingHeartbeat>(client.options.loadedDataConverter, 0, payloads);
   }
-  return { ...progress, epoch: heartbeat?.epoch ?? null, trainLoss: heartbeat?.trainLoss ?? null, validationLoss: heartbeat?.validationLoss ?? null };
+  return {
+    ...progress,
+    epoch: heartbeat?.epoch ?? null,
+    trainLoss: heartbeat?.trainLoss ?? null,
+    validationLoss: heartbeat?.validationLoss ?? null,
+  };
 }
 
 export async function findRun(client: Client, workflowId: string) {
-  const handle = client.workflow.getHandle(workflowId);
+  const handle = client.workflow.getHandle<typeof retrainModel>(workflowId);
   try {
     return { handle, description: await handle.describe() };
   } catch (err) {

@@ -54,7 +54,9 @@ export function buildSpec(s: ScheduleSettings): ScheduleSpec {
   if (s.cron) {
     const fields = s.cron.trim().split(/\s+/);
     if (fields.length < 5 || fields.length > 7) {
-      throw new UsageError(`invalid cron expression ${JSON.stringify(s.cron)}: expected 5 fields (minute hour day-of-month month day-of-week)`);
+      throw new UsageError(
+        `invalid cron expression ${JSON.stringify(s.cron)}: expected 5 fields (minute hour day-of-month month day-of-week)`,
+      );
     }
     return { cronExpressions: [`${s.cron.trim()} # retrain ${s.model}`], timezone, ...jitter };
   }
@@ -119,7 +121,8 @@ export async function describeSchedule(client: Client, model: string): Promise<S
   try {
     return await client.schedule.getHandle(scheduleId(model)).describe();
   } catch (err) {
-    if (err instanceof ScheduleNotFoundError) throw new Error(`model ${model} has no schedule (create one with \`nightshift schedule create --model ${model}\`)`);
+    if (err instanceof ScheduleNotFoundError)
+      throw new Error(`model ${model} has no schedule (create one with \`nightshift schedule create --model ${model}\`)`);
     throw err;
   }
 }

@@ -8,7 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
-import { findTemporalCli, onPath } from '../client/stack/temporal-cli.ts';
+import { findTemporalCli, onPath } from '../stack/temporal-cli.ts';
 
 const say = (line: string): void => {
   process.stderr.write(`[test prerequisites] ${line}\n`);
@@ -25,13 +25,23 @@ async function main(): Promise<void> {
   if (missing.length) {
     if (os.userInfo().uid === 0 && has('apt-get')) {
       say(`installing Debian packages ${missing.join(' ')} with apt-get`);
-      execFileSync('sh', ['-c', `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${missing.join(' ')}`], { stdio: ['ignore', 'ignore', 'inherit'] });
+      execFileSync('sh', ['-c', `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${missing.join(' ')}`], {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
     } else {
-      throw new Error(`the tests need ${missing.join(' and ')}: install them (Debian: apt-get install ${missing.join(' ')}), or set CHROMIUM_PATH`);
+      throw new Error(
+        `the tests need ${missing.join(' and ')}: install them (Debian: apt-get install ${missing.join(' ')}), or set CHROMIUM_PATH`,
+      );
     }
   }
   say('docker-compose: ' + execFileSync('docker-compose', ['version', '--short'], { encoding: 'utf8' }).trim());
-  say('chromium: ' + execFileSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+  say(
+    'chromium: ' +
+      execFileSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', ['--version'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim(),
+  );
 }
 
 main().catch((err: Error) => {

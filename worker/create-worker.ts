@@ -7,12 +7,13 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { bundleWorkflowCode, type NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { createActivities } from '../activities/index.ts';
 import type { Db } from '../activities/registry/pool.ts';
 
 const WORKFLOWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'workflows');
-const WORKFLOWS_INDEX = path.join(WORKFLOWS_DIR, 'index.ts');
+// index.ts from source (tsx, tests), index.js from dist/ (the compiled worker).
+const WORKFLOWS_INDEX = path.join(WORKFLOWS_DIR, `index${path.extname(fileURLToPath(import.meta.url))}`);
 
 export interface WorkerOptions {
   connection: NativeConnection;
@@ -27,10 +28,17 @@ export interface WorkerOptions {
   activities?: object;
 }
 
+/**
+ * The bundle's cache key: every source file it may include (the workflows and the pure modules
+ * they import from activities/), so a change to any of them bundles again.
+ */
 function workflowSourceHash(): string {
   const hash = createHash('sha256');
-  for (const file of readdirSync(WORKFLOWS_DIR).sort()) {
-    hash.update(file).update(readFileSync(path.join(WORKFLOWS_DIR, file)));
+  for (const dir of [WORKFLOWS_DIR, path.join(WORKFLOWS_DIR, '..', 'activities')]) {
+    const files = readdirSync(dir, { recursive: true, encoding: 'utf8' })
+      .filter((f) => /\.(ts|js)$/.test(f))
+      .sort();
+    for (const file of files) hash.update(file).update(readFileSync(path.join(dir, file)));
   }
   return hash.digest('hex').slice(0, 16);
 }

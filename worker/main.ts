@@ -4,8 +4,8 @@
  * gracefully: in-flight activities get the shutdown grace time, training checkpoints every epoch.
  */
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
-import { loadConfig } from '../client/config.ts';
-import { openRegistry, resolveTemporal } from '../client/stack/stack.ts';
+import { loadConfig } from '../stack/config.ts';
+import { openRegistry, resolveTemporal } from '../stack/stack.ts';
 import { createWorker } from './create-worker.ts';
 
 async function main(): Promise<void> {

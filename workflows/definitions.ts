@@ -1,22 +1,20 @@
 /**
- * What client, worker and workflow share: names, payload types (ids, hashes and metrics only),
- * search attribute keys and query definitions. Imports nothing with side effects.
+ * What client, worker and workflows share: workflow inputs and results, search attribute keys,
+ * and the query, update and signal definitions. Activity payload types live with the activities
+ * (activities/pipeline/types.ts). Imports nothing with side effects.
  */
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { ComparisonPolicy, DecisionRecord } from '../activities/ml/compare.ts';
-import type { DriftReport } from '../activities/ml/drift.ts';
+import type {
+  CandidateSummary,
+  EvaluationSummary,
+  Hyperparameters,
+  PromotionSummary,
+  SnapshotSummary,
+} from '../activities/pipeline/types.ts';
 
 export const DEFAULT_TASK_QUEUE = 'nightshift';
-
-/**
- * Failure types no retry fixes (the activities already raise them as non-retryable; the retry
- * policies name them too, so a failure raised without the flag is not retried either).
- */
-export const PERMANENT_FAILURE_TYPES = [
-  'InvalidOptions', 'InvalidTrainingData', 'InvalidTestData', 'TrainingDiverged', 'ModelCorrupted',
-  'UnsupportedModelFormat', 'UnknownModel', 'UnknownVersion', 'InvalidName', 'NoPreviousVersion', 'NotInWorkflow',
-];
 
 export const ModelNameKey = defineSearchAttributeKey('ModelName', SearchAttributeType.KEYWORD);
 export const OutcomeKey = defineSearchAttributeKey('Outcome', SearchAttributeType.KEYWORD);
@@ -37,21 +35,6 @@ export interface ApprovalPolicy {
 
 export const DEFAULT_APPROVAL: ApprovalPolicy = { timeout: '24 hours', onTimeout: 'reject' };
 
-/** Hyperparameters a run may override; the same names as the CLI flags. */
-export interface Hyperparameters {
-  epochs?: number;
-  learningRate?: number;
-  batchSize?: number;
-  seed?: number;
-  buckets?: number;
-  l2?: number;
-  weightDecay?: number;
-  validationFraction?: number;
-  earlyStopping?: boolean;
-  bigrams?: boolean;
-  classWeights?: 'none' | 'balanced';
-}
-
 export interface RetrainInput {
   model: string;
   trigger: Trigger;
@@ -69,62 +52,8 @@ export interface RetrainInput {
   stepTimeout?: string;
 }
 
-export type Outcome = 'PROMOTED' | 'REJECTED' | 'SKIPPED_NO_NEW_DATA' | 'DATA_INVALID' | 'SUPERSEDED' | 'NOT_APPROVED';
-
-export interface MonitoredMetrics {
-  examples: number;
-  accuracy: number;
-  precision: number;
-  recall: number;
-  f1: number;
-  logLoss?: number;
-  rocAuc?: number;
-}
-
-export interface SnapshotSummary {
-  snapshotId: number;
-  modelId: number;
-  status: 'valid' | 'invalid' | 'empty';
-  newRows: number;
-  trainRows: number;
-  evalRows: number;
-  labelCounts: Record<string, number>;
-  contentHash: string;
-  issues: string[];
-  drift: Omit<DriftReport, 'lengths'> | null;
-  championVersionId: number | null;
-  championVersion: number | null;
-}
-
-export interface EvaluationSummary {
-  versionId: number;
-  version: number;
-  metrics: MonitoredMetrics;
-}
-
-export interface TrainingAttempt {
-  attempt: number;
-  resumedFromEpoch: number;
-}
-
-export interface CandidateSummary {
-  versionId: number;
-  version: number;
-  sha256: string;
-  epochs: number;
-  stoppedEarly: boolean;
-  finalTrainLoss: number | null;
-  finalValidationLoss: number | null;
-  attempts: TrainingAttempt[];
-  trainSeconds: number;
-}
-
-export interface PromotionSummary {
-  status: 'promoted' | 'superseded';
-  fromVersion: number | null;
-  toVersion: number;
-  alreadyDone: boolean;
-}
+export type Outcome =
+  'PROMOTED' | 'REJECTED' | 'SKIPPED_NO_NEW_DATA' | 'SKIPPED_RUN_IN_PROGRESS' | 'DATA_INVALID' | 'SUPERSEDED' | 'NOT_APPROVED';
 
 export interface RunResult {
   outcome: Outcome;
@@ -137,7 +66,8 @@ export interface RunResult {
   candidateVersion: number | null;
   champion: EvaluationSummary | null;
   candidate: EvaluationSummary | null;
-  snapshot: SnapshotSummary;
+  /** Null only when the run never fetched data (another run of the model held its slot). */
+  snapshot: SnapshotSummary | null;
   training: CandidateSummary | null;
   decision: DecisionRecord | null;
   promotion: PromotionSummary | null;
@@ -160,8 +90,15 @@ export interface ApprovalRecord {
 }
 
 export type Stage =
-  | 'starting' | 'fetching' | 'evaluating-champion' | 'training' | 'evaluating-candidate' | 'comparing'
-  | 'awaiting-approval' | 'promoting' | 'done';
+  | 'starting'
+  | 'fetching'
+  | 'evaluating-champion'
+  | 'training'
+  | 'evaluating-candidate'
+  | 'comparing'
+  | 'awaiting-approval'
+  | 'promoting'
+  | 'done';
 
 export interface RunProgress {
   stage: Stage;
@@ -175,20 +112,18 @@ export const progressQuery = defineQuery<RunProgress>('progress');
 export const approveUpdate = defineUpdate<ApprovalRecord, [ApprovalRequest]>('approve');
 export const rejectUpdate = defineUpdate<ApprovalRecord, [ApprovalRequest]>('reject');
 
-/** Input of setProductionVersion: an audited manual promotion or a rollback, run as a workflow. */
-export interface SetProductionInput {
+/**
+ * One retraining per model at a time, guaranteed by Temporal: a run holds its model's slot, a child
+ * workflow with the fixed id `run-slot-<model>`, from before it reads data until it ends. Temporal
+ * refuses a second running workflow with that id, and terminates the slot when its holder closes
+ * in any way (completed, failed, cancelled, terminated, timed out).
+ */
+export const runSlotWorkflowId = (model: string): string => `run-slot-${model}`;
+
+export interface RunSlotInput {
   model: string;
-  kind: 'override' | 'rollback';
-  /** The version to make production; for a rollback, omitted means the previous production version. */
-  version?: number;
-  reason: string;
-  actor: string;
+  /** The workflow id of the run holding the slot. */
+  holder: string;
 }
 
-export interface SetProductionResult {
-  model: string;
-  kind: 'override' | 'rollback';
-  fromVersion: number | null;
-  toVersion: number;
-  alreadyDone: boolean;
-}
+export const releaseRunSlotSignal = defineSignal('release');

@@ -1,22 +1,31 @@
 /**
- * retrainModel: fetch -> evaluate champion -> train candidate -> evaluate candidate -> compare ->
- * (approval) -> promote. Deterministic orchestration only; every side effect is an activity, and
- * payloads carry ids, hashes and metrics. The run explains itself in the Temporal UI: current
- * details hold a Markdown table of champion vs candidate and the decision, search attributes
- * (ModelName, Outcome, CandidateVersion, ChampionVersion) make runs findable.
+ * retrainModel: (hold the model's run slot) -> fetch -> evaluate champion -> train candidate ->
+ * evaluate candidate -> compare -> (approval) -> promote. Deterministic orchestration only; every
+ * side effect is an activity, and payloads carry ids, hashes and metrics. The run explains itself
+ * in the Temporal UI: current details hold a Markdown table of champion vs candidate and the
+ * decision, search attributes (ModelName, Outcome, CandidateVersion, ChampionVersion) make runs
+ * findable.
  */
 import {
   ActivityFailure,
   ApplicationFailure,
+  CancellationScope,
   condition,
+  ParentClosePolicy,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
+  startChild,
   upsertSearchAttributes,
   workflowInfo,
+  type ChildWorkflowHandle,
 } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError, type Duration } from '@temporalio/common';
 import type { Activities } from '../activities/index.ts';
-import type { Duration } from '@temporalio/common';
+import { PERMANENT_FAILURE_TYPES } from '../activities/failure-types.ts';
+import type { CandidateSummary, EvaluationSummary, SnapshotSummary } from '../activities/pipeline/types.ts';
+import type { DecisionRecord } from '../activities/ml/compare.ts';
 import {
   approveUpdate,
   CandidateVersionKey,
@@ -24,21 +33,21 @@ import {
   DEFAULT_APPROVAL,
   ModelNameKey,
   OutcomeKey,
-  PERMANENT_FAILURE_TYPES,
   progressQuery,
   rejectUpdate,
+  releaseRunSlotSignal,
+  runSlotWorkflowId,
   ScheduledStartTimeKey,
   type ApprovalRecord,
   type ApprovalRequest,
-  type CandidateSummary,
-  type EvaluationSummary,
   type Outcome,
   type RetrainInput,
   type RunProgress,
   type RunResult,
-  type SnapshotSummary,
+  type Stage,
 } from './definitions.ts';
 import { renderRunDetails } from './run-details.ts';
+import { modelRunSlot } from './run-slot.ts';
 
 /**
  * Database reads and writes and evaluation: short; retried with backoff while PostgreSQL is away,
@@ -47,7 +56,12 @@ import { renderRunDetails } from './run-details.ts';
 const shortActivities = (startToCloseTimeout: Duration = '1 minute') =>
   proxyActivities<Activities>({
     startToCloseTimeout,
-    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', nonRetryableErrorTypes: PERMANENT_FAILURE_TYPES },
+    retry: {
+      initialInterval: '1 second',
+      backoffCoefficient: 2,
+      maximumInterval: '30 seconds',
+      nonRetryableErrorTypes: PERMANENT_FAILURE_TYPES,
+    },
   });
 
 /**
@@ -58,24 +72,160 @@ const trainingActivity = (heartbeatTimeout: Duration = '30 seconds') =>
   proxyActivities<Activities>({
     startToCloseTimeout: '2 hours',
     heartbeatTimeout,
-    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: PERMANENT_FAILURE_TYPES },
+    retry: {
+      initialInterval: '2 seconds',
+      backoffCoefficient: 2,
+      maximumInterval: '1 minute',
+      nonRetryableErrorTypes: PERMANENT_FAILURE_TYPES,
+    },
   });
 
-function failureType(err: unknown): string | undefined {
-  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) return err.cause.type ?? undefined;
-  return undefined;
+/** What a run knows so far; the progress query, the UI details and the result read it. */
+interface RunState {
+  input: RetrainInput;
+  progress: RunProgress;
+  approval: ApprovalRecord | null;
+  champion: EvaluationSummary | null;
+  candidate: EvaluationSummary | null;
 }
 
 export async function retrainModel(input: RetrainInput): Promise<RunResult> {
-  const info = workflowInfo();
-  const shortActivity = shortActivities(input.stepTimeout as Duration | undefined);
-  const progress: RunProgress = { stage: 'starting', model: input.model, outcome: null, candidateVersion: null };
-  let approval: ApprovalRecord | null = null;
-  setHandler(progressQuery, () => progress);
+  const state: RunState = {
+    input,
+    progress: { stage: 'starting', model: input.model, outcome: null, candidateVersion: null },
+    approval: null,
+    champion: null,
+    candidate: null,
+  };
+  registerHandlers(state);
+  upsertSearchAttributes([{ key: ModelNameKey, value: input.model }]);
 
-  const validateApproval = (request: ApprovalRequest): void => {
+  // Runs started before the run slot existed replay without it.
+  if (!patched('run-slot')) return runPipeline(state);
+  const slot = await acquireRunSlot(input.model);
+  if (!slot.held) {
+    return finish(state, {
+      ...emptyResult(state),
+      outcome: 'SKIPPED_RUN_IN_PROGRESS',
+      reason: `model ${input.model} already has a run in progress${slot.holder ? `: ${slot.holder}` : ''}; this run did nothing`,
+    });
+  }
+  try {
+    return await runPipeline(state);
+  } finally {
+    await releaseRunSlot(slot.handle);
+  }
+}
+
+async function runPipeline(state: RunState): Promise<RunResult> {
+  const { input } = state;
+  const shortActivity = shortActivities(input.stepTimeout as Duration | undefined);
+
+  enterStage(state, 'fetching');
+  const windowEnd = runWindowEnd(input);
+  const snapshot = await shortActivity.fetchNewData.executeWithOptions(
+    { summary: `Select ${input.model} examples that arrived by ${windowEnd}` },
+    [{ model: input.model, windowEnd, force: input.force }],
+  );
+  const early = { ...emptyResult(state), snapshot, championVersion: snapshot.championVersion };
+  if (snapshot.status === 'empty') {
+    return finish(state, {
+      ...early,
+      outcome: 'SKIPPED_NO_NEW_DATA',
+      reason: `no new labelled data for ${input.model} up to ${windowEnd} since the last decided run`,
+    });
+  }
+  if (snapshot.status === 'invalid') return finish(state, { ...early, outcome: 'DATA_INVALID', reason: snapshot.issues.join('; ') });
+
+  if (snapshot.championVersionId !== null) {
+    enterStage(state, 'evaluating-champion');
+    state.champion = await shortActivity.evaluateModel.executeWithOptions(
+      { summary: `Evaluate production v${snapshot.championVersion} on ${snapshot.evalRows} new held-out rows` },
+      [{ versionId: snapshot.championVersionId, snapshotId: snapshot.snapshotId }],
+    );
+  }
+
+  enterStage(state, 'training');
+  const training = await trainOrReport(state, snapshot);
+  if ('outcome' in training) return finish(state, { ...early, champion: state.champion, ...training });
+
+  enterStage(state, 'evaluating-candidate');
+  state.candidate = await shortActivity.evaluateModel.executeWithOptions(
+    { summary: `Evaluate candidate v${training.version} on the same rows` },
+    [{ versionId: training.versionId, snapshotId: snapshot.snapshotId }],
+  );
+
+  enterStage(state, 'comparing');
+  const decision = await shortActivity.compareModels.executeWithOptions(
+    { summary: `Judge candidate v${training.version} against ${state.champion ? `v${state.champion.version}` : 'no champion'}` },
+    [
+      {
+        snapshotId: snapshot.snapshotId,
+        championVersionId: snapshot.championVersionId,
+        candidateVersionId: training.versionId,
+        policy: input.policy,
+      },
+    ],
+  );
+  const decided = {
+    ...early,
+    champion: state.champion,
+    candidate: state.candidate,
+    training,
+    decision,
+    candidateVersion: training.version,
+  };
+  if (decision.decision === 'REJECT') return finish(state, { ...decided, outcome: 'REJECTED', reason: decision.reason });
+
+  let actor = `workflow:${input.trigger}`;
+  let reason = decision.reason;
+  if (input.requireApproval) {
+    const record = await awaitApproval(state, training, decision);
+    if (!record.approved) {
+      await shortActivity.markCandidateRejected.executeWithOptions({ summary: `Mark candidate v${training.version} not approved` }, [
+        { versionId: training.versionId },
+      ]);
+      return finish(state, {
+        ...decided,
+        outcome: 'NOT_APPROVED',
+        reason: `not approved by ${record.approver}: ${record.reason}`,
+        approval: record,
+      });
+    }
+    actor = record.by === 'person' ? `person:${record.approver}` : 'timeout-policy';
+    reason = `${decision.reason}; approved by ${record.approver}: ${record.reason}`;
+  }
+
+  enterStage(state, 'promoting', { decision });
+  const promotion = await shortActivity.promoteModel.executeWithOptions(
+    { summary: `Move production of ${input.model} to v${training.version}` },
+    [
+      {
+        modelId: snapshot.modelId,
+        candidateVersionId: training.versionId,
+        championVersionId: snapshot.championVersionId,
+        reason,
+        decision,
+        actor,
+      },
+    ],
+  );
+  const promoted = { ...decided, promotion, approval: state.approval };
+  if (promotion.status === 'superseded') {
+    const why = `production moved to v${promotion.fromVersion} while this run was deciding; v${training.version} was not promoted`;
+    return finish(state, { ...promoted, outcome: 'SUPERSEDED', reason: why });
+  }
+  return finish(state, { ...promoted, outcome: 'PROMOTED', reason });
+}
+
+/** The progress query and the approval updates (validated before they are accepted). */
+function registerHandlers(state: RunState): void {
+  const { workflowId } = workflowInfo();
+  setHandler(progressQuery, () => state.progress);
+  const validate = (request: ApprovalRequest): void => {
+    const { progress } = state;
     if (progress.stage !== 'awaiting-approval' || progress.candidateVersion === null) {
-      throw new Error(`run ${info.workflowId} is not waiting for approval (stage: ${progress.stage})`);
+      throw new Error(`run ${workflowId} is not waiting for approval (stage: ${progress.stage})`);
     }
     if (request.candidateVersion !== progress.candidateVersion) {
       throw new Error(`candidate v${request.candidateVersion} is not the one waiting for approval (v${progress.candidateVersion})`);
@@ -83,133 +233,135 @@ export async function retrainModel(input: RetrainInput): Promise<RunResult> {
     if (!request.reason?.trim()) throw new Error('a reason is required');
     if (!request.approver?.trim()) throw new Error('an approver is required');
   };
-  const answer = (approved: boolean) => (request: ApprovalRequest): ApprovalRecord => {
-    approval = { approved, approver: request.approver, reason: request.reason, by: 'person' };
-    return approval;
-  };
-  setHandler(approveUpdate, answer(true), { validator: validateApproval });
-  setHandler(rejectUpdate, answer(false), { validator: validateApproval });
-  upsertSearchAttributes([{ key: ModelNameKey, value: input.model }]);
+  const answer =
+    (approved: boolean) =>
+    (request: ApprovalRequest): ApprovalRecord => {
+      state.approval = { approved, approver: request.approver, reason: request.reason, by: 'person' };
+      return state.approval;
+    };
+  setHandler(approveUpdate, answer(true), { validator: validate });
+  setHandler(rejectUpdate, answer(false), { validator: validate });
+}
 
-  const base = { model: input.model, workflowId: info.workflowId, runId: info.runId, trigger: input.trigger };
-  let champion: EvaluationSummary | null = null;
-  let candidate: EvaluationSummary | null = null;
-  const details = (extra: Partial<RunResult> = {}): void =>
-    setCurrentDetails(renderRunDetails({ model: input.model, stage: progress.stage, champion, candidate, ...extra }));
+type SlotHandle = ChildWorkflowHandle<typeof modelRunSlot>;
 
-  const finish = (result: RunResult): RunResult => {
-    progress.stage = 'done';
-    progress.outcome = result.outcome;
-    const updates: Parameters<typeof upsertSearchAttributes>[0] = [{ key: OutcomeKey, value: result.outcome }];
-    if (result.candidateVersion !== null) updates.push({ key: CandidateVersionKey, value: result.candidateVersion });
-    if (result.championVersion !== null) updates.push({ key: ChampionVersionKey, value: result.championVersion });
-    upsertSearchAttributes(updates);
-    details(result);
-    return result;
-  };
-  const endEarly = (outcome: Outcome, reason: string, snapshot: SnapshotSummary, extra: Partial<RunResult> = {}): RunResult =>
-    finish({
-      ...base, outcome, reason, snapshot,
-      championVersion: snapshot.championVersion, candidateVersion: null, champion: null, candidate: null,
-      training: null, decision: null, promotion: null, approval: null, ...extra,
+/** Starts the model's slot as a child; Temporal refuses it while another run holds it. */
+async function acquireRunSlot(model: string): Promise<{ held: true; handle: SlotHandle } | { held: false; holder: string | null }> {
+  const { workflowId } = workflowInfo();
+  try {
+    const handle = await startChild(modelRunSlot, {
+      workflowId: runSlotWorkflowId(model),
+      args: [{ model, holder: workflowId }],
+      parentClosePolicy: ParentClosePolicy.TERMINATE,
+      staticSummary: `Run slot of ${model}, held by ${workflowId}`,
     });
+    return { held: true, handle };
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    const holder = await shortActivities().runSlotHolder.executeWithOptions({ summary: `Find the run holding ${model}'s slot` }, [
+      { model },
+    ]);
+    return { held: false, holder };
+  }
+}
 
-  progress.stage = 'fetching';
-  details();
-  // A scheduled run (and each backfilled one) ends its window at its scheduled time, not "now".
-  // The search attribute keeps whole seconds, so the window runs to the end of the scheduled second.
+/** Releases the slot and waits for it to end, so the next run may start as soon as this one returns. */
+async function releaseRunSlot(handle: SlotHandle): Promise<void> {
+  await CancellationScope.nonCancellable(async () => {
+    await handle.signal(releaseRunSlotSignal);
+    await handle.result();
+  });
+}
+
+/**
+ * A scheduled run (and each backfilled one) ends its window at its scheduled time, not "now". The
+ * search attribute keeps whole seconds, so the window runs to the end of the scheduled second.
+ */
+function runWindowEnd(input: RetrainInput): string {
+  if (input.windowEnd) return input.windowEnd;
+  const info = workflowInfo();
   const scheduledAt = info.typedSearchAttributes.get(ScheduledStartTimeKey);
   const scheduledEnd = scheduledAt ? new Date(Math.floor(scheduledAt.getTime() / 1000) * 1000 + 999) : null;
-  const windowEnd = input.windowEnd ?? (scheduledEnd ?? new Date(info.runStartTime ?? Date.now())).toISOString();
-  const snapshot = await shortActivity.fetchNewData.executeWithOptions(
-    { summary: `Select ${input.model} examples that arrived by ${windowEnd}` },
-    [{ model: input.model, windowEnd, force: input.force }],
-  );
-  if (snapshot.status === 'empty') {
-    return endEarly('SKIPPED_NO_NEW_DATA', `no new labelled data for ${input.model} up to ${windowEnd} since the last decided run`, snapshot);
-  }
-  if (snapshot.status === 'invalid') {
-    return endEarly('DATA_INVALID', snapshot.issues.join('; '), snapshot);
-  }
+  return (scheduledEnd ?? new Date(info.runStartTime ?? Date.now())).toISOString();
+}
 
-  if (snapshot.championVersionId !== null) {
-    progress.stage = 'evaluating-champion';
-    details();
-    champion = await shortActivity.evaluateModel.executeWithOptions(
-      { summary: `Evaluate production v${snapshot.championVersion} on ${snapshot.evalRows} new held-out rows` },
-      [{ versionId: snapshot.championVersionId, snapshotId: snapshot.snapshotId }],
-    );
-  }
-
-  progress.stage = 'training';
-  details();
-  let training: CandidateSummary;
+/** Trains the candidate; data that cannot train is an outcome of the run, not a failure. */
+async function trainOrReport(state: RunState, snapshot: SnapshotSummary): Promise<CandidateSummary | { outcome: Outcome; reason: string }> {
   try {
-    training = await trainingActivity(input.trainingHeartbeatTimeout as Duration | undefined).trainCandidate.executeWithOptions(
+    return await trainingActivity(state.input.trainingHeartbeatTimeout as Duration | undefined).trainCandidate.executeWithOptions(
       { summary: `Train a challenger with Adam on ${snapshot.trainRows} rows` },
-      [{ snapshotId: snapshot.snapshotId, hyperparameters: input.hyperparameters }],
+      [{ snapshotId: snapshot.snapshotId, hyperparameters: state.input.hyperparameters }],
     );
   } catch (err) {
-    if (failureType(err) === 'InvalidTrainingData') {
-      const cause = (err as ActivityFailure).cause as ApplicationFailure;
-      return endEarly('DATA_INVALID', cause.message, snapshot, { champion });
+    if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === 'InvalidTrainingData') {
+      return { outcome: 'DATA_INVALID', reason: err.cause.message };
     }
     throw err;
   }
+}
 
-  progress.stage = 'evaluating-candidate';
-  details();
-  candidate = await shortActivity.evaluateModel.executeWithOptions(
-    { summary: `Evaluate candidate v${training.version} on the same rows` },
-    [{ versionId: training.versionId, snapshotId: snapshot.snapshotId }],
+/** Waits for a person's answer (an Update) or the policy's timeout default. */
+async function awaitApproval(state: RunState, training: CandidateSummary, decision: DecisionRecord): Promise<ApprovalRecord> {
+  const policy = state.input.approval ?? DEFAULT_APPROVAL;
+  state.progress.candidateVersion = training.version;
+  enterStage(state, 'awaiting-approval', { decision });
+  const answered = await condition(() => state.approval !== null, policy.timeout as Duration);
+  if (!answered) {
+    state.approval = {
+      approved: policy.onTimeout === 'approve',
+      approver: 'timeout-policy',
+      reason: `no answer within ${policy.timeout}; default is ${policy.onTimeout}`,
+      by: 'timeout',
+    };
+  }
+  return state.approval!;
+}
+
+function enterStage(state: RunState, stage: Stage, extra: Partial<RunResult> = {}): void {
+  state.progress.stage = stage;
+  showDetails(state, extra);
+}
+
+function showDetails(state: RunState, extra: Partial<RunResult> = {}): void {
+  setCurrentDetails(
+    renderRunDetails({
+      model: state.input.model,
+      stage: state.progress.stage,
+      champion: state.champion,
+      candidate: state.candidate,
+      ...extra,
+    }),
   );
+}
 
-  progress.stage = 'comparing';
-  details();
-  const decision = await shortActivity.compareModels.executeWithOptions(
-    { summary: `Judge candidate v${training.version} against ${champion ? `v${champion.version}` : 'no champion'}` },
-    [{ snapshotId: snapshot.snapshotId, championVersionId: snapshot.championVersionId, candidateVersionId: training.versionId, policy: input.policy }],
-  );
-
-  const common = {
-    ...base, snapshot, champion, candidate, training, decision,
-    championVersion: snapshot.championVersion, candidateVersion: training.version,
+/** A result with nothing decided yet; each ending fills in what it knows. */
+function emptyResult(state: RunState): Omit<RunResult, 'outcome' | 'reason'> {
+  const info = workflowInfo();
+  return {
+    model: state.input.model,
+    workflowId: info.workflowId,
+    runId: info.runId,
+    trigger: state.input.trigger,
+    championVersion: null,
+    candidateVersion: null,
+    champion: null,
+    candidate: null,
+    snapshot: null,
+    training: null,
+    decision: null,
+    promotion: null,
+    approval: null,
   };
-  if (decision.decision === 'REJECT') {
-    return finish({ ...common, outcome: 'REJECTED', reason: decision.reason, promotion: null, approval: null });
-  }
+}
 
-  let actor = `workflow:${input.trigger}`;
-  let reason = decision.reason;
-  if (input.requireApproval) {
-    const policy = input.approval ?? DEFAULT_APPROVAL;
-    progress.stage = 'awaiting-approval';
-    progress.candidateVersion = training.version;
-    details({ decision });
-    const answered = await condition(() => approval !== null, policy.timeout);
-    if (!answered) {
-      approval = { approved: policy.onTimeout === 'approve', approver: 'timeout-policy', reason: `no answer within ${policy.timeout}; default is ${policy.onTimeout}`, by: 'timeout' };
-    }
-    const record = approval!;
-    if (!record.approved) {
-      await shortActivity.markCandidateRejected.executeWithOptions({ summary: `Mark candidate v${training.version} not approved` }, [{ versionId: training.versionId }]);
-      return finish({ ...common, outcome: 'NOT_APPROVED', reason: `not approved by ${record.approver}: ${record.reason}`, promotion: null, approval: record });
-    }
-    actor = record.by === 'person' ? `person:${record.approver}` : 'timeout-policy';
-    reason = `${decision.reason}; approved by ${record.approver}: ${record.reason}`;
-  }
-
-  progress.stage = 'promoting';
-  details({ decision });
-  const promotion = await shortActivity.promoteModel.executeWithOptions(
-    { summary: `Move production of ${input.model} to v${training.version}` },
-    [{ modelId: snapshot.modelId, candidateVersionId: training.versionId, championVersionId: snapshot.championVersionId, reason, decision, actor }],
-  );
-  if (promotion.status === 'superseded') {
-    return finish({
-      ...common, outcome: 'SUPERSEDED', promotion, approval,
-      reason: `production moved to v${promotion.fromVersion} while this run was deciding; v${training.version} was not promoted`,
-    });
-  }
-  return finish({ ...common, outcome: 'PROMOTED', reason, promotion, approval });
+/** Records the outcome where people look: the progress query, search attributes, UI details. */
+function finish(state: RunState, result: RunResult): RunResult {
+  state.progress.stage = 'done';
+  state.progress.outcome = result.outcome;
+  const updates: Parameters<typeof upsertSearchAttributes>[0] = [{ key: OutcomeKey, value: result.outcome }];
+  if (result.candidateVersion !== null) updates.push({ key: CandidateVersionKey, value: result.candidateVersion });
+  if (result.championVersion !== null) updates.push({ key: ChampionVersionKey, value: result.championVersion });
+  upsertSearchAttributes(updates);
+  showDetails(state, result);
+  return result;
 }

@@ -1,5 +1,6 @@
 /** The Markdown a run shows as its current details in the Temporal UI. Pure; used by workflows. */
-import type { EvaluationSummary, RunResult, Stage } from './definitions.ts';
+import type { EvaluationSummary } from '../activities/pipeline/types.ts';
+import type { RunResult, Stage } from './definitions.ts';
 
 /** A metric as the CLI and the UI show it: four decimals, '-' when absent. */
 export const formatMetric = (v: number | undefined | null): string => (v === undefined || v === null ? '-' : v.toFixed(4));
@@ -24,13 +25,26 @@ export function renderRunDetails(r: RunDetailsInput): string {
     }
   }
   if (r.decision) {
-    lines.push('', `**Decision: ${r.decision.decision}**`, '', '| check | metric | value | champion | threshold | result |', '| --- | --- | ---: | ---: | ---: | --- |');
+    lines.push(
+      '',
+      `**Decision: ${r.decision.decision}**`,
+      '',
+      '| check | metric | value | champion | threshold | result |',
+      '| --- | --- | ---: | ---: | ---: | --- |',
+    );
     for (const c of r.decision.checks) {
       const result = c.skipped ? 'skipped' : c.pass ? 'pass' : 'FAIL';
-      lines.push(`| ${c.kind} | ${c.metric} | ${c.value === null ? '-' : fmt(c.value)} | ${c.baseline === null ? '-' : fmt(c.baseline)} | ${c.threshold} | ${result} |`);
+      lines.push(
+        `| ${c.kind} | ${c.metric} | ${c.value === null ? '-' : fmt(c.value)} | ${c.baseline === null ? '-' : fmt(c.baseline)} | ${c.threshold} | ${result} |`,
+      );
     }
   }
-  if (r.approval) lines.push('', `Approval: ${r.approval.approved ? 'approved' : 'not approved'} by ${r.approval.approver} (${r.approval.by}): ${r.approval.reason}`);
-  if (r.snapshot) lines.push('', `Data: ${r.snapshot.newRows} new rows, ${r.snapshot.trainRows} training rows, ${r.snapshot.evalRows} held-out rows.`);
+  if (r.approval)
+    lines.push(
+      '',
+      `Approval: ${r.approval.approved ? 'approved' : 'not approved'} by ${r.approval.approver} (${r.approval.by}): ${r.approval.reason}`,
+    );
+  if (r.snapshot)
+    lines.push('', `Data: ${r.snapshot.newRows} new rows, ${r.snapshot.trainRows} training rows, ${r.snapshot.evalRows} held-out rows.`);
   return lines.join('\n');
 }

@@ -34,12 +34,7 @@ export function encodeEnvelope(magic: string, formatVersion: number, header: obj
   return out;
 }
 
-export function decodeEnvelope<H>(
-  bytes: Uint8Array,
-  magic: string,
-  formatVersion: number,
-  what: string,
-): Envelope<H> {
+export function decodeEnvelope<H>(bytes: Uint8Array, magic: string, formatVersion: number, what: string): Envelope<H> {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (buf.length < 12 + 32 || buf.toString('ascii', 0, 4) !== magic) {
     throw new MlError('ModelCorrupted', `${what} is not a Nightshift ${magic} file (bad magic or too short)`);

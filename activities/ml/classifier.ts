@@ -6,7 +6,8 @@ import { HashingVectorizer, resolveFeaturizerOptions, type FeaturizerOptions } f
 import { encodeTestLabels, encodeTrainingLabels, type LabelledText } from './labelled-data.ts';
 import { classificationMetrics, type ClassificationMetrics } from './metrics.ts';
 import { argmaxRows, predictProba, type LinearModel } from './softmax-regression.ts';
-import { trainSoftmax, type TrainHooks, type TrainOptions, type TrainingState } from './train.ts';
+import { trainSoftmax, type TrainHooks, type TrainingState } from './train.ts';
+import type { TrainOptions } from './train-options.ts';
 
 export interface FitResult {
   model: LinearModel;
@@ -15,19 +16,24 @@ export interface FitResult {
   trainSeconds: number;
 }
 
-export async function fitClassifier(
-  examples: readonly LabelledText[],
-  featurizer: Partial<FeaturizerOptions> = {},
-  train: Partial<TrainOptions> = {},
-  hooks: TrainHooks = {},
-  resumeFrom?: TrainingState,
-): Promise<FitResult> {
+export interface FitOptions {
+  /** Overrides of the default featurizer options. */
+  featurizer?: Partial<FeaturizerOptions>;
+  /** Overrides of the default training options. */
+  train?: Partial<TrainOptions>;
+  hooks?: TrainHooks;
+  /** A checkpointed training state to continue from. */
+  resumeFrom?: TrainingState;
+}
+
+export async function fitClassifier(examples: readonly LabelledText[], fit: FitOptions = {}): Promise<FitResult> {
+  const { featurizer = {}, train = {}, hooks = {}, resumeFrom } = fit;
   const { labels, y } = encodeTrainingLabels(examples);
   const featurizerOptions = resolveFeaturizerOptions(featurizer);
   const t0 = performance.now();
   const x = new HashingVectorizer(featurizerOptions).transform(examples.map((e) => e.text));
   const t1 = performance.now();
-  const { model, state } = await trainSoftmax(x, y, labels, featurizerOptions, train, hooks, resumeFrom);
+  const { model, state } = await trainSoftmax({ x, y, labels, featurizer: featurizerOptions, options: train, hooks, resumeFrom });
   const t2 = performance.now();
   return { model, state, featurizeSeconds: (t1 - t0) / 1000, trainSeconds: (t2 - t1) / 1000 };
 }

@@ -126,7 +126,16 @@ export function compareModels(
     if (rule.max !== undefined) bounds.push(['absolute-max', rule.max]);
     for (const [kind, threshold] of bounds) {
       if (!finite(value)) {
-        checks.push({ kind, metric: rule.metric, value: null, baseline: null, difference: null, threshold, pass: false, note: 'missing metric fails' });
+        checks.push({
+          kind,
+          metric: rule.metric,
+          value: null,
+          baseline: null,
+          difference: null,
+          threshold,
+          pass: false,
+          note: 'missing metric fails',
+        });
         continue;
       }
       const pass = kind === 'absolute-min' ? value >= threshold : value <= threshold;
@@ -142,11 +151,30 @@ export function compareModels(
     if (rule.minRelativeImprovement !== undefined) rows.push(['relative-improvement', rule.minRelativeImprovement]);
     for (const [kind, threshold] of rows) {
       if (!champion) {
-        checks.push({ kind, metric: rule.metric, value: finite(value) ? value : null, baseline: null, difference: null, threshold, pass: true, skipped: true, note: 'first run: no champion to compare with' });
+        checks.push({
+          kind,
+          metric: rule.metric,
+          value: finite(value) ? value : null,
+          baseline: null,
+          difference: null,
+          threshold,
+          pass: true,
+          skipped: true,
+          note: 'first run: no champion to compare with',
+        });
         continue;
       }
       if (!finite(value) || !finite(baseline)) {
-        checks.push({ kind, metric: rule.metric, value: finite(value) ? value : null, baseline: finite(baseline) ? baseline : null, difference: null, threshold, pass: false, note: `missing metric fails (${!finite(value) ? 'candidate' : 'champion'})` });
+        checks.push({
+          kind,
+          metric: rule.metric,
+          value: finite(value) ? value : null,
+          baseline: finite(baseline) ? baseline : null,
+          difference: null,
+          threshold,
+          pass: false,
+          note: `missing metric fails (${!finite(value) ? 'candidate' : 'champion'})`,
+        });
         continue;
       }
       const improvement = direction(rule.metric) === 'higher' ? value - baseline : baseline - value;
@@ -155,7 +183,13 @@ export function compareModels(
       } else if (baseline === 0) {
         const relative = improvement > 0 ? Infinity : improvement < 0 ? -Infinity : 0;
         checks.push({
-          kind, metric: rule.metric, value, baseline, difference: relative === 0 ? 0 : null, threshold, pass: relative >= threshold,
+          kind,
+          metric: rule.metric,
+          value,
+          baseline,
+          difference: relative === 0 ? 0 : null,
+          threshold,
+          pass: relative >= threshold,
           note: `baseline is 0: relative change taken as ${relative === 0 ? '0' : relative > 0 ? '+Infinity' : '-Infinity'}`,
         });
       } else {
@@ -169,13 +203,41 @@ export function compareModels(
   if (policy.significance) {
     const alpha = policy.significance.alpha;
     if (!champion) {
-      checks.push({ kind: 'significance', metric: 'mcnemar_p', value: null, baseline: null, difference: null, threshold: alpha, pass: true, skipped: true, note: 'first run: no champion to compare with' });
+      checks.push({
+        kind: 'significance',
+        metric: 'mcnemar_p',
+        value: null,
+        baseline: null,
+        difference: null,
+        threshold: alpha,
+        pass: true,
+        skipped: true,
+        note: 'first run: no champion to compare with',
+      });
     } else if (!candidate.correct || !champion.correct || candidate.correct.length !== champion.correct.length) {
-      checks.push({ kind: 'significance', metric: 'mcnemar_p', value: null, baseline: null, difference: null, threshold: alpha, pass: false, note: 'paired predictions missing: significance cannot be shown' });
+      checks.push({
+        kind: 'significance',
+        metric: 'mcnemar_p',
+        value: null,
+        baseline: null,
+        difference: null,
+        threshold: alpha,
+        pass: false,
+        note: 'paired predictions missing: significance cannot be shown',
+      });
     } else {
       mcnemar = mcnemarExact(champion.correct, candidate.correct);
       const p = mcnemar.pValueCandidateBetter;
-      checks.push({ kind: 'significance', metric: 'mcnemar_p', value: p, baseline: null, difference: p - alpha, threshold: alpha, pass: p <= alpha, note: `candidate right where champion wrong: ${mcnemar.candidateOnly}; champion right where candidate wrong: ${mcnemar.championOnly}` });
+      checks.push({
+        kind: 'significance',
+        metric: 'mcnemar_p',
+        value: p,
+        baseline: null,
+        difference: p - alpha,
+        threshold: alpha,
+        pass: p <= alpha,
+        note: `candidate right where champion wrong: ${mcnemar.candidateOnly}; champion right where candidate wrong: ${mcnemar.championOnly}`,
+      });
     }
   }
 
@@ -187,7 +249,10 @@ export function compareModels(
     decision === 'PROMOTE'
       ? champion
         ? `candidate passed all ${checks.length} checks against champion v${champion.version}`
-        : `first run: no champion; candidate met every absolute threshold (${checks.filter((c) => !c.skipped).map(describe).join('; ')})`
+        : `first run: no champion; candidate met every absolute threshold (${checks
+            .filter((c) => !c.skipped)
+            .map(describe)
+            .join('; ')})`
       : `failed ${failed.length} of ${checks.length} checks: ${failed.map(describe).join('; ')}`;
 
   return {

@@ -63,7 +63,13 @@ export function profileDataset(
     rows: rows.length,
     labelCounts,
     tokenHistogram: hist,
-    lengths: { min: lengths[0] ?? 0, p50: quantile(lengths, 0.5), p90: quantile(lengths, 0.9), max: lengths[lengths.length - 1] ?? 0, mean },
+    lengths: {
+      min: lengths[0] ?? 0,
+      p50: quantile(lengths, 0.5),
+      p90: quantile(lengths, 0.9),
+      max: lengths[lengths.length - 1] ?? 0,
+      mean,
+    },
   };
 }
 

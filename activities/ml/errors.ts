@@ -4,12 +4,15 @@
  */
 import { TypedError } from '../typed-error.ts';
 
-export type MlErrorType =
-  | 'InvalidOptions'
-  | 'InvalidTrainingData'
-  | 'InvalidTestData'
-  | 'TrainingDiverged'
-  | 'ModelCorrupted'
-  | 'UnsupportedModelFormat';
+export const ML_ERROR_TYPES = [
+  'InvalidOptions',
+  'InvalidTrainingData',
+  'InvalidTestData',
+  'TrainingDiverged',
+  'ModelCorrupted',
+  'UnsupportedModelFormat',
+] as const;
+
+export type MlErrorType = (typeof ML_ERROR_TYPES)[number];
 
 export class MlError extends TypedError<MlErrorType> {}

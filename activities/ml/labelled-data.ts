@@ -30,10 +30,7 @@ export const MIN_TRAINING_EXAMPLES = 5;
 export function encodeTrainingLabels(examples: readonly LabelledText[]): EncodedLabels {
   checkExamples(examples, 'training');
   if (examples.length < MIN_TRAINING_EXAMPLES) {
-    throw new MlError(
-      'InvalidTrainingData',
-      `training needs at least ${MIN_TRAINING_EXAMPLES} rows, got ${examples.length}`,
-    );
+    throw new MlError('InvalidTrainingData', `training needs at least ${MIN_TRAINING_EXAMPLES} rows, got ${examples.length}`);
   }
   const labels = [...new Set(examples.map((e) => e.label))].sort();
   if (labels.length < 2) {

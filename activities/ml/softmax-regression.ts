@@ -14,13 +14,7 @@ export interface LinearModel {
 }
 
 /** Writes the class probabilities of row `r` into `out` (length K); returns nothing. */
-export function rowProbabilities(
-  weights: Float32Array,
-  bias: Float32Array,
-  x: CsrMatrix,
-  r: number,
-  out: Float64Array,
-): void {
+export function rowProbabilities(weights: Float32Array, bias: Float32Array, x: CsrMatrix, r: number, out: Float64Array): void {
   const K = bias.length;
   for (let k = 0; k < K; k++) out[k] = bias[k];
   const end = x.indptr[r + 1];

@@ -36,12 +36,7 @@ export function bigramHash(a: number, b: number): number {
   return h >>> 0;
 }
 
-export function forEachTokenHash(
-  text: string,
-  options: TokenizerOptions,
-  seed: number,
-  onHash: (hash: number) => void,
-): void {
+export function forEachTokenHash(text: string, options: TokenizerOptions, seed: number, onHash: (hash: number) => void): void {
   const { minTokenLength, maxTokenLength, bigrams } = options;
   let h = seed >>> 0;
   let k = 0;

@@ -31,11 +31,7 @@ function lowercaseEachCharacter(token: string): string {
 }
 
 /** Calls `onToken` for each token in order, bigrams included; allocates no token array. */
-export function forEachToken(
-  text: string,
-  options: TokenizerOptions,
-  onToken: (token: string) => void,
-): void {
+export function forEachToken(text: string, options: TokenizerOptions, onToken: (token: string) => void): void {
   let previous: string | null = null;
   for (const match of text.matchAll(WORD)) {
     const token = lowercaseEachCharacter(match[0]);

@@ -3,22 +3,14 @@
  * included) and keeps the decision record; promoteModel moves the production alias by
  * compare-and-swap in one transaction.
  */
-import { compareModels as judge, defaultComparisonPolicy, type ComparisonPolicy, type DecisionRecord } from '../ml/compare.ts';
+import { compareModels as judge, defaultComparisonPolicy, type DecisionRecord } from '../ml/compare.ts';
 import { getSnapshot } from '../registry/datasets.ts';
 import type { Db } from '../registry/pool.ts';
 import { promote, promoteByHand, saveDecision } from '../registry/promotions.ts';
 import { getModel } from '../registry/models.ts';
 import { findEvaluation, getVersion, setVersionStatus } from '../registry/versions.ts';
-import type { PromotionSummary, SetProductionInput, SetProductionResult } from '../../workflows/definitions.ts';
+import type { CompareModelsInput, PromoteModelInput, PromotionSummary, RunRef, SetProductionInput, SetProductionResult } from './types.ts';
 import { monitored } from './evaluate-model.ts';
-import type { RunRef } from './fetch-new-data.ts';
-
-export interface CompareModelsInput {
-  snapshotId: number;
-  championVersionId: number | null;
-  candidateVersionId: number;
-  policy?: ComparisonPolicy;
-}
 
 async function evidence(db: Db, versionId: number, snapshotId: number) {
   const version = await getVersion(db, versionId);
@@ -41,16 +33,6 @@ export async function compareModels(db: Db, run: RunRef, input: CompareModelsInp
     workflowId: run.workflowId,
     runId: run.runId,
   });
-}
-
-export interface PromoteModelInput {
-  modelId: number;
-  candidateVersionId: number;
-  championVersionId: number | null;
-  reason: string;
-  decision: DecisionRecord | null;
-  actor: string;
-  kind?: 'promote' | 'rollback' | 'override';
 }
 
 export async function promoteModel(db: Db, run: RunRef, input: PromoteModelInput): Promise<PromotionSummary> {

@@ -10,12 +10,7 @@ import { getSnapshot } from '../registry/datasets.ts';
 import { selectExamples } from '../registry/examples.ts';
 import type { Db } from '../registry/pool.ts';
 import { findEvaluation, getVersion, loadWeights, saveEvaluation } from '../registry/versions.ts';
-import type { EvaluationSummary, MonitoredMetrics } from '../../workflows/definitions.ts';
-
-export interface EvaluateModelInput {
-  versionId: number;
-  snapshotId: number;
-}
+import type { EvaluateModelInput, EvaluationSummary, MonitoredMetrics } from './types.ts';
 
 export function monitored(m: ClassificationMetrics): MonitoredMetrics {
   return {

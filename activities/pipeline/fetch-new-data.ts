@@ -11,18 +11,7 @@ import { getModel } from '../registry/models.ts';
 import { productionVersionId } from '../registry/promotions.ts';
 import { getVersion } from '../registry/versions.ts';
 import type { Db } from '../registry/pool.ts';
-import type { SnapshotSummary } from '../../workflows/definitions.ts';
-
-export interface FetchNewDataInput {
-  model: string;
-  windowEnd: string;
-  force?: boolean;
-}
-
-export interface RunRef {
-  workflowId: string;
-  runId: string;
-}
+import type { FetchNewDataInput, RunRef, SnapshotSummary } from './types.ts';
 
 async function summarize(db: Db, s: SnapshotRow): Promise<SnapshotSummary> {
   const champion = s.championVersionId === null ? null : await getVersion(db, s.championVersionId);

@@ -7,8 +7,8 @@
 import { fitClassifier } from '../ml/classifier.ts';
 import { decodeCheckpoint, encodeCheckpoint } from '../ml/checkpoint.ts';
 import { encodeModel } from '../ml/model-file.ts';
-import type { FeaturizerOptions } from '../ml/hashing-vectorizer.ts';
-import type { TrainOptions, TrainingState } from '../ml/train.ts';
+import { splitHyperparameters } from '../ml/hyperparameters.ts';
+import type { TrainingState } from '../ml/train.ts';
 import { getSnapshot } from '../registry/datasets.ts';
 import { selectExamples } from '../registry/examples.ts';
 import type { Db } from '../registry/pool.ts';
@@ -20,21 +20,7 @@ import {
   saveCheckpoint,
   type VersionSummary,
 } from '../registry/versions.ts';
-import type { CandidateSummary, Hyperparameters, TrainingAttempt } from '../../workflows/definitions.ts';
-import type { RunRef } from './fetch-new-data.ts';
-
-export interface TrainCandidateInput {
-  snapshotId: number;
-  hyperparameters?: Hyperparameters;
-}
-
-/** What the activity heartbeats: enough to resume and to show progress. */
-export interface TrainingHeartbeat {
-  epoch: number;
-  trainLoss: number | null;
-  validationLoss: number | null;
-  attempts: TrainingAttempt[];
-}
+import type { CandidateSummary, RunRef, TrainCandidateInput, TrainingAttempt, TrainingHeartbeat } from './types.ts';
 
 export interface TrainingContext {
   run: RunRef;
@@ -44,25 +30,25 @@ export interface TrainingContext {
   signal: AbortSignal;
 }
 
-export function splitHyperparameters(h: Hyperparameters = {}): { featurizer: Partial<FeaturizerOptions>; train: Partial<TrainOptions> } {
-  const featurizer: Partial<FeaturizerOptions> = {};
-  if (h.buckets !== undefined) featurizer.buckets = h.buckets;
-  if (h.bigrams !== undefined) featurizer.bigrams = h.bigrams;
-  const train: Partial<TrainOptions> = {};
-  for (const key of ['epochs', 'learningRate', 'batchSize', 'seed', 'l2', 'weightDecay', 'validationFraction', 'earlyStopping', 'classWeights'] as const) {
-    if (h[key] !== undefined) (train as Record<string, unknown>)[key] = h[key];
-  }
-  return { featurizer, train };
-}
-
 function summaryOf(v: VersionSummary): CandidateSummary {
   const t = v.training as {
-    epochs: number; stoppedEarly: boolean; finalTrainLoss: number | null; finalValidationLoss: number | null;
-    attempts: TrainingAttempt[]; trainSeconds: number;
+    epochs: number;
+    stoppedEarly: boolean;
+    finalTrainLoss: number | null;
+    finalValidationLoss: number | null;
+    attempts: TrainingAttempt[];
+    trainSeconds: number;
   };
   return {
-    versionId: v.id, version: v.version, sha256: v.sha256, epochs: t.epochs, stoppedEarly: t.stoppedEarly,
-    finalTrainLoss: t.finalTrainLoss, finalValidationLoss: t.finalValidationLoss, attempts: t.attempts, trainSeconds: t.trainSeconds,
+    versionId: v.id,
+    version: v.version,
+    sha256: v.sha256,
+    epochs: t.epochs,
+    stoppedEarly: t.stoppedEarly,
+    finalTrainLoss: t.finalTrainLoss,
+    finalValidationLoss: t.finalValidationLoss,
+    attempts: t.attempts,
+    trainSeconds: t.trainSeconds,
   };
 }
 
@@ -84,15 +70,20 @@ export async function trainCandidate(db: Db, ctx: TrainingContext, input: TrainC
   let last: TrainingHeartbeat = { epoch: resumeFrom?.epoch ?? 0, trainLoss: null, validationLoss: null, attempts };
   ctx.heartbeat(last);
 
-  const fit = await fitClassifier(rows, featurizer, train, {
-    signal: ctx.signal,
-    onYield: () => ctx.heartbeat(last),
-    onEpoch: async (state, summary) => {
-      await saveCheckpoint(db, ctx.run.workflowId, ctx.run.runId, ctx.attempt, state.epoch, encodeCheckpoint(state));
-      last = { epoch: summary.epoch, trainLoss: summary.trainLoss, validationLoss: summary.validationLoss, attempts };
-      ctx.heartbeat(last);
+  const fit = await fitClassifier(rows, {
+    featurizer,
+    train,
+    resumeFrom,
+    hooks: {
+      signal: ctx.signal,
+      onYield: () => ctx.heartbeat(last),
+      onEpoch: async (state, summary) => {
+        await saveCheckpoint(db, ctx.run.workflowId, ctx.run.runId, ctx.attempt, state.epoch, encodeCheckpoint(state));
+        last = { epoch: summary.epoch, trainLoss: summary.trainLoss, validationLoss: summary.validationLoss, attempts };
+        ctx.heartbeat(last);
+      },
     },
-  }, resumeFrom);
+  });
 
   const encoded = encodeModel(fit.model);
   const history = fit.state.history;

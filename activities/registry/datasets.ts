@@ -82,9 +82,22 @@ export async function saveSnapshot(db: Queryable, s: SnapshotInput): Promise<Sna
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
      ON CONFLICT (workflow_id, run_id) DO NOTHING`,
     [
-      s.modelId, s.workflowId, s.runId, s.status, s.afterExampleId, s.toExampleId, s.windowEnd,
-      s.newRows, s.trainRows, s.evalRows, JSON.stringify(s.labelCounts), s.contentHash,
-      JSON.stringify(s.profile), s.drift === null ? null : JSON.stringify(s.drift), JSON.stringify(s.issues), s.championVersionId,
+      s.modelId,
+      s.workflowId,
+      s.runId,
+      s.status,
+      s.afterExampleId,
+      s.toExampleId,
+      s.windowEnd,
+      s.newRows,
+      s.trainRows,
+      s.evalRows,
+      JSON.stringify(s.labelCounts),
+      s.contentHash,
+      JSON.stringify(s.profile),
+      s.drift === null ? null : JSON.stringify(s.drift),
+      JSON.stringify(s.issues),
+      s.championVersionId,
     ],
   );
   const existing = await findSnapshotForRun(db, s.workflowId, s.runId);
@@ -93,7 +106,10 @@ export async function saveSnapshot(db: Queryable, s: SnapshotInput): Promise<Sna
 }
 
 export async function findSnapshotForRun(db: Queryable, workflowId: string, runId: string): Promise<SnapshotRow | null> {
-  const { rows } = await db.query<RawSnapshot>('SELECT * FROM dataset_snapshots WHERE workflow_id = $1 AND run_id = $2', [workflowId, runId]);
+  const { rows } = await db.query<RawSnapshot>('SELECT * FROM dataset_snapshots WHERE workflow_id = $1 AND run_id = $2', [
+    workflowId,
+    runId,
+  ]);
   return rows[0] ? toSnapshot(rows[0]) : null;
 }
 

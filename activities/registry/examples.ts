@@ -94,10 +94,10 @@ export async function selectExamples(db: Queryable, w: ExampleWindow): Promise<S
 
 /** The highest example id that had arrived by `windowEnd`. */
 export async function maxExampleId(db: Queryable, modelId: number, windowEnd: string): Promise<number> {
-  const { rows } = await db.query<{ max: string | null }>(
-    'SELECT max(id) AS max FROM examples WHERE model_id = $1 AND arrived_at <= $2',
-    [modelId, windowEnd],
-  );
+  const { rows } = await db.query<{ max: string | null }>('SELECT max(id) AS max FROM examples WHERE model_id = $1 AND arrived_at <= $2', [
+    modelId,
+    windowEnd,
+  ]);
   return rows[0].max === null ? 0 : Number(rows[0].max);
 }
 

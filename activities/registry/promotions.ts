@@ -12,7 +12,10 @@ import { RegistryError } from './errors.ts';
 export const PRODUCTION = 'production';
 
 export async function productionVersionId(db: Queryable, modelId: number): Promise<number | null> {
-  const { rows } = await db.query<{ version_id: string }>('SELECT version_id FROM aliases WHERE model_id = $1 AND alias = $2', [modelId, PRODUCTION]);
+  const { rows } = await db.query<{ version_id: string }>('SELECT version_id FROM aliases WHERE model_id = $1 AND alias = $2', [
+    modelId,
+    PRODUCTION,
+  ]);
   return rows[0] ? Number(rows[0].version_id) : null;
 }
 
@@ -32,12 +35,24 @@ export async function saveDecision(pool: Db, d: DecisionInput): Promise<Decision
     await client.query(
       `INSERT INTO decisions (model_id, dataset_snapshot_id, champion_version_id, candidate_version_id, decision, record, workflow_id, run_id)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (workflow_id, run_id) DO NOTHING`,
-      [d.modelId, d.snapshotId, d.championVersionId, d.candidateVersionId, d.record.decision, JSON.stringify(d.record), d.workflowId, d.runId],
+      [
+        d.modelId,
+        d.snapshotId,
+        d.championVersionId,
+        d.candidateVersionId,
+        d.record.decision,
+        JSON.stringify(d.record),
+        d.workflowId,
+        d.runId,
+      ],
     );
     if (d.record.decision === 'REJECT') {
       await client.query(`UPDATE model_versions SET status = 'rejected' WHERE id = $1 AND status = 'candidate'`, [d.candidateVersionId]);
     }
-    const { rows } = await client.query<{ record: DecisionRecord }>('SELECT record FROM decisions WHERE workflow_id = $1 AND run_id = $2', [d.workflowId, d.runId]);
+    const { rows } = await client.query<{ record: DecisionRecord }>('SELECT record FROM decisions WHERE workflow_id = $1 AND run_id = $2', [
+      d.workflowId,
+      d.runId,
+    ]);
     return rows[0].record;
   });
 }
@@ -86,7 +101,10 @@ async function promoteLocked(client: Queryable, p: PromotionInput): Promise<Prom
   );
   if (!check.rows[0]) throw new RegistryError('UnknownVersion', `model version id ${p.toVersionId} does not belong to this model`);
   if (!check.rows[0].intact) {
-    throw new RegistryError('ModelCorrupted', `version ${check.rows[0].version} failed its sha256 checksum: its stored bytes are corrupted; not promoted`);
+    throw new RegistryError(
+      'ModelCorrupted',
+      `version ${check.rows[0].version} failed its sha256 checksum: its stored bytes are corrupted; not promoted`,
+    );
   }
   await client.query(
     `INSERT INTO aliases (model_id, alias, version_id) VALUES ($1, $2, $3)
@@ -100,7 +118,17 @@ async function promoteLocked(client: Queryable, p: PromotionInput): Promise<Prom
   const { rows } = await client.query<{ id: string }>(
     `INSERT INTO promotion_events (model_id, from_version_id, to_version_id, kind, reason, decision, actor, workflow_id, run_id)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-    [p.modelId, current, p.toVersionId, p.kind, p.reason, p.decision === null ? null : JSON.stringify(p.decision), p.actor, p.workflowId, p.runId],
+    [
+      p.modelId,
+      current,
+      p.toVersionId,
+      p.kind,
+      p.reason,
+      p.decision === null ? null : JSON.stringify(p.decision),
+      p.actor,
+      p.workflowId,
+      p.runId,
+    ],
   );
   return { status: 'promoted', eventId: Number(rows[0].id), fromVersionId: current, alreadyDone: false };
 }
@@ -120,7 +148,10 @@ export interface ManualPromotionInput {
  * An audited manual promotion or rollback: resolves the target and the current production version
  * and moves the alias in one transaction (so it cannot race a run's promotion).
  */
-export async function promoteByHand(pool: Db, p: ManualPromotionInput): Promise<{ fromVersionId: number | null; toVersionId: number; alreadyDone: boolean }> {
+export async function promoteByHand(
+  pool: Db,
+  p: ManualPromotionInput,
+): Promise<{ fromVersionId: number | null; toVersionId: number; alreadyDone: boolean }> {
   return withTransaction(pool, async (client) => {
     await client.query('SELECT id FROM models WHERE id = $1 FOR UPDATE', [p.modelId]);
     const done = await client.query<{ from_version_id: string | null; to_version_id: string }>(
@@ -134,7 +165,10 @@ export async function promoteByHand(pool: Db, p: ManualPromotionInput): Promise<
     const current = await productionVersionId(client, p.modelId);
     let target: number;
     if (p.version !== null) {
-      const { rows } = await client.query<{ id: string }>('SELECT id FROM model_versions WHERE model_id = $1 AND version = $2', [p.modelId, p.version]);
+      const { rows } = await client.query<{ id: string }>('SELECT id FROM model_versions WHERE model_id = $1 AND version = $2', [
+        p.modelId,
+        p.version,
+      ]);
       if (!rows[0]) throw new RegistryError('UnknownVersion', `model has no version ${p.version}`);
       target = Number(rows[0].id);
     } else {
@@ -148,8 +182,15 @@ export async function promoteByHand(pool: Db, p: ManualPromotionInput): Promise<
       target = Number(rows[0].from_version_id);
     }
     const result = await promoteLocked(client, {
-      modelId: p.modelId, toVersionId: target, expectedFromVersionId: current, kind: p.kind, reason: p.reason,
-      decision: null, actor: p.actor, workflowId: p.workflowId, runId: p.runId,
+      modelId: p.modelId,
+      toVersionId: target,
+      expectedFromVersionId: current,
+      kind: p.kind,
+      reason: p.reason,
+      decision: null,
+      actor: p.actor,
+      workflowId: p.workflowId,
+      runId: p.runId,
     });
     if (result.status !== 'promoted') throw new Error('production changed inside a locked transaction');
     return { fromVersionId: current, toVersionId: target, alreadyDone: false };
@@ -169,7 +210,14 @@ export interface PromotionEvent {
 
 export async function listPromotionEvents(db: Queryable, modelId: number): Promise<PromotionEvent[]> {
   const { rows } = await db.query<{
-    id: string; from_version: number | null; to_version: number; kind: string; reason: string; actor: string; workflow_id: string; created_at: Date;
+    id: string;
+    from_version: number | null;
+    to_version: number;
+    kind: string;
+    reason: string;
+    actor: string;
+    workflow_id: string;
+    created_at: Date;
   }>(
     `SELECT e.id, f.version AS from_version, t.version AS to_version, e.kind, e.reason, e.actor, e.workflow_id, e.created_at
      FROM promotion_events e
@@ -179,7 +227,13 @@ export async function listPromotionEvents(db: Queryable, modelId: number): Promi
     [modelId],
   );
   return rows.map((r) => ({
-    id: Number(r.id), fromVersion: r.from_version, toVersion: r.to_version, kind: r.kind, reason: r.reason,
-    actor: r.actor, workflowId: r.workflow_id, createdAt: r.created_at.toISOString(),
+    id: Number(r.id),
+    fromVersion: r.from_version,
+    toVersion: r.to_version,
+    kind: r.kind,
+    reason: r.reason,
+    actor: r.actor,
+    workflowId: r.workflow_id,
+    createdAt: r.created_at.toISOString(),
   }));
 }

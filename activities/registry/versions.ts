@@ -89,15 +89,28 @@ export async function createCandidateVersion(pool: Db, v: NewVersion): Promise<V
        VALUES ($1, (SELECT coalesce(max(version), 0) + 1 FROM model_versions WHERE model_id = $1), 'candidate',
          $2, $3, $4, $5, $6, $7, $8, $9, $10)
        RETURNING ${SUMMARY_COLUMNS}`,
-      [v.modelId, v.formatVersion, v.weights, v.sha256, v.labels, JSON.stringify(v.hyperparameters),
-        JSON.stringify(v.training), v.datasetSnapshotId, v.workflowId, v.runId],
+      [
+        v.modelId,
+        v.formatVersion,
+        v.weights,
+        v.sha256,
+        v.labels,
+        JSON.stringify(v.hyperparameters),
+        JSON.stringify(v.training),
+        v.datasetSnapshotId,
+        v.workflowId,
+        v.runId,
+      ],
     );
     return toSummary(rows[0]);
   });
 }
 
 export async function findVersionForRun(db: Queryable, workflowId: string, runId: string): Promise<VersionSummary | null> {
-  const { rows } = await db.query<RawVersion>(`SELECT ${SUMMARY_COLUMNS} FROM model_versions WHERE workflow_id = $1 AND run_id = $2`, [workflowId, runId]);
+  const { rows } = await db.query<RawVersion>(`SELECT ${SUMMARY_COLUMNS} FROM model_versions WHERE workflow_id = $1 AND run_id = $2`, [
+    workflowId,
+    runId,
+  ]);
   return rows[0] ? toSummary(rows[0]) : null;
 }
 
@@ -108,13 +121,18 @@ export async function getVersion(db: Queryable, id: number): Promise<VersionSumm
 }
 
 export async function getVersionByNumber(db: Queryable, modelId: number, version: number): Promise<VersionSummary> {
-  const { rows } = await db.query<RawVersion>(`SELECT ${SUMMARY_COLUMNS} FROM model_versions WHERE model_id = $1 AND version = $2`, [modelId, version]);
+  const { rows } = await db.query<RawVersion>(`SELECT ${SUMMARY_COLUMNS} FROM model_versions WHERE model_id = $1 AND version = $2`, [
+    modelId,
+    version,
+  ]);
   if (!rows[0]) throw new RegistryError('UnknownVersion', `model has no version ${version}`);
   return toSummary(rows[0]);
 }
 
 export async function listVersions(db: Queryable, modelId: number): Promise<VersionSummary[]> {
-  const { rows } = await db.query<RawVersion>(`SELECT ${SUMMARY_COLUMNS} FROM model_versions WHERE model_id = $1 ORDER BY version`, [modelId]);
+  const { rows } = await db.query<RawVersion>(`SELECT ${SUMMARY_COLUMNS} FROM model_versions WHERE model_id = $1 ORDER BY version`, [
+    modelId,
+  ]);
   return rows.map(toSummary);
 }
 
@@ -163,7 +181,14 @@ export async function latestEvaluations(db: Queryable, modelId: number): Promise
   return new Map(rows.map((r) => [Number(r.model_version_id), r.metrics]));
 }
 
-export async function saveCheckpoint(db: Queryable, workflowId: string, runId: string, attempt: number, epoch: number, state: Buffer): Promise<void> {
+export async function saveCheckpoint(
+  db: Queryable,
+  workflowId: string,
+  runId: string,
+  attempt: number,
+  epoch: number,
+  state: Buffer,
+): Promise<void> {
   await db.query(
     `INSERT INTO training_checkpoints (workflow_id, run_id, attempt, epoch, state) VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (workflow_id, run_id) DO UPDATE SET attempt = $3, epoch = $4, state = $5, updated_at = now()`,

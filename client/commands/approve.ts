@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import type { Config } from '../config.ts';
-import { resolveTemporal } from '../stack/stack.ts';
+import type { Config } from '../../stack/config.ts';
+import { resolveTemporal } from '../../stack/stack.ts';
 import { connectClient, findRun } from '../runs.ts';
 import { printJson } from '../output.ts';
 import { parse, UsageError } from './args.ts';
@@ -18,7 +18,11 @@ answered and why goes into the promotion history.
   --approver NAME  who (default: the login name)`;
 
 export async function approve(command: 'approve' | 'reject', argv: string[], config: Config): Promise<number> {
-  const { values, positionals } = parse(argv, { reason: { type: 'string' }, approver: { type: 'string' }, json: { type: 'boolean' } }, true);
+  const { values, positionals } = parse(
+    argv,
+    { reason: { type: 'string' }, approver: { type: 'string' }, json: { type: 'boolean' } },
+    true,
+  );
   if (values.help) {
     process.stdout.write(APPROVE_HELP + '\n');
     return 0;
@@ -31,7 +35,8 @@ export async function approve(command: 'approve' | 'reject', argv: string[], con
   const { client, close } = await connectClient(target);
   try {
     const { handle, description } = await findRun(client, runId);
-    if (description.status.name !== 'RUNNING') throw new Error(`run ${runId} is not waiting for approval: it is ${description.status.name.toLowerCase()}`);
+    if (description.status.name !== 'RUNNING')
+      throw new Error(`run ${runId} is not waiting for approval: it is ${description.status.name.toLowerCase()}`);
     const progress = await handle.query(progressQuery);
     if (progress.stage !== 'awaiting-approval' || progress.candidateVersion === null) {
       throw new Error(`run ${runId} is not waiting for approval (stage: ${progress.stage})`);
@@ -41,10 +46,14 @@ export async function approve(command: 'approve' | 'reject', argv: string[], con
         args: [{ candidateVersion: progress.candidateVersion, approver, reason: values.reason }],
       });
       if (values.json) printJson({ workflowId: runId, candidateVersion: progress.candidateVersion, ...record });
-      else process.stdout.write(`${command === 'approve' ? 'approved' : 'rejected'} candidate v${progress.candidateVersion} of ${progress.model} in ${runId}\n`);
+      else
+        process.stdout.write(
+          `${command === 'approve' ? 'approved' : 'rejected'} candidate v${progress.candidateVersion} of ${progress.model} in ${runId}\n`,
+        );
       return 0;
     } catch (err) {
-      if (err instanceof WorkflowUpdateFailedError) throw new Error(`run ${runId} refused the ${command}: ${err.cause?.message ?? err.message}`);
+      if (err instanceof WorkflowUpdateFailedError)
+        throw new Error(`run ${runId} refused the ${command}: ${err.cause?.message ?? err.message}`);
       throw err;
     }
   } finally {

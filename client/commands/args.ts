@@ -1,6 +1,14 @@
 /** Shared flag parsing: node:util parseArgs with errors that name the flag. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { Hyperparameters } from '../../workflows/definitions.ts';
+import {
+  checkHyperparameters,
+  hyperparameterDefault,
+  HYPERPARAMETER_KEYS,
+  HYPERPARAMETERS,
+  type HyperparameterSpec,
+  type Hyperparameters,
+} from '../../activities/ml/hyperparameters.ts';
+import { MlError } from '../../activities/ml/errors.ts';
 
 export class UsageError extends Error {}
 
@@ -12,60 +20,61 @@ export function parse<T extends NonNullable<ParseArgsConfig['options']>>(argv: s
   }
 }
 
-export const HYPERPARAMETER_FLAGS = {
-  epochs: { type: 'string' },
-  'learning-rate': { type: 'string' },
-  'batch-size': { type: 'string' },
-  seed: { type: 'string' },
-  buckets: { type: 'string' },
-  l2: { type: 'string' },
-  'weight-decay': { type: 'string' },
-  'validation-fraction': { type: 'string' },
-  'no-early-stopping': { type: 'boolean' },
-  bigrams: { type: 'boolean' },
-  'class-weights': { type: 'string' },
-} as const;
+type FlagOption = { type: 'string' } | { type: 'boolean' };
 
-export const HYPERPARAMETER_HELP = `Hyperparameters (defaults in parentheses):
-  --epochs N               passes over the training data (15; early stopping usually ends sooner)
-  --learning-rate X        Adam step size (0.02)
-  --batch-size N           rows per mini-batch (16)
-  --seed N                 seed of the validation split and shuffles (42)
-  --buckets N              hash buckets (262144 = 2^18)
-  --l2 X                   L2 penalty (1e-6)
-  --weight-decay X         decoupled weight decay (0)
-  --validation-fraction X  share held out for early stopping (0.1)
-  --no-early-stopping      train all epochs
-  --bigrams                add word bigrams to the features
-  --class-weights W        none or balanced (none)`;
+/** The hyperparameter flags, from the one table in activities/ml/hyperparameters.ts. */
+export const HYPERPARAMETER_FLAGS: Record<string, FlagOption> = Object.fromEntries(
+  HYPERPARAMETER_KEYS.map((key) => {
+    const spec: HyperparameterSpec = HYPERPARAMETERS[key];
+    return [spec.flag, spec.kind === 'switch' ? { type: 'boolean' } : { type: 'string' }];
+  }),
+);
 
-function num(name: string, raw: string | undefined, integer: boolean): number | undefined {
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n))) {
-    throw new UsageError(`--${name} must be ${integer ? 'an integer' : 'a number'}, got ${JSON.stringify(raw)}`);
-  }
-  return n;
+function flagUsage(spec: HyperparameterSpec): string {
+  return spec.kind === 'switch' ? `--${spec.flag}` : `--${spec.flag} ${spec.metavar}`;
 }
 
+function describeDefault(key: (typeof HYPERPARAMETER_KEYS)[number]): string {
+  const spec: HyperparameterSpec = HYPERPARAMETERS[key];
+  const value = hyperparameterDefault(key);
+  if (spec.kind === 'switch') return '';
+  if (key === 'buckets' && typeof value === 'number' && Number.isInteger(Math.log2(value))) return ` (${value} = 2^${Math.log2(value)})`;
+  if (spec.kind === 'choice') return ` (${spec.choices.join(' or ')}; default ${String(value)})`;
+  return ` (${String(value)})`;
+}
+
+export const HYPERPARAMETER_HELP = [
+  'Hyperparameters (defaults in parentheses):',
+  ...HYPERPARAMETER_KEYS.map((key) => {
+    const spec: HyperparameterSpec = HYPERPARAMETERS[key];
+    return `  ${flagUsage(spec).padEnd(25)} ${spec.help}${describeDefault(key)}`;
+  }),
+].join('\n');
+
+/** The hyperparameters named by flags, checked as a run would check them; errors name the flag. */
 export function hyperparametersFrom(values: Record<string, string | boolean | undefined | (string | boolean)[]>): Hyperparameters {
-  const s = (k: string): string | undefined => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
-  const h: Hyperparameters = {
-    epochs: num('epochs', s('epochs'), true),
-    learningRate: num('learning-rate', s('learning-rate'), false),
-    batchSize: num('batch-size', s('batch-size'), true),
-    seed: num('seed', s('seed'), true),
-    buckets: num('buckets', s('buckets'), true),
-    l2: num('l2', s('l2'), false),
-    weightDecay: num('weight-decay', s('weight-decay'), false),
-    validationFraction: num('validation-fraction', s('validation-fraction'), false),
-  };
-  if (values['no-early-stopping']) h.earlyStopping = false;
-  if (values.bigrams) h.bigrams = true;
-  const cw = s('class-weights');
-  if (cw !== undefined) {
-    if (cw !== 'none' && cw !== 'balanced') throw new UsageError(`--class-weights must be none or balanced, got ${JSON.stringify(cw)}`);
-    h.classWeights = cw;
+  const h: Record<string, unknown> = {};
+  for (const key of HYPERPARAMETER_KEYS) {
+    const spec: HyperparameterSpec = HYPERPARAMETERS[key];
+    const raw = values[spec.flag];
+    if (raw === undefined || raw === false) continue;
+    if (spec.kind === 'switch') {
+      h[key] = spec.sets;
+    } else if (typeof raw === 'string') {
+      if (spec.kind === 'choice') h[key] = raw;
+      else {
+        const n = Number(raw);
+        if (raw.trim() === '' || !Number.isFinite(n)) {
+          throw new UsageError(`--${spec.flag} must be ${spec.kind === 'integer' ? 'an integer' : 'a number'}, got ${JSON.stringify(raw)}`);
+        }
+        h[key] = n;
+      }
+    }
   }
-  return Object.fromEntries(Object.entries(h).filter(([, v]) => v !== undefined)) as Hyperparameters;
+  try {
+    return checkHyperparameters(h, (key) => `--${HYPERPARAMETERS[key].flag}`);
+  } catch (err) {
+    if (err instanceof MlError) throw new UsageError(err.message);
+    throw err;
+  }
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import type { Config } from '../config.ts';
-import { openRegistry } from '../stack/stack.ts';
+import type { Config } from '../../stack/config.ts';
+import { openRegistry } from '../../stack/stack.ts';
 import { log, printJson } from '../output.ts';
 import { parse, UsageError } from './args.ts';
 import { parseJsonl } from '../../activities/data/jsonl.ts';
@@ -41,9 +41,12 @@ export async function data(argv: string[], config: Config): Promise<number> {
       const report = await importExamples(registry.db, values.model, `file:${values.file}`, parsed.rows, parsed.rejected);
       if (values.json) printJson(report);
       else {
-        process.stdout.write(`${report.model}: ${report.accepted} accepted, ${report.duplicates} duplicates, ${report.rejected.length} rejected\n`);
+        process.stdout.write(
+          `${report.model}: ${report.accepted} accepted, ${report.duplicates} duplicates, ${report.rejected.length} rejected\n`,
+        );
         for (const r of report.rejected.slice(0, 50)) process.stdout.write(`  line ${r.line}: ${r.reason}\n`);
-        if (report.rejected.length > 50) process.stdout.write(`  ... ${report.rejected.length - 50} more rejected lines (use --json for all)\n`);
+        if (report.rejected.length > 50)
+          process.stdout.write(`  ... ${report.rejected.length - 50} more rejected lines (use --json for all)\n`);
       }
       return 0;
     } finally {
@@ -58,7 +61,10 @@ export async function data(argv: string[], config: Config): Promise<number> {
       const report = await releaseNextBatch(registry.db, model);
       if (values.json) printJson(report);
       else if (report.accepted + report.duplicates === 0) log('the SpamAssassin feed is exhausted: every message was released');
-      else process.stdout.write(`${model}: batch ${report.batch} released ${report.accepted} messages dated ${report.from} .. ${report.to} (${report.remaining} left)\n`);
+      else
+        process.stdout.write(
+          `${model}: batch ${report.batch} released ${report.accepted} messages dated ${report.from} .. ${report.to} (${report.remaining} left)\n`,
+        );
       return 0;
     } finally {
       await registry.close();

@@ -1,13 +1,15 @@
-import type { Config } from '../config.ts';
-import { openRegistry } from '../stack/stack.ts';
+import type { Config } from '../../stack/config.ts';
+import { openRegistry, resolveTemporal, runUiLink } from '../../stack/stack.ts';
 import { printJson } from '../output.ts';
 import { formatMetric } from '../../workflows/run-details.ts';
 import { parse, UsageError } from './args.ts';
 import os from 'node:os';
-import { resolveTemporal, runUiLink } from '../stack/stack.ts';
 import { connectClient, runWorkflowId } from '../runs.ts';
 import { TypedSearchAttributes } from '@temporalio/common';
-import { ModelNameKey, type SetProductionInput, type SetProductionResult } from '../../workflows/definitions.ts';
+import { ModelNameKey } from '../../workflows/definitions.ts';
+import type { setProduction } from '../../workflows/index.ts';
+import { rootCause } from '../failures.ts';
+import type { SetProductionInput, SetProductionResult } from '../../activities/pipeline/types.ts';
 import { getModel, listModels } from '../../activities/registry/models.ts';
 import { latestEvaluations, listVersions } from '../../activities/registry/versions.ts';
 import { listPromotionEvents, productionVersionId } from '../../activities/registry/promotions.ts';
@@ -30,12 +32,20 @@ const f = formatMetric;
 
 export async function models(argv: string[], config: Config): Promise<number> {
   const [sub, ...rest] = argv;
-  const { values } = parse(rest, { model: { type: 'string' }, json: { type: 'boolean' }, version: { type: 'string' }, to: { type: 'string' }, reason: { type: 'string' }, actor: { type: 'string' } });
+  const { values } = parse(rest, {
+    model: { type: 'string' },
+    json: { type: 'boolean' },
+    version: { type: 'string' },
+    to: { type: 'string' },
+    reason: { type: 'string' },
+    actor: { type: 'string' },
+  });
   if (values.help || sub === undefined || sub === '--help' || sub === '-h') {
     process.stdout.write(MODELS_HELP + '\n');
     return sub === undefined ? 2 : 0;
   }
-  if (!['list', 'show', 'promote', 'rollback'].includes(sub)) throw new UsageError(`unknown subcommand models ${sub}; use list, show, promote or rollback`);
+  if (!['list', 'show', 'promote', 'rollback'].includes(sub))
+    throw new UsageError(`unknown subcommand models ${sub}; use list, show, promote or rollback`);
   if (sub !== 'list' && !values.model) throw new UsageError(`models ${sub} needs --model NAME`);
   if (sub === 'promote' || sub === 'rollback') return setProductionCommand(sub, values, config);
   const registry = await openRegistry(config);
@@ -51,7 +61,11 @@ export async function models(argv: string[], config: Config): Promise<number> {
       }
       if (values.json) printJson({ models: rows });
       else if (rows.length === 0) process.stdout.write('no models yet: import data with `nightshift data import` or run `nightshift up`\n');
-      else for (const r of rows) process.stdout.write(`${r.name.padEnd(24)} production ${r.production === null ? '-' : `v${r.production}`}  (${r.versions} versions)\n`);
+      else
+        for (const r of rows)
+          process.stdout.write(
+            `${r.name.padEnd(24)} production ${r.production === null ? '-' : `v${r.production}`}  (${r.versions} versions)\n`,
+          );
       return 0;
     }
     const model = await getModel(db, values.model!);
@@ -65,8 +79,14 @@ export async function models(argv: string[], config: Config): Promise<number> {
       versions: versions.map((v) => {
         const m = evals.get(v.id);
         return {
-          version: v.version, status: v.status, sha256: v.sha256, sizeBytes: v.sizeBytes, labels: v.labels, createdAt: v.createdAt,
-          workflowId: v.workflowId, metrics: m ? { accuracy: m.accuracy, precision: m.precision, recall: m.recall, f1: m.f1, examples: m.examples } : null,
+          version: v.version,
+          status: v.status,
+          sha256: v.sha256,
+          sizeBytes: v.sizeBytes,
+          labels: v.labels,
+          createdAt: v.createdAt,
+          workflowId: v.workflowId,
+          metrics: m ? { accuracy: m.accuracy, precision: m.precision, recall: m.recall, f1: m.f1, examples: m.examples } : null,
         };
       }),
       promotions: history,
@@ -75,13 +95,22 @@ export async function models(argv: string[], config: Config): Promise<number> {
       printJson(out);
       return 0;
     }
-    const lines = [`model ${out.model}: production ${out.production === null ? '(none)' : `v${out.production}`}`, '', '  version  status      accuracy  precision  recall    f1        created'];
+    const lines = [
+      `model ${out.model}: production ${out.production === null ? '(none)' : `v${out.production}`}`,
+      '',
+      '  version  status      accuracy  precision  recall    f1        created',
+    ];
     for (const v of out.versions) {
-      lines.push(`  v${String(v.version).padEnd(7)} ${v.status.padEnd(11)} ${f(v.metrics?.accuracy).padEnd(9)} ${f(v.metrics?.precision).padEnd(10)} ${f(v.metrics?.recall).padEnd(9)} ${f(v.metrics?.f1).padEnd(9)} ${v.createdAt}`);
+      lines.push(
+        `  v${String(v.version).padEnd(7)} ${v.status.padEnd(11)} ${f(v.metrics?.accuracy).padEnd(9)} ${f(v.metrics?.precision).padEnd(10)} ${f(v.metrics?.recall).padEnd(9)} ${f(v.metrics?.f1).padEnd(9)} ${v.createdAt}`,
+      );
     }
     if (history.length) {
       lines.push('', '  promotions:');
-      for (const e of history) lines.push(`    ${e.createdAt} ${e.kind} ${e.fromVersion === null ? '(none)' : `v${e.fromVersion}`} -> v${e.toVersion} by ${e.actor}: ${e.reason}`);
+      for (const e of history)
+        lines.push(
+          `    ${e.createdAt} ${e.kind} ${e.fromVersion === null ? '(none)' : `v${e.fromVersion}`} -> v${e.toVersion} by ${e.actor}: ${e.reason}`,
+        );
     }
     process.stdout.write(lines.join('\n') + '\n');
     return 0;
@@ -116,7 +145,7 @@ async function setProductionCommand(
   const { client, close } = await connectClient(target);
   try {
     const workflowId = runWorkflowId(input.model, new Date(), sub);
-    const handle = await client.workflow.start('setProduction', {
+    const handle = await client.workflow.start<typeof setProduction>('setProduction', {
       taskQueue: target.taskQueue,
       workflowId,
       args: [input],
@@ -126,14 +155,16 @@ async function setProductionCommand(
     });
     let result: SetProductionResult;
     try {
-      result = (await handle.result()) as SetProductionResult;
+      result = await handle.result();
     } catch (err) {
-      const cause = (err as { cause?: { cause?: Error } }).cause?.cause;
-      throw new Error(cause?.message ?? (err as Error).message);
+      throw new Error(rootCause(err).message);
     }
     const link = runUiLink(target.uiUrl, target.namespace, workflowId, handle.firstExecutionRunId);
     if (values.json) printJson({ workflowId, ...result, uiLink: link });
-    else process.stdout.write(`${result.model}: production v${result.fromVersion ?? '-'} -> v${result.toVersion} (${sub}) in ${workflowId}\n${link ? `  ${link}\n` : ''}`);
+    else
+      process.stdout.write(
+        `${result.model}: production v${result.fromVersion ?? '-'} -> v${result.toVersion} (${sub}) in ${workflowId}\n${link ? `  ${link}\n` : ''}`,
+      );
     return 0;
   } finally {
     await close();

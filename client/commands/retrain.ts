@@ -1,11 +1,13 @@
-import type { Config } from '../config.ts';
-import { assertModelExists, resolveTemporal, runUiLink } from '../stack/stack.ts';
+import type { Config } from '../../stack/config.ts';
+import { assertModelExists, resolveTemporal, runUiLink } from '../../stack/stack.ts';
 import { connectClient, RunAlreadyRunningError, runProgress, startRetrain } from '../runs.ts';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { formatRunResult, log, printJson } from '../output.ts';
+import { describeRootCause, rootCause } from '../failures.ts';
 import { HYPERPARAMETER_FLAGS, HYPERPARAMETER_HELP, hyperparametersFrom, parse, UsageError } from './args.ts';
 import { checkModelName } from '../../activities/registry/models.ts';
 import type { RunResult } from '../../workflows/definitions.ts';
+import type { retrainModel } from '../../workflows/index.ts';
 
 export const RETRAIN_HELP = `Usage: nightshift retrain --model NAME [--wait] [--force] [--require-approval] [--attach] [--json] [hyperparameters]
 
@@ -26,9 +28,15 @@ ${HYPERPARAMETER_HELP}`;
 
 export async function retrain(argv: string[], config: Config): Promise<number> {
   const { values } = parse(argv, {
-    model: { type: 'string' }, wait: { type: 'boolean' }, force: { type: 'boolean' }, json: { type: 'boolean' },
-    'require-approval': { type: 'boolean' }, 'approval-timeout': { type: 'string' }, 'approval-default': { type: 'string' },
-    attach: { type: 'boolean' }, ...HYPERPARAMETER_FLAGS,
+    model: { type: 'string' },
+    wait: { type: 'boolean' },
+    force: { type: 'boolean' },
+    json: { type: 'boolean' },
+    'require-approval': { type: 'boolean' },
+    'approval-timeout': { type: 'string' },
+    'approval-default': { type: 'string' },
+    attach: { type: 'boolean' },
+    ...HYPERPARAMETER_FLAGS,
   });
   if (values.help) {
     process.stdout.write(RETRAIN_HELP + '\n');
@@ -38,16 +46,20 @@ export async function retrain(argv: string[], config: Config): Promise<number> {
   checkModelName(values.model);
   const hyperparameters = hyperparametersFrom(values);
   const onTimeout = values['approval-default'] ?? 'reject';
-  if (onTimeout !== 'approve' && onTimeout !== 'reject') throw new UsageError(`--approval-default must be approve or reject, got ${JSON.stringify(onTimeout)}`);
+  if (onTimeout !== 'approve' && onTimeout !== 'reject')
+    throw new UsageError(`--approval-default must be approve or reject, got ${JSON.stringify(onTimeout)}`);
   const target = await resolveTemporal(config);
   await assertModelExists(config, values.model);
   const { client, close } = await connectClient(target);
   try {
-    let handle: WorkflowHandle;
+    let handle: WorkflowHandle<typeof retrainModel>;
     let runId: string;
     try {
       const started = await startRetrain(client, target.taskQueue, {
-        model: values.model, trigger: 'manual', force: values.force ?? false, hyperparameters,
+        model: values.model,
+        trigger: 'manual',
+        force: values.force ?? false,
+        hyperparameters,
         requireApproval: values['require-approval'] ?? false,
         approval: { timeout: values['approval-timeout'] ?? '24 hours', onTimeout },
       });
@@ -56,7 +68,7 @@ export async function retrain(argv: string[], config: Config): Promise<number> {
     } catch (err) {
       if (!(err instanceof RunAlreadyRunningError) || !values.attach) throw err;
       log(`attaching to ${err.workflowId}, already running`);
-      handle = client.workflow.getHandle(err.workflowId, err.runId);
+      handle = client.workflow.getHandle<typeof retrainModel>(err.workflowId, err.runId);
       runId = err.runId;
     }
     const link = runUiLink(target.uiUrl, target.namespace, handle.workflowId, runId);
@@ -66,7 +78,15 @@ export async function retrain(argv: string[], config: Config): Promise<number> {
       return 0;
     }
     log(`run ${handle.workflowId}; waiting for the decision`);
-    const result = await resultWithProgress(client, handle, runId);
+    let result: RunResult;
+    try {
+      result = await resultWithProgress(client, handle, runId);
+    } catch (err) {
+      const failure = rootCause(err);
+      if (values.json) printJson({ workflowId: handle.workflowId, runId, status: 'FAILED', failure, uiLink: link });
+      else process.stderr.write(`nightshift: run ${handle.workflowId} failed: ${describeRootCause(failure)}\n${link ? `  ${link}\n` : ''}`);
+      return 1;
+    }
     if (values.json) printJson(result);
     else process.stdout.write(formatRunResult(result, link) + '\n');
     return 0;
@@ -76,19 +96,20 @@ export async function retrain(argv: string[], config: Config): Promise<number> {
 }
 
 /** Waits for the run, printing each change of stage, epoch and loss to stderr. */
-async function resultWithProgress(client: Client, handle: WorkflowHandle, runId: string): Promise<RunResult> {
-  const result = handle.result() as Promise<RunResult>;
+async function resultWithProgress(client: Client, handle: WorkflowHandle<typeof retrainModel>, runId: string): Promise<RunResult> {
+  const result = handle.result();
   let done = false;
   void result.finally(() => (done = true)).catch(() => undefined);
   let last = '';
   while (!done) {
     try {
       const p = await runProgress(client, handle.workflowId, runId);
-      const line = p.stage === 'training' && p.epoch !== null
-        ? `  training: epoch ${p.epoch}${p.trainLoss !== null ? `, loss ${p.trainLoss.toFixed(4)}` : ''}${p.validationLoss !== null ? `, validation loss ${p.validationLoss.toFixed(4)}` : ''}`
-        : p.stage === 'awaiting-approval'
-          ? `  awaiting approval of candidate v${p.candidateVersion}: nightshift approve ${handle.workflowId} --reason TEXT`
-          : `  ${p.stage}`;
+      const line =
+        p.stage === 'training' && p.epoch !== null
+          ? `  training: epoch ${p.epoch}${p.trainLoss !== null ? `, loss ${p.trainLoss.toFixed(4)}` : ''}${p.validationLoss !== null ? `, validation loss ${p.validationLoss.toFixed(4)}` : ''}`
+          : p.stage === 'awaiting-approval'
+            ? `  awaiting approval of candidate v${p.candidateVersion}: nightshift approve ${handle.workflowId} --reason TEXT`
+            : `  ${p.stage}`;
       if (line !== last && p.stage !== 'done') log(line);
       last = line;
     } catch {

@@ -1,5 +1,5 @@
-import type { Config } from '../config.ts';
-import { resolveTemporal, runUiLink } from '../stack/stack.ts';
+import type { Config } from '../../stack/config.ts';
+import { resolveTemporal, runUiLink } from '../../stack/stack.ts';
 import { connectClient, findRun, listRuns, runProgress } from '../runs.ts';
 import { formatRunResult, printJson } from '../output.ts';
 import { parse, UsageError } from './args.ts';
@@ -29,7 +29,8 @@ export async function runs(argv: string[], config: Config): Promise<number> {
   try {
     if (sub === 'list') {
       const limit = values.limit === undefined ? 20 : Number(values.limit);
-      if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit must be a positive integer, got ${JSON.stringify(values.limit)}`);
+      if (!Number.isInteger(limit) || limit < 1)
+        throw new UsageError(`--limit must be a positive integer, got ${JSON.stringify(values.limit)}`);
       const found = await listRuns(client, values.model ?? null, { limit });
       const rows = found.map((w) => ({
         workflowId: w.workflowId,
@@ -44,13 +45,22 @@ export async function runs(argv: string[], config: Config): Promise<number> {
       }));
       if (values.json) printJson({ runs: rows });
       else if (rows.length === 0) process.stdout.write('no runs\n');
-      else for (const r of rows) process.stdout.write(`${r.workflowId.padEnd(44)} ${r.status.padEnd(10)} ${String(r.outcome ?? '-').padEnd(20)} champion ${r.championVersion ?? '-'} candidate ${r.candidateVersion ?? '-'}  ${r.startTime}\n`);
+      else
+        for (const r of rows)
+          process.stdout.write(
+            `${r.workflowId.padEnd(44)} ${r.status.padEnd(10)} ${String(r.outcome ?? '-').padEnd(20)} champion ${r.championVersion ?? '-'} candidate ${r.candidateVersion ?? '-'}  ${r.startTime}\n`,
+          );
       return 0;
     }
     const [runId] = positionals;
     if (!runId) throw new UsageError('runs show needs RUN (a workflow id)');
     const { handle, description } = await findRun(client, runId);
-    const out: Record<string, unknown> = { workflowId: runId, runId: description.runId, status: description.status.name, uiLink: runUiLink(target.uiUrl, target.namespace, runId, description.runId) };
+    const out: Record<string, unknown> = {
+      workflowId: runId,
+      runId: description.runId,
+      status: description.status.name,
+      uiLink: runUiLink(target.uiUrl, target.namespace, runId, description.runId),
+    };
     if (description.status.name === 'RUNNING') {
       Object.assign(out, { progress: await runProgress(client, runId, description.runId) });
     } else if (description.status.name === 'COMPLETED') {

@@ -1,6 +1,6 @@
 import { ScheduleOverlapPolicy } from '@temporalio/client';
-import type { Config } from '../config.ts';
-import { assertModelExists, resolveTemporal } from '../stack/stack.ts';
+import type { Config } from '../../stack/config.ts';
+import { assertModelExists, resolveTemporal } from '../../stack/stack.ts';
 import { connectClient } from '../runs.ts';
 import { describeSchedule, scheduleId, triggerSchedule, upsertSchedule } from '../schedules.ts';
 import { printJson } from '../output.ts';
@@ -30,9 +30,18 @@ Nightly retraining with Temporal Schedules (schedule id nightly-retrain-<model>)
 export async function schedule(argv: string[], config: Config): Promise<number> {
   const [sub, ...rest] = argv;
   const { values } = parse(rest, {
-    model: { type: 'string' }, at: { type: 'string' }, timezone: { type: 'string' }, cron: { type: 'string' },
-    jitter: { type: 'string' }, 'catchup-window': { type: 'string' }, overlap: { type: 'string' }, note: { type: 'string' },
-    from: { type: 'string' }, to: { type: 'string' }, json: { type: 'boolean' }, 'require-approval': { type: 'boolean' },
+    model: { type: 'string' },
+    at: { type: 'string' },
+    timezone: { type: 'string' },
+    cron: { type: 'string' },
+    jitter: { type: 'string' },
+    'catchup-window': { type: 'string' },
+    overlap: { type: 'string' },
+    note: { type: 'string' },
+    from: { type: 'string' },
+    to: { type: 'string' },
+    json: { type: 'boolean' },
+    'require-approval': { type: 'boolean' },
   });
   if (values.help || sub === undefined || sub === '--help' || sub === '-h') {
     process.stdout.write(SCHEDULE_HELP + '\n');
@@ -67,12 +76,25 @@ export async function schedule(argv: string[], config: Config): Promise<number> 
       case 'create':
       case 'update': {
         const what = await upsertSchedule(client, {
-          model, taskQueue: target.taskQueue, cron: values.cron, at: values.at, timezone: values.timezone,
-          jitter: values.jitter, catchupWindow: values['catchup-window'], overlap: values.overlap as 'skip' | undefined, note: values.note,
+          model,
+          taskQueue: target.taskQueue,
+          cron: values.cron,
+          at: values.at,
+          timezone: values.timezone,
+          jitter: values.jitter,
+          catchupWindow: values['catchup-window'],
+          overlap: values.overlap as 'skip' | undefined,
+          note: values.note,
           requireApproval: values['require-approval'] ?? false,
         });
         const d = await handle.describe();
-        say(`schedule ${scheduleId(model)} ${what}; next runs: ${d.info.nextActionTimes.slice(0, 3).map((t) => t.toISOString()).join(', ')}`, { scheduleId: scheduleId(model), result: what, nextActionTimes: d.info.nextActionTimes });
+        say(
+          `schedule ${scheduleId(model)} ${what}; next runs: ${d.info.nextActionTimes
+            .slice(0, 3)
+            .map((t) => t.toISOString())
+            .join(', ')}`,
+          { scheduleId: scheduleId(model), result: what, nextActionTimes: d.info.nextActionTimes },
+        );
         return 0;
       }
       case 'describe': {
@@ -131,13 +153,20 @@ export async function schedule(argv: string[], config: Config): Promise<number> 
         return 0;
       case 'trigger':
         await triggerSchedule(client, model);
-        say(`schedule ${scheduleId(model)} triggered (skipped if a run for ${model} is already running)`, { scheduleId: scheduleId(model), triggered: true });
+        say(`schedule ${scheduleId(model)} triggered (skipped if a run for ${model} is already running)`, {
+          scheduleId: scheduleId(model),
+          triggered: true,
+        });
         return 0;
       case 'backfill':
         await describeSchedule(client, model);
         // Buffer all: each backfilled run waits for the previous one, so none is skipped.
         await handle.backfill({ start: from!, end: to!, overlap: ScheduleOverlapPolicy.BUFFER_ALL });
-        say(`schedule ${scheduleId(model)}: backfill ${from!.toISOString()} .. ${to!.toISOString()} requested`, { scheduleId: scheduleId(model), from: from!.toISOString(), to: to!.toISOString() });
+        say(`schedule ${scheduleId(model)}: backfill ${from!.toISOString()} .. ${to!.toISOString()} requested`, {
+          scheduleId: scheduleId(model),
+          from: from!.toISOString(),
+          to: to!.toISOString(),
+        });
         return 0;
       case 'delete':
         await describeSchedule(client, model);
@@ -152,9 +181,6 @@ export async function schedule(argv: string[], config: Config): Promise<number> 
 }
 
 function describeSpec(spec: { calendars?: Array<{ comment?: string }>; cronExpressions?: string[]; timezone?: string }): string {
-  const parts = [
-    ...(spec.calendars ?? []).map((c) => c.comment ?? 'calendar'),
-    ...(spec.cronExpressions ?? []).map((c) => `cron ${c}`),
-  ];
+  const parts = [...(spec.calendars ?? []).map((c) => c.comment ?? 'calendar'), ...(spec.cronExpressions ?? []).map((c) => `cron ${c}`)];
   return `${parts.join('; ') || '(none)'}${spec.timezone ? ` [${spec.timezone}]` : ''}`;
 }

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { parseJsonl } from '../../activities/data/jsonl.ts';
 import { evaluateClassifier, fitClassifier } from '../../activities/ml/classifier.ts';
 import { encodeModel } from '../../activities/ml/model-file.ts';
-import { splitHyperparameters } from '../../activities/pipeline/train-candidate.ts';
+import { splitHyperparameters } from '../../activities/ml/hyperparameters.ts';
 import { log, printJson } from '../output.ts';
 import { HYPERPARAMETER_FLAGS, HYPERPARAMETER_HELP, hyperparametersFrom, parse, UsageError } from './args.ts';
 
@@ -27,12 +27,19 @@ function load(file: string, what: string) {
     throw new UsageError(`cannot read --${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   const parsed = parseJsonl(bytes);
-  if (parsed.rejected.length) log(`${file}: skipped ${parsed.rejected.length} bad lines (first: line ${parsed.rejected[0].line}: ${parsed.rejected[0].reason})`);
+  if (parsed.rejected.length)
+    log(`${file}: skipped ${parsed.rejected.length} bad lines (first: line ${parsed.rejected[0].line}: ${parsed.rejected[0].reason})`);
   return parsed.rows;
 }
 
 export async function train(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { train: { type: 'string' }, test: { type: 'string' }, 'model-out': { type: 'string' }, json: { type: 'boolean' }, ...HYPERPARAMETER_FLAGS });
+  const { values } = parse(argv, {
+    train: { type: 'string' },
+    test: { type: 'string' },
+    'model-out': { type: 'string' },
+    json: { type: 'boolean' },
+    ...HYPERPARAMETER_FLAGS,
+  });
   if (values.help) {
     process.stdout.write(TRAIN_HELP + '\n');
     return 0;
@@ -41,7 +48,7 @@ export async function train(argv: string[]): Promise<number> {
   const trainRows = load(values.train, 'train');
   const testRows = load(values.test, 'test');
   const { featurizer, train: trainOptions } = splitHyperparameters(hyperparametersFrom(values));
-  const fit = await fitClassifier(trainRows, featurizer, trainOptions);
+  const fit = await fitClassifier(trainRows, { featurizer, train: trainOptions });
   const evaluation = evaluateClassifier(fit.model, testRows);
   if (values['model-out']) writeFileSync(values['model-out'], encodeModel(fit.model).bytes);
   const m = evaluation.metrics;
@@ -57,9 +64,13 @@ export async function train(argv: string[]): Promise<number> {
   };
   if (values.json) printJson(out);
   else {
-    process.stdout.write(`accuracy ${m.accuracy.toFixed(4)}  macro-F1 ${m.macro.f1.toFixed(4)}  (${testRows.length} test rows, ${fit.state.epoch} epochs, featurize ${fit.featurizeSeconds.toFixed(2)}s, train ${fit.trainSeconds.toFixed(2)}s)\n`);
+    process.stdout.write(
+      `accuracy ${m.accuracy.toFixed(4)}  macro-F1 ${m.macro.f1.toFixed(4)}  (${testRows.length} test rows, ${fit.state.epoch} epochs, featurize ${fit.featurizeSeconds.toFixed(2)}s, train ${fit.trainSeconds.toFixed(2)}s)\n`,
+    );
     for (const [label, s] of Object.entries(m.perClass)) {
-      process.stdout.write(`  ${label.padEnd(20)} precision ${s.precision.toFixed(4)} recall ${s.recall.toFixed(4)} f1 ${s.f1.toFixed(4)} support ${s.support}\n`);
+      process.stdout.write(
+        `  ${label.padEnd(20)} precision ${s.precision.toFixed(4)} recall ${s.recall.toFixed(4)} f1 ${s.f1.toFixed(4)} support ${s.support}\n`,
+      );
     }
   }
   return 0;

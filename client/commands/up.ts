@@ -6,11 +6,11 @@
 import { mkdirSync } from 'node:fs';
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import type { Worker } from '@temporalio/worker';
-import type { Config } from '../config.ts';
-import { findTemporalCli } from '../stack/temporal-cli.ts';
-import { startDevServer, waitForTemporal, type DevServer } from '../stack/temporal-server.ts';
-import { openRegistry, runUiLink, type Registry } from '../stack/stack.ts';
-import { readStackFile, removeStackFile, writeStackFile } from '../stack/stack-file.ts';
+import type { Config } from '../../stack/config.ts';
+import { findTemporalCli } from '../../stack/temporal-cli.ts';
+import { startDevServer, waitForTemporal, type DevServer } from '../../stack/temporal-server.ts';
+import { openRegistry, runUiLink, type Registry } from '../../stack/stack.ts';
+import { readStackFile, removeStackFile, writeStackFile } from '../../stack/stack-file.ts';
 import { createWorker } from '../../worker/create-worker.ts';
 import { demoHasData, releaseNextBatch, DEMO_MODEL } from '../../activities/data/spam-demo.ts';
 import { connectClient, startRetrain } from '../runs.ts';
@@ -72,7 +72,13 @@ export async function up(argv: string[], config: Config): Promise<number> {
       }
       const cli = await findTemporalCli();
       log(`starting Temporal dev server (${cli}) on port ${config.temporalPort}, UI on ${config.uiPort}`);
-      devServer = await startDevServer({ cli, home: config.home, port: config.temporalPort, uiPort: config.uiPort, namespace: config.namespace });
+      devServer = await startDevServer({
+        cli,
+        home: config.home,
+        port: config.temporalPort,
+        uiPort: config.uiPort,
+        namespace: config.namespace,
+      });
       return { address: devServer.address, uiUrl: devServer.uiUrl as string | null };
     })();
     const registryPromise = openRegistry(config);
@@ -106,7 +112,13 @@ export async function up(argv: string[], config: Config): Promise<number> {
     let workerDone: Promise<void> | null = null;
     if (!values['no-worker']) {
       const connection = await NativeConnection.connect({ address: temporal.address });
-      worker = await createWorker({ connection, namespace: config.namespace, taskQueue: config.taskQueue, db: registry.db, bundleCacheDir: config.home });
+      worker = await createWorker({
+        connection,
+        namespace: config.namespace,
+        taskQueue: config.taskQueue,
+        db: registry.db,
+        bundleCacheDir: config.home,
+      });
       workerDone = worker.run();
       cleanups.push(async () => {
         if (worker && worker.getState() === 'RUNNING') worker.shutdown();
@@ -116,7 +128,12 @@ export async function up(argv: string[], config: Config): Promise<number> {
       log(`worker polling task queue ${config.taskQueue}`);
     }
 
-    const { client, close } = await connectClient({ address: temporal.address, namespace: config.namespace, taskQueue: config.taskQueue, uiUrl: temporal.uiUrl });
+    const { client, close } = await connectClient({
+      address: temporal.address,
+      namespace: config.namespace,
+      taskQueue: config.taskQueue,
+      uiUrl: temporal.uiUrl,
+    });
     cleanups.push(close);
     if (!values['no-schedule']) {
       const what = await upsertSchedule(client, { model, taskQueue: config.taskQueue });

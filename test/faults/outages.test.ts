@@ -4,13 +4,14 @@
  * process (`node bin/worker.js`) and must survive both.
  */
 
+import type { retrainModel } from '../../workflows/index.ts';
 import path from 'node:path';
 import { tempDir } from '../support/dirs.ts';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { Client, Connection } from '@temporalio/client';
-import { startEmbeddedPostgres, type EmbeddedPg } from '../../client/stack/embedded-postgres.ts';
-import { startDevServer, type DevServer } from '../../client/stack/temporal-server.ts';
-import { freePort } from '../../client/stack/ports.ts';
+import { startEmbeddedPostgres, type EmbeddedPg } from '../../stack/embedded-postgres.ts';
+import { startDevServer, type DevServer } from '../../stack/temporal-server.ts';
+import { freePort } from '../../stack/ports.ts';
 import { createPool, type Db } from '../../activities/registry/pool.ts';
 import { migrate } from '../../activities/registry/migrate.ts';
 import { releaseNextBatch } from '../../activities/data/spam-demo.ts';
@@ -27,7 +28,10 @@ afterAll(async () => {
 });
 
 const input = (model: string): RetrainInput => ({
-  model, trigger: 'test', trainingHeartbeatTimeout: '5 seconds', stepTimeout: '10 seconds',
+  model,
+  trigger: 'test',
+  trainingHeartbeatTimeout: '5 seconds',
+  stepTimeout: '10 seconds',
   hyperparameters: { epochs: 30, earlyStopping: false, batchSize: 1, seed: 3 },
 });
 
@@ -43,7 +47,9 @@ async function registryIsConsistent(db: Db): Promise<void> {
     expect(Number(r.corrupt)).toBe(0);
     expect(Number(r.orphan_decisions)).toBe(0);
   }
-  const aliases = await db.query(`SELECT a.model_id FROM aliases a JOIN model_versions v ON v.id = a.version_id WHERE v.status <> 'production'`);
+  const aliases = await db.query(
+    `SELECT a.model_id FROM aliases a JOIN model_versions v ON v.id = a.version_id WHERE v.status <> 'production'`,
+  );
   expect(aliases.rows).toEqual([]);
 }
 
@@ -58,16 +64,30 @@ describe('PostgreSQL goes away during a run and comes back', () => {
     await migrate(db);
     await releaseNextBatch(db, 'pgdown');
     const taskQueue = `pgdown-${Date.now()}`;
-    const worker: WorkerProcess = await startWorkerProcess({ temporalAddress: inject('temporalAddress'), databaseUrl: pg.databaseUrl, taskQueue, home: path.join(dir, 'w1') });
+    const worker: WorkerProcess = await startWorkerProcess({
+      temporalAddress: inject('temporalAddress'),
+      databaseUrl: pg.databaseUrl,
+      taskQueue,
+      home: path.join(dir, 'w1'),
+    });
     cleanups.push(async () => worker.kill('SIGKILL'));
     const connection = await Connection.connect({ address: inject('temporalAddress') });
     cleanups.push(() => connection.close());
     const client = new Client({ connection });
-    const handle = await client.workflow.start('retrainModel', { taskQueue, workflowId: `pgdown-${Date.now()}`, args: [input('pgdown')] });
-    await waitFor('training past epoch 2', async () => {
-      const p = await runProgress(client, handle.workflowId);
-      return p.stage === 'training' && (p.epoch ?? 0) >= 2 ? p : undefined;
-    }, 120_000, 50);
+    const handle = await client.workflow.start<typeof retrainModel>('retrainModel', {
+      taskQueue,
+      workflowId: `pgdown-${Date.now()}`,
+      args: [input('pgdown')],
+    });
+    await waitFor(
+      'training past epoch 2',
+      async () => {
+        const p = await runProgress(client, handle.workflowId);
+        return p.stage === 'training' && (p.epoch ?? 0) >= 2 ? p : undefined;
+      },
+      120_000,
+      50,
+    );
 
     await pg.stop();
     await new Promise((r) => setTimeout(r, 4000));
@@ -94,16 +114,26 @@ describe('the Temporal dev server restarts during a run', () => {
     cleanups.push(() => database.drop());
     await releaseNextBatch(database.db, 'restart');
     const taskQueue = `restart-${Date.now()}`;
-    const worker = await startWorkerProcess({ temporalAddress: server.address, databaseUrl: database.url, taskQueue, home: path.join(dir, 'w2') });
+    const worker = await startWorkerProcess({
+      temporalAddress: server.address,
+      databaseUrl: database.url,
+      taskQueue,
+      home: path.join(dir, 'w2'),
+    });
     cleanups.push(async () => worker.kill('SIGKILL'));
     let connection = await Connection.connect({ address: server.address });
     let client = new Client({ connection });
     const workflowId = `restart-${Date.now()}`;
-    await client.workflow.start('retrainModel', { taskQueue, workflowId, args: [input('restart')] });
-    await waitFor('training past epoch 2', async () => {
-      const p = await runProgress(client, workflowId);
-      return p.stage === 'training' && (p.epoch ?? 0) >= 2 ? p : undefined;
-    }, 120_000, 50);
+    await client.workflow.start<typeof retrainModel>('retrainModel', { taskQueue, workflowId, args: [input('restart')] });
+    await waitFor(
+      'training past epoch 2',
+      async () => {
+        const p = await runProgress(client, workflowId);
+        return p.stage === 'training' && (p.epoch ?? 0) >= 2 ? p : undefined;
+      },
+      120_000,
+      50,
+    );
 
     await connection.close();
     await server.stop();

@@ -3,6 +3,7 @@
  * that get killed in the middle of a run.
  */
 
+import type { retrainModel } from '../../workflows/index.ts';
 import path from 'node:path';
 import { tempDir } from '../support/dirs.ts';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -18,8 +19,8 @@ import { fitClassifier } from '../../activities/ml/classifier.ts';
 import { encodeModel } from '../../activities/ml/model-file.ts';
 import { selectExamples } from '../../activities/registry/examples.ts';
 import { getSnapshot } from '../../activities/registry/datasets.ts';
-import { splitHyperparameters } from '../../activities/pipeline/train-candidate.ts';
-import type { Hyperparameters, RetrainInput, RunResult } from '../../workflows/definitions.ts';
+import { splitHyperparameters, type Hyperparameters } from '../../activities/ml/hyperparameters.ts';
+import type { RetrainInput, RunResult } from '../../workflows/definitions.ts';
 
 let stack: TestStack;
 const home = tempDir(path.join(inject('stateDir'), 'faults-'));
@@ -27,7 +28,14 @@ const workers: WorkerProcess[] = [];
 const labels = ['ok', 'bad'];
 
 async function worker(fault?: string, shutdownGrace?: string): Promise<WorkerProcess> {
-  const w = await startWorkerProcess({ temporalAddress: inject('temporalAddress'), databaseUrl: stack.database.url, taskQueue: stack.taskQueue, home, fault, shutdownGrace });
+  const w = await startWorkerProcess({
+    temporalAddress: inject('temporalAddress'),
+    databaseUrl: stack.database.url,
+    taskQueue: stack.taskQueue,
+    home,
+    fault,
+    shutdownGrace,
+  });
   workers.push(w);
   return w;
 }
@@ -40,24 +48,39 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const count = async (sql: string, params: unknown[]): Promise<number> => Number((await stack.database.db.query<{ n: string }>(sql, params)).rows[0].n);
+const count = async (sql: string, params: unknown[]): Promise<number> =>
+  Number((await stack.database.db.query<{ n: string }>(sql, params)).rows[0].n);
 // Batch size 1 over the 3,000-message SpamAssassin batch, 30 epochs: several seconds of training,
 // long enough to see epoch 2 and kill the worker well before the end.
 const slowTraining: Hyperparameters = { epochs: 30, earlyStopping: false, batchSize: 1, seed: 7 };
 
 function start(model: string, extra: Partial<RetrainInput> = {}, workflowId = `fault-${model}-${Date.now()}`) {
-  return stack.client.workflow.start('retrainModel', {
+  return stack.client.workflow.start<typeof retrainModel>('retrainModel', {
     taskQueue: stack.taskQueue,
     workflowId,
-    args: [{ model, trigger: 'test', hyperparameters: slowTraining, trainingHeartbeatTimeout: '3 seconds', stepTimeout: '5 seconds', ...extra } satisfies RetrainInput],
+    args: [
+      {
+        model,
+        trigger: 'test',
+        hyperparameters: slowTraining,
+        trainingHeartbeatTimeout: '3 seconds',
+        stepTimeout: '5 seconds',
+        ...extra,
+      } satisfies RetrainInput,
+    ],
   });
 }
 
 async function uninterruptedSha(snapshotId: number, h: Hyperparameters): Promise<string> {
   const snapshot = await getSnapshot(stack.database.db, snapshotId);
-  const rows = await selectExamples(stack.database.db, { modelId: snapshot.modelId, afterId: 0, toId: snapshot.toExampleId, split: 'train' });
+  const rows = await selectExamples(stack.database.db, {
+    modelId: snapshot.modelId,
+    afterId: 0,
+    toId: snapshot.toExampleId,
+    split: 'train',
+  });
   const { featurizer, train } = splitHyperparameters(h);
-  return encodeModel((await fitClassifier(rows, featurizer, train)).model).sha256;
+  return encodeModel((await fitClassifier(rows, { featurizer, train })).model).sha256;
 }
 
 describe('a worker killed with SIGKILL in the middle of training', () => {
@@ -65,10 +88,15 @@ describe('a worker killed with SIGKILL in the middle of training', () => {
     await releaseNextBatch(stack.database.db, 'sigkill');
     const first = await worker();
     const handle = await start('sigkill');
-    await waitFor('training past epoch 2', async () => {
-      const p = await runProgress(stack.client, handle.workflowId);
-      return p.stage === 'training' && (p.epoch ?? 0) >= 2 ? p : undefined;
-    }, 120_000, 50);
+    await waitFor(
+      'training past epoch 2',
+      async () => {
+        const p = await runProgress(stack.client, handle.workflowId);
+        return p.stage === 'training' && (p.epoch ?? 0) >= 2 ? p : undefined;
+      },
+      120_000,
+      50,
+    );
     first.kill('SIGKILL');
     expect((await first.exited).signal).toBe('SIGKILL');
     await worker();
@@ -82,7 +110,7 @@ describe('a worker killed with SIGKILL in the middle of training', () => {
     expect(result.decision).not.toBeNull();
     expect(await count('SELECT count(*) AS n FROM model_versions WHERE workflow_id = $1', [handle.workflowId])).toBe(1);
     expect(await count(`SELECT count(*) AS n FROM model_versions WHERE status = 'production'`, [])).toBe(1);
-    expect(result.training!.sha256).toBe(await uninterruptedSha(result.snapshot.snapshotId, slowTraining));
+    expect(result.training!.sha256).toBe(await uninterruptedSha(result.snapshot!.snapshotId, slowTraining));
   });
 });
 
@@ -92,10 +120,15 @@ describe('SIGTERM to a worker during training', () => {
     for (const w of workers) w.kill('SIGKILL');
     const first = await worker(undefined, '500ms');
     const handle = await start('sigterm');
-    await waitFor('training past epoch 2', async () => {
-      const p = await runProgress(stack.client, handle.workflowId);
-      return p.stage === 'training' && (p.epoch ?? 0) >= 2 ? p : undefined;
-    }, 120_000, 50);
+    await waitFor(
+      'training past epoch 2',
+      async () => {
+        const p = await runProgress(stack.client, handle.workflowId);
+        return p.stage === 'training' && (p.epoch ?? 0) >= 2 ? p : undefined;
+      },
+      120_000,
+      50,
+    );
     const t0 = Date.now();
     first.kill('SIGTERM');
     const exit = await first.exited;
@@ -108,7 +141,7 @@ describe('SIGTERM to a worker during training', () => {
     expect(result.outcome).toBe('PROMOTED');
     expect(result.training!.attempts.length).toBe(2);
     expect(result.training!.attempts[1].resumedFromEpoch).toBeGreaterThanOrEqual(2);
-    expect(result.training!.sha256).toBe(await uninterruptedSha(result.snapshot.snapshotId, slowTraining));
+    expect(result.training!.sha256).toBe(await uninterruptedSha(result.snapshot!.snapshotId, slowTraining));
   });
 });
 

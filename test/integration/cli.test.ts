@@ -9,7 +9,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { tempDir } from '../support/dirs.ts';
 import { describe, expect, inject, it } from 'vitest';
-import { freePort } from '../../client/stack/ports.ts';
+import { freePort } from '../../stack/ports.ts';
 import { REPO, runCli } from '../support/cli.ts';
 import { waitFor } from '../support/wait.ts';
 import { spawn } from 'node:child_process';
@@ -39,14 +39,17 @@ describe.sequential('nightshift up --once --json', () => {
     expect(record).toMatchObject({ outcome: 'PROMOTED', model: 'spam', championVersion: null, candidateVersion: 1, champion: null });
     expect(record.candidate!.metrics.accuracy).toBeGreaterThan(0.95);
     expect(record.candidate!.metrics.f1).toBeGreaterThan(0.95);
-    expect(record.snapshot.newRows).toBeGreaterThan(2900);
+    expect(record.snapshot!.newRows).toBeGreaterThan(2900);
     expect(r.stderr).toMatch(/seeded model spam: batch 1/);
   });
 
   it('shows the registry with nothing running (starting the embedded PostgreSQL itself)', async () => {
     const r = await runCli(['models', 'show', '--model', 'spam', '--json'], { NIGHTSHIFT_HOME: home, NIGHTSHIFT_PG_PORT: pgPort });
     expect(r.code, r.stderr).toBe(0);
-    const shown = JSON.parse(r.stdout) as { production: number; versions: Array<{ version: number; status: string; metrics: { accuracy: number } }> };
+    const shown = JSON.parse(r.stdout) as {
+      production: number;
+      versions: Array<{ version: number; status: string; metrics: { accuracy: number } }>;
+    };
     expect(shown.production).toBe(1);
     expect(shown.versions).toHaveLength(1);
     expect(shown.versions[0]).toMatchObject({ version: 1, status: 'production' });
@@ -73,7 +76,10 @@ describe.sequential('nightshift up --once --json', () => {
 describe('a home whose `nightshift up` was killed with SIGKILL', () => {
   it('is recovered by the next `up`: the orphaned dev server and PostgreSQL are stopped, and the run works', async () => {
     const env = { ...(await stackEnv()), NIGHTSHIFT_HOME: tempDir(path.join(inject('stateDir'), 'killed-')) };
-    const child = spawn(process.execPath, [path.join(REPO, 'bin', 'nightshift.js'), 'up', '--no-run', '--no-schedule'], { cwd: REPO, env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, [path.join(REPO, 'bin', 'nightshift.js'), 'up', '--no-run', '--no-schedule'], {
+      cwd: REPO,
+      env: { ...process.env, ...env },
+    });
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     await waitFor('the stack to serve', async () => (/serving/.test(stderr) ? true : undefined), 120_000);
@@ -88,7 +94,11 @@ describe('a home whose `nightshift up` was killed with SIGKILL', () => {
 
 describe('bad configuration fails fast with a message naming the problem', () => {
   it('an unreachable DATABASE_URL', async () => {
-    const r = await runCli(['models', 'list'], { NIGHTSHIFT_HOME: home, DATABASE_URL: 'postgres://nobody:secret@127.0.0.1:1/nightshift' }, 30_000);
+    const r = await runCli(
+      ['models', 'list'],
+      { NIGHTSHIFT_HOME: home, DATABASE_URL: 'postgres://nobody:secret@127.0.0.1:1/nightshift' },
+      30_000,
+    );
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/cannot reach PostgreSQL at postgres:\/\/nobody:\*\*\*@127\.0\.0\.1:1\/nightshift/);
     expect(r.seconds).toBeLessThan(20);
@@ -102,9 +112,15 @@ describe('bad configuration fails fast with a message naming the problem', () =>
 
   it('a port already in use, naming the port', async () => {
     const server = net.createServer();
-    const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)));
+    const port = await new Promise<number>((resolve) =>
+      server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)),
+    );
     try {
-      const env = { ...(await stackEnv()), NIGHTSHIFT_HOME: tempDir(path.join(inject('stateDir'), 'busy-')), NIGHTSHIFT_TEMPORAL_PORT: String(port) };
+      const env = {
+        ...(await stackEnv()),
+        NIGHTSHIFT_HOME: tempDir(path.join(inject('stateDir'), 'busy-')),
+        NIGHTSHIFT_TEMPORAL_PORT: String(port),
+      };
       const r = await runCli(['up', '--once'], env, 60_000);
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(new RegExp(`port ${port} \\(Temporal frontend\\) is already in use`));
@@ -114,7 +130,11 @@ describe('bad configuration fails fast with a message naming the problem', () =>
   });
 
   it('an unknown model', async () => {
-    const r = await runCli(['models', 'show', '--model', 'nope'], { NIGHTSHIFT_HOME: home, NIGHTSHIFT_PG_PORT: String(await freePort()) }, 60_000);
+    const r = await runCli(
+      ['models', 'show', '--model', 'nope'],
+      { NIGHTSHIFT_HOME: home, NIGHTSHIFT_PG_PORT: String(await freePort()) },
+      60_000,
+    );
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/unknown model "nope"; known models: spam/);
   });

@@ -10,8 +10,17 @@ describe('docker-compose.yml', () => {
   it('is valid and has Temporal, its UI, both databases, search attributes and two workers', () => {
     execFileSync('docker-compose', ['config', '-q'], { cwd: REPO, stdio: 'pipe' });
     const services = execFileSync('docker-compose', ['config', '--services'], { cwd: REPO, encoding: 'utf8' }).trim().split('\n').sort();
-    expect(services).toEqual(['registry-db', 'temporal', 'temporal-db', 'temporal-search-attributes', 'temporal-ui', 'worker-1', 'worker-2']);
+    expect(services).toEqual([
+      'registry-db',
+      'temporal',
+      'temporal-db',
+      'temporal-search-attributes',
+      'temporal-ui',
+      'worker-1',
+      'worker-2',
+    ]);
     const config = execFileSync('docker-compose', ['config'], { cwd: REPO, encoding: 'utf8' });
-    for (const attribute of ['ModelName', 'Outcome', 'CandidateVersion', 'ChampionVersion']) expect(config).toContain(`--name ${attribute}`);
+    for (const attribute of ['ModelName', 'Outcome', 'CandidateVersion', 'ChampionVersion'])
+      expect(config).toContain(`--name ${attribute}`);
   });
 });

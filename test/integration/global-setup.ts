@@ -9,9 +9,9 @@ import path from 'node:path';
 import { tempDir } from '../support/dirs.ts';
 import type { TestProject } from 'vitest/node';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { findTemporalCli } from '../../client/stack/temporal-cli.ts';
-import { startEmbeddedPostgres } from '../../client/stack/embedded-postgres.ts';
-import { freePort } from '../../client/stack/ports.ts';
+import { findTemporalCli } from '../../stack/temporal-cli.ts';
+import { startEmbeddedPostgres } from '../../stack/embedded-postgres.ts';
+import { freePort } from '../../stack/ports.ts';
 import { SEARCH_ATTRIBUTES } from '../../workflows/definitions.ts';
 
 declare module 'vitest' {

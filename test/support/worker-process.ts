@@ -25,19 +25,23 @@ export interface WorkerProcessOptions {
 
 export async function startWorkerProcess(o: WorkerProcessOptions): Promise<WorkerProcess> {
   const entry = o.fault ? ['bin/run-ts.js', 'test/support/fault-worker.ts'] : ['bin/worker.js'];
-  const child = spawn(process.execPath, entry.map((p, i) => (i === 0 ? path.join(REPO, p) : p)), {
-    cwd: REPO,
-    env: {
-      ...process.env,
-      TEMPORAL_ADDRESS: o.temporalAddress,
-      DATABASE_URL: o.databaseUrl,
-      NIGHTSHIFT_TASK_QUEUE: o.taskQueue,
-      NIGHTSHIFT_HOME: o.home,
-      NIGHTSHIFT_SHUTDOWN_GRACE: o.shutdownGrace ?? '5s',
-      ...(o.fault ? { NIGHTSHIFT_FAULT: o.fault } : {}),
+  const child = spawn(
+    process.execPath,
+    entry.map((p, i) => (i === 0 ? path.join(REPO, p) : p)),
+    {
+      cwd: REPO,
+      env: {
+        ...process.env,
+        TEMPORAL_ADDRESS: o.temporalAddress,
+        DATABASE_URL: o.databaseUrl,
+        NIGHTSHIFT_TASK_QUEUE: o.taskQueue,
+        NIGHTSHIFT_HOME: o.home,
+        NIGHTSHIFT_SHUTDOWN_GRACE: o.shutdownGrace ?? '5s',
+        ...(o.fault ? { NIGHTSHIFT_FAULT: o.fault } : {}),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   let output = '';
   child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (output += c.toString()));

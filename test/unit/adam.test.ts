@@ -36,7 +36,12 @@ describe('Adam', () => {
   });
 
   it('saves and restores its state exactly', () => {
-    const grads = [[0.3, -0.1], [0.2, 0.4], [-0.5, 0.1], [0.05, 0.05]];
+    const grads = [
+      [0.3, -0.1],
+      [0.2, 0.4],
+      [-0.5, 0.1],
+      [0.05, 0.05],
+    ];
     const straight = new Float32Array([0.5, 0.5]);
     const s = new Adam(2, { learningRate: 0.05 });
     for (const g of grads) s.stepDense(straight, g);

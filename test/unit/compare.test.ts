@@ -4,11 +4,21 @@ import { binomialHalfCdf, mcnemarExact } from '../../activities/ml/mcnemar.ts';
 import { MlError } from '../../activities/ml/errors.ts';
 
 const policy: ComparisonPolicy = {
-  absolute: [{ metric: 'accuracy', min: 0.8 }, { metric: 'logLoss', max: 0.5 }],
-  change: [{ metric: 'f1', minImprovement: 0.01, minRelativeImprovement: 0.02 }, { metric: 'logLoss', minImprovement: 0 }],
+  absolute: [
+    { metric: 'accuracy', min: 0.8 },
+    { metric: 'logLoss', max: 0.5 },
+  ],
+  change: [
+    { metric: 'f1', minImprovement: 0.01, minRelativeImprovement: 0.02 },
+    { metric: 'logLoss', minImprovement: 0 },
+  ],
   directions: { logLoss: 'lower' },
 };
-const ev = (metrics: Record<string, number | undefined>, version: number | null = 2, correct?: boolean[]): ModelEvidence => ({ version, metrics, ...(correct ? { correct } : {}) });
+const ev = (metrics: Record<string, number | undefined>, version: number | null = 2, correct?: boolean[]): ModelEvidence => ({
+  version,
+  metrics,
+  ...(correct ? { correct } : {}),
+});
 
 describe('the judge', () => {
   it('first run: promotes on absolute thresholds alone and says so', () => {
@@ -62,14 +72,17 @@ describe('the judge', () => {
     expect(d.decision).toBe('REJECT');
     expect(d.checks.find((c) => c.metric === 'accuracy')).toMatchObject({ pass: false, value: null, note: 'missing metric fails' });
     const c = compareModels(ev({ accuracy: 0.9, logLoss: 0.1, f1: 0.9 }), ev({ accuracy: 0.9, logLoss: 0.2 }, 1), policy);
-    expect(c.checks.find((x) => x.metric === 'f1' && x.kind === 'improvement')).toMatchObject({ pass: false, note: 'missing metric fails (champion)' });
+    expect(c.checks.find((x) => x.metric === 'f1' && x.kind === 'improvement')).toMatchObject({
+      pass: false,
+      note: 'missing metric fails (champion)',
+    });
   });
 
   it('significance: promotes only when McNemar says the candidate is better at alpha', () => {
     const p: ComparisonPolicy = { absolute: [], change: [], significance: { alpha: 0.05 } };
     const champion = Array.from({ length: 100 }, (_, i) => i < 80);
     const better = Array.from({ length: 100 }, (_, i) => i < 80 || i >= 88); // 12 fixed, none broken
-    const noisy = Array.from({ length: 100 }, (_, i) => (i < 78) || (i >= 80 && i < 84)); // 4 fixed, 2 broken
+    const noisy = Array.from({ length: 100 }, (_, i) => i < 78 || (i >= 80 && i < 84)); // 4 fixed, 2 broken
     const sig = compareModels(ev({}, 2, better), ev({}, 1, champion), p);
     expect(sig.decision).toBe('PROMOTE');
     expect(sig.mcnemar).toMatchObject({ candidateOnly: 12, championOnly: 0 });

@@ -15,7 +15,11 @@ describe('JSONL parsing', () => {
       '{"text": "nul \\u0000 inside", "label": "ham"}',
       '{"text": "good two", "label": "ham"}',
     ];
-    const bytes = Buffer.concat([Buffer.from(lines.join('\n') + '\n'), Buffer.from([0xff, 0xfe, 0x0a]), Buffer.from('{"text":"tail","label":"ham"}')]);
+    const bytes = Buffer.concat([
+      Buffer.from(lines.join('\n') + '\n'),
+      Buffer.from([0xff, 0xfe, 0x0a]),
+      Buffer.from('{"text":"tail","label":"ham"}'),
+    ]);
     const { rows, rejected } = parseJsonl(bytes);
     expect(rows.map((r) => r.text)).toEqual(['good one', 'good two', 'tail']);
     expect(rows[0]).toMatchObject({ externalId: '7', ts: '2024-01-02T03:04:05.000Z', metadata: { source_url: 'x' } });
@@ -33,11 +37,17 @@ describe('JSONL parsing', () => {
 
 describe('drift', () => {
   it('is zero between identical datasets and grows with a shift', () => {
-    const a = [{ text: 'cheap pills now', label: 'spam' }, { text: 'meeting at noon', label: 'ham' }];
+    const a = [
+      { text: 'cheap pills now', label: 'spam' },
+      { text: 'meeting at noon', label: 'ham' },
+    ];
     const same = compareProfiles(profileDataset(a), profileDataset(a));
     expect(same).toMatchObject({ labelLInf: 0, tokenJensenShannon: 0, unseenBucketShare: 0 });
     expect(same.labelPsi).toBeCloseTo(0, 12);
-    const b = [{ text: 'zebra quantum xylophone', label: 'spam' }, { text: 'cheap pills', label: 'spam' }];
+    const b = [
+      { text: 'zebra quantum xylophone', label: 'spam' },
+      { text: 'cheap pills', label: 'spam' },
+    ];
     const shifted = compareProfiles(profileDataset(a), profileDataset(b));
     expect(shifted.labelLInf).toBeCloseTo(0.5, 12);
     expect(shifted.labelPsi).toBeGreaterThan(0.1);

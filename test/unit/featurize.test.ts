@@ -13,7 +13,16 @@ describe('tokenizer', () => {
   });
 
   it('splits e-mail headers and HTML into words', () => {
-    expect(tokenize('From: Bob <bob@example.com>\n<b>FREE</b>&nbsp;money')).toEqual(['from', 'bob', 'bob', 'example', 'com', 'free', 'nbsp', 'money']);
+    expect(tokenize('From: Bob <bob@example.com>\n<b>FREE</b>&nbsp;money')).toEqual([
+      'from',
+      'bob',
+      'bob',
+      'example',
+      'com',
+      'free',
+      'nbsp',
+      'money',
+    ]);
   });
 
   it('drops tokens outside the length bounds and adds bigrams when asked', () => {

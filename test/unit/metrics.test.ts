@@ -3,7 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { classificationMetrics } from '../../activities/ml/metrics.ts';
 import { murmur3String } from '../../activities/ml/murmur3.ts';
 
-interface Scores { precision: number; recall: number; f1: number }
+interface Scores {
+  precision: number;
+  recall: number;
+  f1: number;
+}
 interface MetricsCase {
   name: string;
   y_true: string[];

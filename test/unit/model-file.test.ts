@@ -2,14 +2,14 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { fitClassifier } from '../../activities/ml/classifier.ts';
 import { decodeModel, encodeModel } from '../../activities/ml/model-file.ts';
-import { MlError } from '../../activities/ml/errors.ts';
+import { type MlError } from '../../activities/ml/errors.ts';
 import { argmaxRows, predictProba } from '../../activities/ml/softmax-regression.ts';
 import { hashTexts } from '../../activities/ml/hashing-vectorizer.ts';
 import { syntheticTexts } from '../support/synthetic.ts';
 
 describe('model file', async () => {
   const rows = syntheticTexts(100, ['ham', 'spam'], 4);
-  const { model } = await fitClassifier(rows, { buckets: 2048 }, { epochs: 3 });
+  const { model } = await fitClassifier(rows, { featurizer: { buckets: 2048 }, train: { epochs: 3 } });
   const encoded = encodeModel(model);
 
   it('round-trips weights, labels and featurizer exactly', () => {
@@ -17,9 +17,12 @@ describe('model file', async () => {
     expect(back.labels).toEqual(model.labels);
     expect(back.featurizer).toEqual(model.featurizer);
     expect(Buffer.from(back.weights.buffer).equals(Buffer.from(model.weights.buffer))).toBe(true);
-    const x = hashTexts(rows.map((r) => r.text), model.featurizer);
+    const x = hashTexts(
+      rows.map((r) => r.text),
+      model.featurizer,
+    );
     expect(Array.from(argmaxRows(predictProba(back, x), 2))).toEqual(Array.from(argmaxRows(predictProba(model, x), 2)));
-    expect(encoded.bytes.length).toBe(12 + Math.ceil((encoded.bytes.readUInt32LE(8)) / 4) * 4 + (2048 * 2 + 2) * 4 + 32);
+    expect(encoded.bytes.length).toBe(12 + Math.ceil(encoded.bytes.readUInt32LE(8) / 4) * 4 + (2048 * 2 + 2) * 4 + 32);
   });
 
   it('detects a flipped byte with a checksum error naming the model', () => {
@@ -38,7 +41,10 @@ describe('model file', async () => {
     const future = Buffer.from(encoded.bytes);
     future.writeUInt32LE(99, 4);
     // Re-seal so only the version differs.
-    createHash('sha256').update(future.subarray(0, future.length - 32)).digest().copy(future, future.length - 32);
+    createHash('sha256')
+      .update(future.subarray(0, future.length - 32))
+      .digest()
+      .copy(future, future.length - 32);
     expect(() => decodeModel(future, 'old model')).toThrow(/format version 99; this Nightshift reads format version 1/);
   });
 

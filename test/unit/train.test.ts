@@ -12,7 +12,10 @@ describe('softmax regression gradient', () => {
   it('matches finite differences', () => {
     const rows = syntheticTexts(12, ['a', 'b', 'c'], 3);
     const featurizer = resolveFeaturizerOptions({ buckets: 64 });
-    const x = hashTexts(rows.map((r) => r.text), featurizer);
+    const x = hashTexts(
+      rows.map((r) => r.text),
+      featurizer,
+    );
     const { y } = encodeTrainingLabels(rows);
     const K = 3;
     const weights = new Float32Array(64 * K).map((_, i) => Math.sin(i) * 0.3);
@@ -26,7 +29,7 @@ describe('softmax regression gradient', () => {
       const minus = Float32Array.from(weights);
       plus[i] += h;
       minus[i] -= h;
-      const numeric = (lossAt(plus, bias) - lossAt(minus, bias)) / ((plus[i] - minus[i]));
+      const numeric = (lossAt(plus, bias) - lossAt(minus, bias)) / (plus[i] - minus[i]);
       expect(Math.abs(numeric - gradWeights[i])).toBeLessThan(1e-4);
     }
     for (let k = 0; k < K; k++) {
@@ -45,51 +48,57 @@ describe('training', () => {
   const test = syntheticTexts(200, ['alpha', 'beta', 'gamma'], 12);
 
   it('learns a separable signal', async () => {
-    const fit = await fitClassifier(rows, { buckets: 4096 }, { epochs: 10 });
+    const fit = await fitClassifier(rows, { featurizer: { buckets: 4096 }, train: { epochs: 10 } });
     const e = evaluateClassifier(fit.model, test);
     expect(e.metrics.accuracy).toBeGreaterThan(0.95);
     expect(fit.model.labels).toEqual(['alpha', 'beta', 'gamma']);
   });
 
   it('is bit-identical for the same data, options and seed, and differs for another seed', async () => {
-    const a = await fitClassifier(rows, { buckets: 4096 }, { epochs: 3, seed: 5 });
-    const b = await fitClassifier(rows, { buckets: 4096 }, { epochs: 3, seed: 5 });
-    const c = await fitClassifier(rows, { buckets: 4096 }, { epochs: 3, seed: 6 });
+    const a = await fitClassifier(rows, { featurizer: { buckets: 4096 }, train: { epochs: 3, seed: 5 } });
+    const b = await fitClassifier(rows, { featurizer: { buckets: 4096 }, train: { epochs: 3, seed: 5 } });
+    const c = await fitClassifier(rows, { featurizer: { buckets: 4096 }, train: { epochs: 3, seed: 6 } });
     expect(Buffer.from(a.model.weights.buffer).equals(Buffer.from(b.model.weights.buffer))).toBe(true);
     expect(Buffer.from(a.model.weights.buffer).equals(Buffer.from(c.model.weights.buffer))).toBe(false);
   });
 
   it('resumed from a checkpoint ends with the same weights as an uninterrupted run', async () => {
     const options = { epochs: 6, seed: 9, earlyStopping: false };
-    const straight = await fitClassifier(rows, { buckets: 4096 }, options);
+    const straight = await fitClassifier(rows, { featurizer: { buckets: 4096 }, train: options });
 
     let saved: Buffer | null = null;
-    const interrupted = fitClassifier(rows, { buckets: 4096 }, options, {
-      onEpoch: (state: TrainingState) => {
-        if (state.epoch === 2) {
-          saved = encodeCheckpoint(state);
-          throw new Error('simulated crash after epoch 2');
-        }
+    const interrupted = fitClassifier(rows, {
+      featurizer: { buckets: 4096 },
+      train: options,
+      hooks: {
+        onEpoch: (state: TrainingState) => {
+          if (state.epoch === 2) {
+            saved = encodeCheckpoint(state);
+            throw new Error('simulated crash after epoch 2');
+          }
+        },
       },
     });
     await expect(interrupted).rejects.toThrow('simulated crash');
     expect(saved).not.toBeNull();
     const state = decodeCheckpoint(saved!);
     expect(state.epoch).toBe(2);
-    const resumed = await fitClassifier(rows, { buckets: 4096 }, options, {}, state);
+    const resumed = await fitClassifier(rows, { featurizer: { buckets: 4096 }, train: options, resumeFrom: state });
     expect(resumed.state.epoch).toBe(6);
     expect(Array.from(resumed.model.weights)).toEqual(Array.from(straight.model.weights));
     expect(Array.from(resumed.model.bias)).toEqual(Array.from(straight.model.bias));
   });
 
   it('stops early when validation loss stops improving', async () => {
-    const fit = await fitClassifier(rows, { buckets: 4096 }, { epochs: 200, patience: 1, tolerance: 0.01 });
+    const fit = await fitClassifier(rows, { featurizer: { buckets: 4096 }, train: { epochs: 200, patience: 1, tolerance: 0.01 } });
     expect(fit.state.stoppedEarly).toBe(true);
     expect(fit.state.epoch).toBeLessThan(200);
   });
 
   it('reports divergence as a typed error', async () => {
-    const err = await fitClassifier(rows, { buckets: 4096 }, { learningRate: 1e6, epochs: 3 }).catch((e: unknown) => e);
+    const err = await fitClassifier(rows, { featurizer: { buckets: 4096 }, train: { learningRate: 1e6, epochs: 3 } }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(MlError);
     expect((err as MlError).type).toBe('TrainingDiverged');
     expect((err as MlError).message).toMatch(/diverged/);
@@ -97,14 +106,25 @@ describe('training', () => {
 
   it('rejects bad training sets with typed errors', async () => {
     const one = rows.map((r) => ({ ...r, label: 'same' }));
-    await expect(fitClassifier(one)).rejects.toMatchObject({ type: 'InvalidTrainingData', message: expect.stringMatching(/at least 2 distinct labels/) });
-    await expect(fitClassifier(rows.slice(0, 3))).rejects.toMatchObject({ type: 'InvalidTrainingData', message: expect.stringMatching(/at least 5 rows/) });
-    await expect(fitClassifier([...rows.slice(0, 10), { text: '  ', label: 'alpha' }])).rejects.toMatchObject({ type: 'InvalidTrainingData', message: expect.stringMatching(/row 11: text is empty/) });
-    await expect(fitClassifier([...rows.slice(0, 10), { text: 'x', label: 3 } as unknown as { text: string; label: string }])).rejects.toMatchObject({ message: expect.stringMatching(/label is missing or not a string/) });
+    await expect(fitClassifier(one)).rejects.toMatchObject({
+      type: 'InvalidTrainingData',
+      message: expect.stringMatching(/at least 2 distinct labels/),
+    });
+    await expect(fitClassifier(rows.slice(0, 3))).rejects.toMatchObject({
+      type: 'InvalidTrainingData',
+      message: expect.stringMatching(/at least 5 rows/),
+    });
+    await expect(fitClassifier([...rows.slice(0, 10), { text: '  ', label: 'alpha' }])).rejects.toMatchObject({
+      type: 'InvalidTrainingData',
+      message: expect.stringMatching(/row 11: text is empty/),
+    });
+    await expect(
+      fitClassifier([...rows.slice(0, 10), { text: 'x', label: 3 } as unknown as { text: string; label: string }]),
+    ).rejects.toMatchObject({ message: expect.stringMatching(/label is missing or not a string/) });
   });
 
   it('rejects a test set with labels the model never saw, unless asked to score them as errors', async () => {
-    const fit = await fitClassifier(rows, { buckets: 4096 }, { epochs: 2 });
+    const fit = await fitClassifier(rows, { featurizer: { buckets: 4096 }, train: { epochs: 2 } });
     const withUnknown = [...test.slice(0, 5), { text: 'alphaword1', label: 'delta' }];
     expect(() => evaluateClassifier(fit.model, withUnknown)).toThrow(/labels the model never saw: "delta"/);
     const e = evaluateClassifier(fit.model, withUnknown, { allowUnknownLabels: true });
@@ -115,7 +135,7 @@ describe('training', () => {
   it('handles dozens of labels', async () => {
     const labels = Array.from({ length: 30 }, (_, i) => `label${i}`);
     const many = syntheticTexts(1500, labels, 21, 0.7);
-    const fit = await fitClassifier(many, { buckets: 8192 }, { epochs: 8 });
+    const fit = await fitClassifier(many, { featurizer: { buckets: 8192 }, train: { epochs: 8 } });
     const e = evaluateClassifier(fit.model, syntheticTexts(300, labels, 22, 0.7));
     expect(fit.model.labels).toHaveLength(30);
     expect(e.metrics.accuracy).toBeGreaterThan(0.9);
@@ -124,7 +144,10 @@ describe('training', () => {
   it('never holds the event loop for 100 ms while training', async () => {
     const big = syntheticTexts(4000, ['a', 'b'], 5);
     const featurizer = resolveFeaturizerOptions({ buckets: 1 << 16 });
-    const x = hashTexts(big.map((r) => r.text), featurizer);
+    const x = hashTexts(
+      big.map((r) => r.text),
+      featurizer,
+    );
     const { labels, y } = encodeTrainingLabels(big);
     let last = performance.now();
     let longest = 0;
@@ -134,7 +157,7 @@ describe('training', () => {
       last = now;
     }, 1);
     const started = performance.now();
-    await trainSoftmax(x, y, labels, featurizer, { epochs: 300, batchSize: 1, earlyStopping: false });
+    await trainSoftmax({ x, y, labels, featurizer, options: { epochs: 300, batchSize: 1, earlyStopping: false } });
     const elapsed = performance.now() - started;
     clearInterval(timer);
     expect(elapsed).toBeGreaterThan(300);

@@ -5,9 +5,13 @@ export function assertPortFree(port: number, what: string, host = '127.0.0.1'): 
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', (err: NodeJS.ErrnoException) => {
-      reject(new Error(err.code === 'EADDRINUSE'
-        ? `port ${port} (${what}) is already in use; stop what holds it or choose another port`
-        : `cannot bind port ${port} (${what}): ${err.message}`));
+      reject(
+        new Error(
+          err.code === 'EADDRINUSE'
+            ? `port ${port} (${what}) is already in use; stop what holds it or choose another port`
+            : `cannot bind port ${port} (${what}): ${err.message}`,
+        ),
+      );
     });
     server.listen(port, host, () => server.close(() => resolve()));
   });

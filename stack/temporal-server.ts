@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { SEARCH_ATTRIBUTES } from '../../workflows/definitions.ts';
+import { SEARCH_ATTRIBUTES } from '../workflows/definitions.ts';
 import { assertPortFree, freePort } from './ports.ts';
 import { stopProcess } from './processes.ts';
 
@@ -28,7 +28,15 @@ export interface DevServer {
 }
 
 export function searchAttributeArgs(): string[] {
-  const typeName: Record<string, string> = { KEYWORD: 'Keyword', INT: 'Int', TEXT: 'Text', BOOL: 'Bool', DOUBLE: 'Double', DATETIME: 'Datetime', KEYWORD_LIST: 'KeywordList' };
+  const typeName: Record<string, string> = {
+    KEYWORD: 'Keyword',
+    INT: 'Int',
+    TEXT: 'Text',
+    BOOL: 'Bool',
+    DOUBLE: 'Double',
+    DATETIME: 'Datetime',
+    KEYWORD_LIST: 'KeywordList',
+  };
   return SEARCH_ATTRIBUTES.flatMap((k) => ['--search-attribute', `${k.name}=${typeName[k.type]}`]);
 }
 
@@ -79,15 +87,24 @@ export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
   const metricsPort = await freePort();
   const log = openSync(path.join(o.home, 'temporal.log'), 'a');
   const args = [
-    'server', 'start-dev',
-    '--ip', '127.0.0.1',
-    '--port', String(o.port),
-    '--ui-port', String(o.uiPort),
-    '--http-port', String(httpPort),
-    '--metrics-port', String(metricsPort),
-    '--db-filename', path.join(o.home, 'temporal.db'),
-    '--namespace', o.namespace,
-    '--log-level', 'warn',
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(o.port),
+    '--ui-port',
+    String(o.uiPort),
+    '--http-port',
+    String(httpPort),
+    '--metrics-port',
+    String(metricsPort),
+    '--db-filename',
+    path.join(o.home, 'temporal.db'),
+    '--namespace',
+    o.namespace,
+    '--log-level',
+    'warn',
     ...searchAttributeArgs(),
     ...(o.dynamicConfig ?? []).flatMap((kv) => ['--dynamic-config-value', kv]),
   ];

@@ -4,10 +4,10 @@
  * registry commands' database) the embedded parts started here.
  */
 import { mkdirSync } from 'node:fs';
-import type { Config } from '../config.ts';
-import { checkDatabase, createPool, type Db } from '../../activities/registry/pool.ts';
-import { migrate } from '../../activities/registry/migrate.ts';
-import { getModel } from '../../activities/registry/models.ts';
+import type { Config } from './config.ts';
+import { checkDatabase, createPool, type Db } from '../activities/registry/pool.ts';
+import { migrate } from '../activities/registry/migrate.ts';
+import { getModel } from '../activities/registry/models.ts';
 import { readStackFile } from './stack-file.ts';
 import { startEmbeddedPostgres } from './embedded-postgres.ts';
 import { canConnect } from './ports.ts';

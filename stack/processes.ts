@@ -13,7 +13,7 @@ export function isAlive(pid: number): boolean {
 /** Sends `signal` and waits up to `timeoutMs` for the process to go; true when it has. */
 export async function stopProcess(pid: number, signal: NodeJS.Signals, timeoutMs = 10_000): Promise<boolean> {
   process.kill(pid, signal);
-  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; ) {
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline;) {
     if (!isAlive(pid)) return true;
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 
 export const TEMPORAL_CLI_VERSION = '1.5.1';
 
@@ -78,7 +79,7 @@ async function download(dir: string, log: (line: string) => void): Promise<strin
   if (!res.ok || !res.body) throw new Error(`download failed: HTTP ${res.status}`);
   mkdirSync(dir, { recursive: true });
   const archive = path.join(dir, 'temporal.tar.gz');
-  await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), createWriteStream(archive));
+  await pipeline(Readable.fromWeb(res.body as WebReadableStream), createWriteStream(archive));
   await new Promise<void>((resolve, reject) =>
     execFile('tar', ['-xzf', archive, '-C', dir, 'temporal'], (err) => (err ? reject(err) : resolve())),
   );

@@ -1,0 +1,129 @@
+/**
+ * What the pipeline's activities take and return: ids, hashes, counts and metrics only (weights and
+ * examples stay in the registry). Workflows and the client import these with `import type`.
+ */
+import type { DriftReport } from '../ml/drift.ts';
+import type { ComparisonPolicy, DecisionRecord } from '../ml/compare.ts';
+import type { Hyperparameters } from '../ml/hyperparameters.ts';
+
+export type { Hyperparameters };
+
+/** The workflow execution an activity works for: the key of everything it writes. */
+export interface RunRef {
+  workflowId: string;
+  runId: string;
+}
+
+export interface MonitoredMetrics {
+  examples: number;
+  accuracy: number;
+  precision: number;
+  recall: number;
+  f1: number;
+  logLoss?: number;
+  rocAuc?: number;
+}
+
+export interface FetchNewDataInput {
+  model: string;
+  windowEnd: string;
+  force?: boolean;
+}
+
+export interface SnapshotSummary {
+  snapshotId: number;
+  modelId: number;
+  status: 'valid' | 'invalid' | 'empty';
+  newRows: number;
+  trainRows: number;
+  evalRows: number;
+  labelCounts: Record<string, number>;
+  contentHash: string;
+  issues: string[];
+  drift: Omit<DriftReport, 'lengths'> | null;
+  championVersionId: number | null;
+  championVersion: number | null;
+}
+
+export interface EvaluateModelInput {
+  versionId: number;
+  snapshotId: number;
+}
+
+export interface EvaluationSummary {
+  versionId: number;
+  version: number;
+  metrics: MonitoredMetrics;
+}
+
+export interface TrainCandidateInput {
+  snapshotId: number;
+  hyperparameters?: Hyperparameters;
+}
+
+export interface TrainingAttempt {
+  attempt: number;
+  resumedFromEpoch: number;
+}
+
+/** What the training activity heartbeats: enough to resume and to show progress. */
+export interface TrainingHeartbeat {
+  epoch: number;
+  trainLoss: number | null;
+  validationLoss: number | null;
+  attempts: TrainingAttempt[];
+}
+
+export interface CandidateSummary {
+  versionId: number;
+  version: number;
+  sha256: string;
+  epochs: number;
+  stoppedEarly: boolean;
+  finalTrainLoss: number | null;
+  finalValidationLoss: number | null;
+  attempts: TrainingAttempt[];
+  trainSeconds: number;
+}
+
+export interface CompareModelsInput {
+  snapshotId: number;
+  championVersionId: number | null;
+  candidateVersionId: number;
+  policy?: ComparisonPolicy;
+}
+
+export interface PromoteModelInput {
+  modelId: number;
+  candidateVersionId: number;
+  championVersionId: number | null;
+  reason: string;
+  decision: DecisionRecord | null;
+  actor: string;
+  kind?: 'promote' | 'rollback' | 'override';
+}
+
+export interface PromotionSummary {
+  status: 'promoted' | 'superseded';
+  fromVersion: number | null;
+  toVersion: number;
+  alreadyDone: boolean;
+}
+
+/** Input of setProductionVersion: an audited manual promotion or a rollback. */
+export interface SetProductionInput {
+  model: string;
+  kind: 'override' | 'rollback';
+  /** The version to make production; for a rollback, omitted means the previous production version. */
+  version?: number;
+  reason: string;
+  actor: string;
+}
+
+export interface SetProductionResult {
+  model: string;
+  kind: 'override' | 'rollback';
+  fromVersion: number | null;
+  toVersion: number;
+  alreadyDone: boolean;
+}
