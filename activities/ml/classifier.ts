@@ -58,3 +58,23 @@ export function evaluateClassifier(
   const correct = Array.from(pred, (p, i) => p === y[i]);
   return { metrics, correct, predictions: Array.from(pred, (p) => model.labels[p]) };
 }
+
+export interface Prediction {
+  /** The most probable label. */
+  label: string;
+  /** Probability of each label, in the model's label order. */
+  probabilities: Float64Array;
+}
+
+/**
+ * Predicts texts with a trained model, featurizing them exactly as training did (the featurizer
+ * options travel in the model). The one entry point for serving: whatever the featurizer or the
+ * model learns to do, callers of this keep predicting as training evaluated.
+ */
+export function predictTexts(model: LinearModel, texts: readonly string[]): Prediction[] {
+  const K = model.labels.length;
+  const x = new HashingVectorizer(model.featurizer).transform(texts);
+  const proba = predictProba(model, x);
+  const best = argmaxRows(proba, K);
+  return Array.from(best, (k, i) => ({ label: model.labels[k], probabilities: proba.slice(i * K, (i + 1) * K) }));
+}
