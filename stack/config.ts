@@ -2,7 +2,8 @@
  * Configuration from the environment (DESIGN.md): TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
  * NIGHTSHIFT_TASK_QUEUE, DATABASE_URL, NIGHTSHIFT_HOME. With none set, the embedded stack is used.
  * Ports of the embedded stack: NIGHTSHIFT_TEMPORAL_PORT (7233), NIGHTSHIFT_UI_PORT (8233),
- * NIGHTSHIFT_PG_PORT (5433).
+ * NIGHTSHIFT_PG_PORT (5433). The model server: NIGHTSHIFT_SERVE_PORT (8080), NIGHTSHIFT_SERVE_HOST
+ * (127.0.0.1), NIGHTSHIFT_SERVE_TOKEN.
  */
 import path from 'node:path';
 import { DEFAULT_TASK_QUEUE } from '../workflows/definitions.ts';
@@ -16,6 +17,12 @@ export interface Config {
   temporalPort: number;
   uiPort: number;
   pgPort: number;
+  /** The model server's port (NIGHTSHIFT_SERVE_PORT, default 8080). */
+  servePort: number;
+  /** The model server's address (NIGHTSHIFT_SERVE_HOST, default 127.0.0.1: loopback only). */
+  serveHost: string;
+  /** Bearer token the model server requires for feedback (NIGHTSHIFT_SERVE_TOKEN); required off loopback. */
+  serveToken: string | null;
 }
 
 function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -36,5 +43,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     temporalPort: port(env, 'NIGHTSHIFT_TEMPORAL_PORT', 7233),
     uiPort: port(env, 'NIGHTSHIFT_UI_PORT', 8233),
     pgPort: port(env, 'NIGHTSHIFT_PG_PORT', 5433),
+    servePort: port(env, 'NIGHTSHIFT_SERVE_PORT', 8080),
+    serveHost: env.NIGHTSHIFT_SERVE_HOST || '127.0.0.1',
+    serveToken: env.NIGHTSHIFT_SERVE_TOKEN || null,
   };
 }

@@ -13,6 +13,8 @@ export interface StackFile {
   taskQueue: string;
   uiUrl: string | null;
   databaseUrl: string;
+  /** The model server `nightshift up` started, when it started one. */
+  serveUrl?: string;
   startedAt: string;
 }
 

@@ -10,6 +10,8 @@ import { withTransaction, type Db } from './pool.ts';
 import { RegistryError } from './errors.ts';
 
 export const PRODUCTION = 'production';
+/** The PostgreSQL NOTIFY channel a promotion signals on; model servers LISTEN to it. */
+export const PRODUCTION_CHANNEL = 'nightshift_production';
 
 export async function productionVersionId(db: Queryable, modelId: number): Promise<number | null> {
   const { rows } = await db.query<{ version_id: string }>('SELECT version_id FROM aliases WHERE model_id = $1 AND alias = $2', [
@@ -115,6 +117,13 @@ async function promoteLocked(client: Queryable, p: PromotionInput): Promise<Prom
     await client.query(`UPDATE model_versions SET status = 'archived' WHERE id = $1`, [current]);
   }
   await client.query(`UPDATE model_versions SET status = 'production' WHERE id = $1`, [p.toVersionId]);
+  // Delivered at COMMIT only (and not at all on rollback), so a model server never loads a
+  // version whose promotion did not happen. promote and promoteByHand both pass here.
+  await client.query(`SELECT pg_notify($1, json_build_object('modelId', $2::bigint, 'versionId', $3::bigint)::text)`, [
+    PRODUCTION_CHANNEL,
+    p.modelId,
+    p.toVersionId,
+  ]);
   const { rows } = await client.query<{ id: string }>(
     `INSERT INTO promotion_events (model_id, from_version_id, to_version_id, kind, reason, decision, actor, workflow_id, run_id)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
