@@ -1,65 +1,116 @@
 /** The `nightshift` command. */
-import { loadConfig } from '../stack/config.ts';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig, type Config } from '../stack/config.ts';
 import { UsageError } from './commands/args.ts';
-import { up } from './commands/up.ts';
-import { retrain } from './commands/retrain.ts';
-import { models } from './commands/models.ts';
-import { data } from './commands/data.ts';
-import { train } from './commands/train.ts';
-import { schedule } from './commands/schedule.ts';
-import { approve } from './commands/approve.ts';
-import { runs } from './commands/runs.ts';
+import { didYouMean } from './suggest.ts';
+import { up, UP_HELP } from './commands/up.ts';
+import { retrain, RETRAIN_HELP } from './commands/retrain.ts';
+import { models, MODELS_HELP } from './commands/models.ts';
+import { data, DATA_HELP } from './commands/data.ts';
+import { train, TRAIN_HELP } from './commands/train.ts';
+import { schedule, SCHEDULE_HELP } from './commands/schedule.ts';
+import { approve, APPROVE_HELP } from './commands/approve.ts';
+import { runs, RUNS_HELP } from './commands/runs.ts';
 
-const HELP = `Usage: nightshift <command> [options]
+interface Command {
+  summary: string;
+  help: string;
+  run: (argv: string[], config: () => Config) => Promise<number>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  up: { summary: 'start the embedded stack, a worker and one retraining run (npm start)', help: UP_HELP, run: (a, c) => up(a, c()) },
+  retrain: { summary: 'start a retraining run on the running stack', help: RETRAIN_HELP, run: (a, c) => retrain(a, c()) },
+  runs: { summary: "list runs, show one run's progress, decision or failure, cancel one", help: RUNS_HELP, run: (a, c) => runs(a, c()) },
+  approve: {
+    summary: 'approve the candidate of a run waiting for approval',
+    help: APPROVE_HELP,
+    run: (a, c) => approve('approve', a, c()),
+  },
+  reject: { summary: 'reject the candidate of a run waiting for approval', help: APPROVE_HELP, run: (a, c) => approve('reject', a, c()) },
+  schedule: {
+    summary: 'nightly retraining: create, update, describe, pause, unpause, trigger, backfill, delete',
+    help: SCHEDULE_HELP,
+    run: (a, c) => schedule(a, c()),
+  },
+  models: {
+    summary: "list models, show one model's versions and promotions; promote, rollback, policy",
+    help: MODELS_HELP,
+    run: (a, c) => models(a, c()),
+  },
+  data: { summary: 'import labelled JSONL; release the next batch of the demo feed', help: DATA_HELP, run: (a, c) => data(a, c()) },
+  train: { summary: 'train and evaluate on JSONL files with the ML modules alone', help: TRAIN_HELP, run: (a) => train(a) },
+};
+
+function version(): string {
+  // From dist/client/ or client/: the package.json above.
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const file = path.join(dir, 'package.json');
+    if (existsSync(file)) {
+      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'nightshift') return pkg.version ?? 'unknown';
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) return 'unknown';
+    dir = parent;
+  }
+}
+
+function help(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length)) + 2;
+  return `Usage: nightshift <command> [options]
 
 Keeps text classifiers fresh: Temporal workflows retrain, compare and promote models in a
 PostgreSQL registry.
 
 Commands:
-  up         start the embedded stack, a worker and one retraining run (npm start)
-  retrain    start a retraining run on the running stack
-  runs       list runs of a model, show one run's progress or decision
-  approve    approve the candidate of a run waiting for approval
-  reject     reject the candidate of a run waiting for approval
-  schedule   nightly retraining: create, update, describe, pause, unpause, trigger, backfill, delete
-  models     list models, show one model's versions, metrics and promotions; promote, rollback
-  data       import labelled JSONL; release the next batch of the demo feed
-  train      train and evaluate on JSONL files with the ML modules alone
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(width)} ${c.summary}`)
+  .join('\n')}
 
-Run \`nightshift <command> --help\` for a command's options.
+Run \`nightshift help <command>\` or \`nightshift <command> --help\` for a command's options;
+\`nightshift --version\` for the version.
 
-Environment: NIGHTSHIFT_HOME (state directory, default ./.nightshift), TEMPORAL_ADDRESS,
-TEMPORAL_NAMESPACE, NIGHTSHIFT_TASK_QUEUE, DATABASE_URL, TEMPORAL_CLI_PATH,
-NIGHTSHIFT_TEMPORAL_PORT (7233), NIGHTSHIFT_UI_PORT (8233), NIGHTSHIFT_PG_PORT (5433).`;
+Exit codes: 0 done, 1 the operation failed, 2 usage error (bad command, flag or value).
+
+Environment: NIGHTSHIFT_HOME (state directory; default: the nearest .nightshift above the current
+directory, else ./.nightshift), TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, NIGHTSHIFT_TASK_QUEUE,
+DATABASE_URL, TEMPORAL_CLI_PATH, NIGHTSHIFT_TEMPORAL_PORT (7233), NIGHTSHIFT_UI_PORT (8233),
+NIGHTSHIFT_PG_PORT (5433), NO_COLOR.`;
+}
+
+function unknownCommand(name: string): UsageError {
+  return new UsageError(`unknown command ${JSON.stringify(name)}${didYouMean(name, Object.keys(COMMANDS))}; run \`nightshift --help\``);
+}
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
-    process.stdout.write(HELP + '\n');
-    return command === undefined ? 2 : 0;
+  if (command === undefined || command === '--help' || command === '-h') {
+    process.stdout.write(help() + '\n');
+    return 0;
   }
-  const config = loadConfig();
-  switch (command) {
-    case 'up':
-      return up(rest, config);
-    case 'retrain':
-      return retrain(rest, config);
-    case 'runs':
-      return runs(rest, config);
-    case 'approve':
-    case 'reject':
-      return approve(command, rest, config);
-    case 'schedule':
-      return schedule(rest, config);
-    case 'models':
-      return models(rest, config);
-    case 'data':
-      return data(rest, config);
-    case 'train':
-      return train(rest);
-    default:
-      throw new UsageError(`unknown command ${JSON.stringify(command)}; run \`nightshift --help\``);
+  if (command === '--version' || command === '-V' || command === 'version') {
+    process.stdout.write(`nightshift ${version()}\n`);
+    return 0;
   }
+  if (command === 'help') {
+    const [topic, ...extra] = rest;
+    if (extra.length) throw new UsageError('help takes one command name');
+    if (topic === undefined) {
+      process.stdout.write(help() + '\n');
+      return 0;
+    }
+    const target = COMMANDS[topic];
+    if (!target) throw unknownCommand(topic);
+    process.stdout.write(target.help + '\n');
+    return 0;
+  }
+  const target = COMMANDS[command];
+  if (!target) throw unknownCommand(command);
+  return target.run(rest, () => loadConfig());
 }
 
 main(process.argv.slice(2)).then(

@@ -5,6 +5,7 @@
  * NIGHTSHIFT_PG_PORT (5433). The model server: NIGHTSHIFT_SERVE_PORT (8080), NIGHTSHIFT_SERVE_HOST
  * (127.0.0.1), NIGHTSHIFT_SERVE_TOKEN.
  */
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_TASK_QUEUE } from '../workflows/definitions.ts';
 
@@ -33,9 +34,22 @@ function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   return n;
 }
 
+/**
+ * The state directory when NIGHTSHIFT_HOME is unset: the nearest `.nightshift` in the current
+ * directory or above it (as git finds .git), so any subdirectory of a project finds its stack;
+ * else `./.nightshift`.
+ */
+export function findHome(cwd: string = process.cwd()): string {
+  for (let dir = path.resolve(cwd); ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, '.nightshift');
+    if (existsSync(candidate) && statSync(candidate).isDirectory()) return candidate;
+    if (path.dirname(dir) === dir) return path.resolve(cwd, '.nightshift');
+  }
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
-    home: path.resolve(env.NIGHTSHIFT_HOME || '.nightshift'),
+    home: env.NIGHTSHIFT_HOME ? path.resolve(env.NIGHTSHIFT_HOME) : findHome(),
     temporalAddress: env.TEMPORAL_ADDRESS || null,
     namespace: env.TEMPORAL_NAMESPACE || 'default',
     taskQueue: env.NIGHTSHIFT_TASK_QUEUE || DEFAULT_TASK_QUEUE,
