@@ -1,0 +1,141 @@
+/**
+ * The prediction log: rows the model server writes in batches (one INSERT per batch, unnest of
+ * column arrays, so a batch costs one round trip), and retention that deletes old rows in small
+ * batches so no statement holds long locks.
+ */
+import type { Queryable } from './pool.ts';
+
+export interface PredictionRecord {
+  /** The prediction_id returned to the caller (a UUID). */
+  id: string;
+  modelId: number;
+  versionId: number;
+  version: number;
+  createdAt: Date;
+  textHash: Buffer;
+  /** null when the server does not log texts. */
+  text: string | null;
+  label: string;
+  probabilities: Record<string, number>;
+  latencyMs: number;
+}
+
+/** Inserts a batch; a row whose id is already stored (a retried batch) is skipped. Returns rows inserted. */
+export async function insertPredictions(db: Queryable, rows: readonly PredictionRecord[]): Promise<number> {
+  if (rows.length === 0) return 0;
+  const { rowCount } = await db.query(
+    `INSERT INTO predictions (id, model_id, version_id, version, created_at, text_hash, text, label, probabilities, latency_ms)
+     SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::int[], $5::timestamptz[], $6::bytea[], $7::text[],
+                          $8::text[], $9::jsonb[], $10::real[])
+     ON CONFLICT (id) DO NOTHING`,
+    [
+      rows.map((r) => r.id),
+      rows.map((r) => r.modelId),
+      rows.map((r) => r.versionId),
+      rows.map((r) => r.version),
+      rows.map((r) => r.createdAt),
+      rows.map((r) => r.textHash),
+      rows.map((r) => r.text),
+      rows.map((r) => r.label),
+      rows.map((r) => JSON.stringify(r.probabilities)),
+      rows.map((r) => r.latencyMs),
+    ],
+  );
+  return rowCount ?? 0;
+}
+
+/**
+ * Deletes predictions older than `before`, `batchSize` rows per statement (SKIP LOCKED, so two
+ * servers pruning at once do not wait on each other), pausing between batches. Returns rows deleted.
+ */
+export async function deletePredictionsBefore(
+  db: Queryable,
+  before: Date,
+  options: { batchSize?: number; pauseMs?: number; maxBatches?: number } = {},
+): Promise<number> {
+  const batchSize = options.batchSize ?? 5000;
+  const maxBatches = options.maxBatches ?? Number.POSITIVE_INFINITY;
+  let deleted = 0;
+  for (let batch = 0; batch < maxBatches; batch++) {
+    const { rowCount } = await db.query(
+      `DELETE FROM predictions WHERE id IN (
+         SELECT id FROM predictions WHERE created_at < $1 ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+      [before, batchSize],
+    );
+    deleted += rowCount ?? 0;
+    if ((rowCount ?? 0) < batchSize) break;
+    if (options.pauseMs) await new Promise((r) => setTimeout(r, options.pauseMs));
+  }
+  return deleted;
+}
+
+export interface StoredPrediction {
+  id: string;
+  modelId: number;
+  versionId: number;
+  version: number;
+  createdAt: string;
+  text: string | null;
+  label: string;
+  probabilities: Record<string, number>;
+  latencyMs: number;
+  labelTrue: string | null;
+  feedbackAt: string | null;
+  exampleImported: boolean;
+}
+
+interface RawPrediction {
+  id: string;
+  model_id: string;
+  version_id: string;
+  version: number;
+  created_at: Date;
+  text: string | null;
+  label: string;
+  probabilities: Record<string, number>;
+  latency_ms: number;
+  label_true: string | null;
+  feedback_at: Date | null;
+  example_imported: boolean;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Whether `id` can be a prediction id (PostgreSQL would reject anything else as a uuid). */
+export const isPredictionId = (id: string): boolean => UUID.test(id);
+
+export async function getPredictions(db: Queryable, ids: readonly string[]): Promise<Map<string, StoredPrediction>> {
+  const valid = ids.filter(isPredictionId);
+  if (valid.length === 0) return new Map();
+  const { rows } = await db.query<RawPrediction>(
+    `SELECT id, model_id, version_id, version, created_at, text, label, probabilities, latency_ms, label_true, feedback_at, example_imported
+     FROM predictions WHERE id = ANY($1::uuid[])`,
+    [valid],
+  );
+  return new Map(
+    rows.map((r) => [
+      r.id,
+      {
+        id: r.id,
+        modelId: Number(r.model_id),
+        versionId: Number(r.version_id),
+        version: r.version,
+        createdAt: r.created_at.toISOString(),
+        text: r.text,
+        label: r.label,
+        probabilities: r.probabilities,
+        latencyMs: r.latency_ms,
+        labelTrue: r.label_true,
+        feedbackAt: r.feedback_at === null ? null : r.feedback_at.toISOString(),
+        exampleImported: r.example_imported,
+      },
+    ]),
+  );
+}
+
+export async function countPredictions(db: Queryable, modelId?: number): Promise<number> {
+  const { rows } = await db.query<{ n: string }>('SELECT count(*) AS n FROM predictions WHERE ($1::bigint IS NULL OR model_id = $1)', [
+    modelId ?? null,
+  ]);
+  return Number(rows[0].n);
+}

@@ -1,0 +1,260 @@
+/**
+ * The model server: Fastify with one plugin per route group (MLflow scoring, Open Inference
+ * Protocol v2, feedback, models and live metrics, Prometheus), the loaded production versions,
+ * the promotion listener with its polling fallback, and the prediction log. The request path
+ * never touches PostgreSQL: it reads the in-memory versions and pushes to the log's buffer.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { createPool, type Db } from '../activities/registry/pool.ts';
+import { migrate } from '../activities/registry/migrate.ts';
+import { lastLabelled } from '../activities/registry/live-metrics.ts';
+import type { Config } from '../stack/config.ts';
+import { bearerCheck } from './auth.ts';
+import type { Guard, ServeContext } from './context.ts';
+import { errorBody, HttpError } from './http-errors.ts';
+import { createServeMetrics, type ServeMetrics } from './metrics.ts';
+import { ModelStore, type Log } from './model-store.ts';
+import { resolveServeOptions, type ServeOptions } from './options.ts';
+import { PredictionLog } from './prediction-log.ts';
+import { ProductionListener } from './production-listener.ts';
+import { feedbackRoutes } from './routes/feedback.ts';
+import { metricsRoutes } from './routes/metrics.ts';
+import { mlflowRoutes } from './routes/mlflow.ts';
+import { modelRoutes } from './routes/models.ts';
+import { v2Routes } from './routes/v2.ts';
+
+const LIVE_GAUGE_EVERY_MS = 15_000;
+const LIVE_GAUGE_LAST_N = 500;
+
+export interface ModelServerInput {
+  /** The registry; created from databaseUrl (and closed with the server) when absent. */
+  db?: Db;
+  /** Needed for the LISTEN connection. */
+  databaseUrl: string;
+  options?: Partial<ServeOptions>;
+  log?: Log;
+  /** Apply pending migrations first (default true; cheap when there are none). */
+  migrate?: boolean;
+}
+
+export interface ModelServer {
+  app: FastifyInstance;
+  store: ModelStore;
+  predictionLog: PredictionLog;
+  metrics: ServeMetrics;
+  options: ServeOptions;
+  /** Set once listening. */
+  url: string | null;
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+function serverVersion(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const file = path.join(dir, 'package.json');
+    if (existsSync(file)) {
+      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'nightshift') return pkg.version ?? 'unknown';
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) return 'unknown';
+    dir = parent;
+  }
+}
+
+const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(bytes % (1024 * 1024) === 0 ? 0 : 1)} MiB`;
+
+/** Builds the server (models loaded, listener and log started) without listening: tests inject(). */
+export async function createModelServer(input: ModelServerInput): Promise<ModelServer> {
+  const options = resolveServeOptions(input.options);
+  const log: Log = input.log ?? ((line) => process.stderr.write(`${line}\n`));
+  const ownDb = !input.db;
+  const db = input.db ?? createPool(input.databaseUrl, { max: 6 });
+  const metrics = createServeMetrics();
+  const store = new ModelStore(db, metrics, log, options.model);
+  const predictionLog = new PredictionLog(
+    db,
+    {
+      logText: options.logText,
+      maxRows: options.logBufferRows,
+      maxBytes: options.logBufferBytes,
+      batchRows: options.logBatchRows,
+      flushMs: options.logFlushMs,
+      retentionDays: options.retentionDays,
+    },
+    metrics,
+    log,
+  );
+  try {
+    if (input.migrate !== false) await migrate(db);
+    await store.refresh();
+  } catch (err) {
+    if (ownDb) await db.end().catch(() => undefined);
+    throw err;
+  }
+
+  const tokenGuard: Guard[] = options.token ? [bearerCheck(options.token)] : [];
+  const ctx: ServeContext = {
+    db,
+    store,
+    predictionLog,
+    metrics,
+    options,
+    log,
+    feedbackGuard: tokenGuard,
+    predictionGuard: options.requireTokenForPredictions ? tokenGuard : [],
+    serverVersion: serverVersion(),
+  };
+
+  const app = Fastify({
+    logger: false,
+    bodyLimit: options.bodyLimit,
+    // Strict validation: a number is not silently a text, and nothing unknown is dropped unseen.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+  });
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    let status: number;
+    let message: string;
+    if (err instanceof HttpError) {
+      status = err.statusCode;
+      message = err.message;
+    } else if (err.validation) {
+      status = 400;
+      message = `invalid ${err.validationContext ?? 'request'}: ${err.message}`;
+    } else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      status = 413;
+      message = `request body is larger than the limit of ${options.bodyLimit} bytes (${mib(options.bodyLimit)}); send fewer texts per request`;
+    } else if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      status = 415;
+      message = `unsupported Content-Type ${JSON.stringify(request.headers['content-type'] ?? '')}; send JSON with Content-Type: application/json`;
+    } else if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+      status = err.statusCode;
+      message =
+        err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError ? `body is not valid JSON: ${err.message}` : err.message;
+    } else {
+      status = 500;
+      message = 'internal error';
+      log(`model server: ${request.method} ${request.url} failed: ${err.stack ?? err.message}`);
+    }
+    if (status === 401) void reply.header('www-authenticate', 'Bearer');
+    void reply.status(status).send(errorBody(request.url, status, message));
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).send(errorBody(request.url, 404, `no route ${request.method} ${request.url.split('?')[0].slice(0, 200)}`));
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpRequests.labels(route, request.method, String(reply.statusCode)).inc();
+    metrics.httpDuration.labels(route).observe(reply.elapsedTime / 1000);
+  });
+  await app.register(mlflowRoutes(ctx));
+  await app.register(v2Routes(ctx));
+  await app.register(feedbackRoutes(ctx));
+  await app.register(modelRoutes(ctx));
+  await app.register(metricsRoutes(ctx));
+
+  const refresh = () => {
+    store
+      .refresh()
+      .catch((err: unknown) => log(`model server: cannot read the registry (${(err as Error).message}); serving what is loaded`));
+  };
+  const listener = new ProductionListener({
+    databaseUrl: input.databaseUrl,
+    onPromotion: refresh,
+    onConnected: refresh,
+    onStatus: (up) => metrics.listenerConnected.set(up ? 1 : 0),
+    log,
+  });
+  listener.start();
+  predictionLog.start();
+  const poll = setInterval(refresh, options.pollMs);
+  poll.unref();
+  const updateLiveGauges = async () => {
+    const fresh: Array<{ model: string; version: string; labelled: number; accuracy: number | null }> = [];
+    for (const e of store.list()) {
+      if (!e.served) continue;
+      const s = await lastLabelled(db, e.modelId, e.served.versionId, LIVE_GAUGE_LAST_N);
+      fresh.push({ model: e.name, version: e.served.versionText, labelled: s.labelled, accuracy: s.accuracy });
+    }
+    // Replaced together, so a version no longer served stops being reported.
+    metrics.liveAccuracy.reset();
+    metrics.liveLabelled.reset();
+    for (const f of fresh) {
+      metrics.liveLabelled.labels(f.model, f.version).set(f.labelled);
+      if (f.accuracy !== null) metrics.liveAccuracy.labels(f.model, f.version).set(f.accuracy);
+    }
+  };
+  const gauges = setInterval(() => void updateLiveGauges().catch(() => undefined), LIVE_GAUGE_EVERY_MS);
+  gauges.unref();
+
+  let closed: Promise<void> | null = null;
+  const server: ModelServer = {
+    app,
+    store,
+    predictionLog,
+    metrics,
+    options,
+    url: null,
+    async listen() {
+      const address = await app.listen({ host: options.host, port: options.port });
+      const u = new URL(address);
+      // Name the address the server was asked to bind, not whichever interface Node reports.
+      server.url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${u.port}`;
+      return server.url;
+    },
+    close() {
+      closed ??= (async () => {
+        clearInterval(poll);
+        clearInterval(gauges);
+        await listener.close();
+        await app.close();
+        await predictionLog.close();
+        if (ownDb) await db.end().catch(() => undefined);
+      })();
+      return closed;
+    },
+  };
+  return server;
+}
+
+export interface StartModelServerInput {
+  /** Either a pool (then databaseUrl is still needed for LISTEN) or a databaseUrl alone. */
+  db?: Db;
+  databaseUrl: string;
+  /** Host, port and token default from here (NIGHTSHIFT_SERVE_HOST, NIGHTSHIFT_SERVE_PORT, NIGHTSHIFT_SERVE_TOKEN). */
+  config?: Pick<Config, 'serveHost' | 'servePort' | 'serveToken'>;
+  host?: string;
+  port?: number;
+  log?: Log;
+  options?: Partial<ServeOptions>;
+}
+
+/** Starts a listening model server; what `nightshift serve` and `nightshift up` call. */
+export async function startModelServer(
+  input: StartModelServerInput,
+): Promise<{ url: string; close(): Promise<void>; server: ModelServer }> {
+  const server = await createModelServer({
+    db: input.db,
+    databaseUrl: input.databaseUrl,
+    log: input.log,
+    options: {
+      host: input.host ?? input.config?.serveHost,
+      port: input.port ?? input.config?.servePort,
+      token: input.config?.serveToken ?? null,
+      ...input.options,
+    },
+  });
+  try {
+    const url = await server.listen();
+    return { url, close: () => server.close(), server };
+  } catch (err) {
+    await server.close();
+    throw err;
+  }
+}
