@@ -9,6 +9,8 @@ import { MlError } from './errors.ts';
 export interface Envelope<H> {
   header: H;
   arrays: Float32Array[];
+  /** The format version the bytes carry (one of those the caller reads). */
+  formatVersion: number;
 }
 
 export function sha256Hex(bytes: Uint8Array): string {
@@ -34,7 +36,8 @@ export function encodeEnvelope(magic: string, formatVersion: number, header: obj
   return out;
 }
 
-export function decodeEnvelope<H>(bytes: Uint8Array, magic: string, formatVersion: number, what: string): Envelope<H> {
+/** Decodes and checks an envelope; `formatVersions` are the versions the caller reads (the newest last). */
+export function decodeEnvelope<H>(bytes: Uint8Array, magic: string, formatVersions: readonly number[], what: string): Envelope<H> {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (buf.length < 12 + 32 || buf.toString('ascii', 0, 4) !== magic) {
     throw new MlError('ModelCorrupted', `${what} is not a Nightshift ${magic} file (bad magic or too short)`);
@@ -46,10 +49,10 @@ export function decodeEnvelope<H>(bytes: Uint8Array, magic: string, formatVersio
     throw new MlError('ModelCorrupted', `${what} failed its sha256 checksum: the bytes are corrupted`);
   }
   const version = buf.readUInt32LE(4);
-  if (version !== formatVersion) {
+  if (!formatVersions.includes(version)) {
     throw new MlError(
       'UnsupportedModelFormat',
-      `${what} has format version ${version}; this Nightshift reads format version ${formatVersion}`,
+      `${what} has format version ${version}; this Nightshift reads format version${formatVersions.length > 1 ? 's' : ''} ${formatVersions.join(', ')}`,
     );
   }
   const headerLength = buf.readUInt32LE(8);
@@ -65,5 +68,5 @@ export function decodeEnvelope<H>(bytes: Uint8Array, magic: string, formatVersio
   if (offset !== body.length) {
     throw new MlError('ModelCorrupted', `${what} has ${body.length - offset} unexpected trailing bytes`);
   }
-  return { header: parsed, arrays };
+  return { header: parsed, arrays, formatVersion: version };
 }

@@ -2,7 +2,8 @@
  * The text classifier end to end, on plain labelled rows: featurize, train, evaluate. The CLI's
  * `train` command and the pipeline's activities both call these, so they measure the same thing.
  */
-import { HashingVectorizer, resolveFeaturizerOptions, type FeaturizerOptions } from './hashing-vectorizer.ts';
+import { HashingVectorizer, resolveCharNgrams, resolveFeaturizerOptions, type FeaturizerOptions } from './hashing-vectorizer.ts';
+import type { CsrMatrix } from './sparse.ts';
 import { encodeTestLabels, encodeTrainingLabels, type LabelledText } from './labelled-data.ts';
 import { classificationMetrics, type ClassificationMetrics } from './metrics.ts';
 import { argmaxRows, predictProba, type LinearModel } from './softmax-regression.ts';
@@ -29,13 +30,22 @@ export interface FitOptions {
 export async function fitClassifier(examples: readonly LabelledText[], fit: FitOptions = {}): Promise<FitResult> {
   const { featurizer = {}, train = {}, hooks = {}, resumeFrom } = fit;
   const { labels, y } = encodeTrainingLabels(examples);
-  const featurizerOptions = resolveFeaturizerOptions(featurizer);
+  const texts = examples.map((e) => e.text);
   const t0 = performance.now();
-  const x = new HashingVectorizer(featurizerOptions).transform(examples.map((e) => e.text));
+  // 'auto' settles here on the training texts; the model records the settled value.
+  const featurizerOptions = resolveCharNgrams(resolveFeaturizerOptions(featurizer), texts);
+  const vectorizer = new HashingVectorizer(featurizerOptions);
+  const x = vectorizer.fitTransform(texts);
   const t1 = performance.now();
-  const { model, state } = await trainSoftmax({ x, y, labels, featurizer: featurizerOptions, options: train, hooks, resumeFrom });
+  const trained = await trainSoftmax({ x, y, labels, featurizer: featurizerOptions, options: train, hooks, resumeFrom });
   const t2 = performance.now();
-  return { model, state, featurizeSeconds: (t1 - t0) / 1000, trainSeconds: (t2 - t1) / 1000 };
+  const model: LinearModel = vectorizer.idf ? { ...trained.model, idf: vectorizer.idf } : trained.model;
+  return { model, state: trained.state, featurizeSeconds: (t1 - t0) / 1000, trainSeconds: (t2 - t1) / 1000 };
+}
+
+/** Featurizes texts for a trained model exactly as its training rows were (options and IDF weights from the model). */
+export function featurizeForModel(model: LinearModel, texts: readonly string[]): CsrMatrix {
+  return new HashingVectorizer(model.featurizer, model.idf ?? null).transform(texts);
 }
 
 export interface Evaluation {
@@ -51,7 +61,10 @@ export function evaluateClassifier(
   options: { allowUnknownLabels?: boolean } = {},
 ): Evaluation {
   const { labels, y } = encodeTestLabels(examples, model.labels, options.allowUnknownLabels ?? false);
-  const x = new HashingVectorizer(model.featurizer).transform(examples.map((e) => e.text));
+  const x = featurizeForModel(
+    model,
+    examples.map((e) => e.text),
+  );
   const proba = predictProba(model, x);
   const pred = argmaxRows(proba, model.labels.length);
   const metrics = classificationMetrics(y, pred, labels, { values: proba, labels: model.labels });
@@ -73,7 +86,7 @@ export interface Prediction {
  */
 export function predictTexts(model: LinearModel, texts: readonly string[]): Prediction[] {
   const K = model.labels.length;
-  const x = new HashingVectorizer(model.featurizer).transform(texts);
+  const x = featurizeForModel(model, texts);
   const proba = predictProba(model, x);
   const best = argmaxRows(proba, K);
   return Array.from(best, (k, i) => ({ label: model.labels[k], probabilities: proba.slice(i * K, (i + 1) * K) }));

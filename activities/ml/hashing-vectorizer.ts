@@ -1,23 +1,34 @@
 /**
- * Feature hashing: tokens -> MurmurHash3 (bigrams: bigramHash of the two) -> bucket -> term weight -> optional L2 normalisation.
- * Produces CSR rows with sorted indices so that the same text always yields the same bytes.
+ * Feature hashing: tokens -> MurmurHash3 (bigrams: bigramHash of the two; character n-grams of each
+ * word: murmur3 with their own seed) -> bucket -> term weight -> optional IDF -> optional L2
+ * normalisation. Produces CSR rows with sorted indices so that the same text always yields the same bytes.
  */
 import { CsrBuilder, type CsrMatrix } from './sparse.ts';
 import { defaultTokenizerOptions, type TokenizerOptions } from './tokenize.ts';
-import { forEachTokenHash } from './token-hasher.ts';
+import { forEachTokenHash, type CharNgramRange } from './token-hasher.ts';
 import { MlError } from './errors.ts';
 
 export type TermWeighting = 'binary' | 'count' | 'log1p';
+/** 'auto' decides from the training texts (see `resolveCharNgrams`); a trained model records 'on' or 'off'. */
+export type CharNgramMode = 'auto' | 'on' | 'off';
 
 export interface FeaturizerOptions extends TokenizerOptions {
   /** Number of hash buckets (features). Default 2^18. */
   buckets: number;
-  /** binary: 1 per present token; count: raw count; log1p: log(1 + count). Default log1p. */
+  /** binary: 1 per present token; count: raw count; log1p: log(1 + count) (sublinear tf). Default log1p. */
   weighting: TermWeighting;
+  /** Multiply each term weight by its smoothed inverse document frequency in the training rows. Default true. */
+  idf: boolean;
   /** Scale each row to unit L2 norm. Default true. */
   normalize: boolean;
   /** Hash seed. Default 0 (scikit-learn's). */
   hashSeed: number;
+  /** Character n-grams of each word (" word " padded): on, off, or auto (on for short texts). Default auto. */
+  charNgrams: CharNgramMode;
+  /** Shortest character n-gram. Default 2. */
+  charNgramMin: number;
+  /** Longest character n-gram. Default 4. */
+  charNgramMax: number;
 }
 
 export const defaultFeaturizerOptions: FeaturizerOptions = {
@@ -25,44 +36,98 @@ export const defaultFeaturizerOptions: FeaturizerOptions = {
   bigrams: false,
   buckets: 1 << 18,
   weighting: 'log1p',
+  idf: true,
   normalize: true,
   hashSeed: 0,
+  charNgrams: 'auto',
+  charNgramMin: 2,
+  charNgramMax: 4,
 };
 
+/**
+ * The settings of models written before an option existed: decoding an old model file fills these
+ * in, so it featurizes as it was trained (never with today's defaults).
+ */
+export const legacyFeaturizerOptions: Pick<FeaturizerOptions, 'idf' | 'charNgrams' | 'charNgramMin' | 'charNgramMax'> = {
+  idf: false,
+  charNgrams: 'off',
+  charNgramMin: 2,
+  charNgramMax: 4,
+};
+
+/** With charNgrams 'auto', texts averaging at most this many characters get character n-grams. */
+export const AUTO_CHAR_NGRAM_MAX_MEAN_LENGTH = 64;
+
 export function checkFeaturizerOptions(options: FeaturizerOptions): void {
-  const { buckets, minTokenLength, maxTokenLength, weighting } = options;
-  if (!Number.isInteger(buckets) || buckets < 2 || buckets > 1 << 24) {
-    throw new MlError('InvalidOptions', `buckets must be an integer in [2, 16777216], got ${buckets}`);
-  }
-  if (!Number.isInteger(minTokenLength) || minTokenLength < 1) {
-    throw new MlError('InvalidOptions', `minTokenLength must be an integer >= 1, got ${minTokenLength}`);
-  }
+  const bad = (msg: string): never => {
+    throw new MlError('InvalidOptions', msg);
+  };
+  const { buckets, minTokenLength, maxTokenLength, weighting, charNgrams, charNgramMin, charNgramMax } = options;
+  if (!Number.isInteger(buckets) || buckets < 2 || buckets > 1 << 24) bad(`buckets must be an integer in [2, 16777216], got ${buckets}`);
+  if (!Number.isInteger(minTokenLength) || minTokenLength < 1) bad(`minTokenLength must be an integer >= 1, got ${minTokenLength}`);
   if (!Number.isInteger(maxTokenLength) || maxTokenLength < minTokenLength) {
-    throw new MlError('InvalidOptions', `maxTokenLength must be an integer >= minTokenLength, got ${maxTokenLength}`);
+    bad(`maxTokenLength must be an integer >= minTokenLength, got ${maxTokenLength}`);
   }
-  if (!['binary', 'count', 'log1p'].includes(weighting)) {
-    throw new MlError('InvalidOptions', `weighting must be binary, count or log1p, got ${String(weighting)}`);
+  if (!['binary', 'count', 'log1p'].includes(weighting)) bad(`weighting must be binary, count or log1p, got ${String(weighting)}`);
+  if (typeof options.idf !== 'boolean') bad(`idf must be true or false, got ${String(options.idf)}`);
+  if (typeof options.normalize !== 'boolean') bad(`normalize must be true or false, got ${String(options.normalize)}`);
+  if (!['auto', 'on', 'off'].includes(charNgrams)) bad(`charNgrams must be auto, on or off, got ${String(charNgrams)}`);
+  if (!Number.isInteger(charNgramMin) || charNgramMin < 1 || charNgramMin > 16) {
+    bad(`charNgramMin must be an integer in [1, 16], got ${charNgramMin}`);
+  }
+  if (!Number.isInteger(charNgramMax) || charNgramMax < charNgramMin || charNgramMax > 16) {
+    bad(`charNgramMax must be an integer in [charNgramMin, 16], got ${charNgramMax}`);
   }
 }
 
 export function resolveFeaturizerOptions(partial: Partial<FeaturizerOptions> = {}): FeaturizerOptions {
-  const options = { ...defaultFeaturizerOptions, ...partial };
+  const defined = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined));
+  const options = { ...defaultFeaturizerOptions, ...defined } as FeaturizerOptions;
   checkFeaturizerOptions(options);
   return options;
+}
+
+/** Settles charNgrams 'auto' on training texts: on when they average at most AUTO_CHAR_NGRAM_MAX_MEAN_LENGTH characters. */
+export function resolveCharNgrams(options: FeaturizerOptions, texts: readonly string[]): FeaturizerOptions {
+  if (options.charNgrams !== 'auto') return options;
+  let total = 0;
+  for (const t of texts) total += t.length;
+  const short = texts.length > 0 && total / texts.length <= AUTO_CHAR_NGRAM_MAX_MEAN_LENGTH;
+  return { ...options, charNgrams: short ? 'on' : 'off' };
+}
+
+/** Smoothed inverse document frequency of each bucket in `x`: ln((1 + n) / (1 + df)) + 1 (scikit-learn's). */
+export function inverseDocumentFrequency(x: CsrMatrix): Float32Array {
+  const df = new Float64Array(x.cols);
+  for (let p = 0; p < x.indices.length; p++) df[x.indices[p]]++;
+  const idf = new Float32Array(x.cols);
+  for (let j = 0; j < x.cols; j++) idf[j] = Math.log((1 + x.rows) / (1 + df[j])) + 1;
+  return idf;
 }
 
 /** Reusable per-thread scratch space; a vectorizer is not re-entrant. */
 export class HashingVectorizer {
   readonly options: FeaturizerOptions;
+  /** Per-bucket IDF weights: required when options.idf, set by `fitTransform` or given. */
+  idf: Float32Array | null;
   private readonly counts: Float64Array;
   private touched: Int32Array;
   private nTouched = 0;
   private readonly rowValues: number[] = [];
+  private readonly charNgrams: CharNgramRange | undefined;
 
-  constructor(options: Partial<FeaturizerOptions> = {}) {
+  constructor(options: Partial<FeaturizerOptions> = {}, idf: Float32Array | null = null) {
     this.options = resolveFeaturizerOptions(options);
+    if (this.options.charNgrams === 'auto') {
+      throw new MlError('InvalidOptions', "charNgrams 'auto' must be settled on the training texts first (resolveCharNgrams)");
+    }
+    if (idf !== null && idf.length !== this.options.buckets) {
+      throw new MlError('InvalidOptions', `idf has ${idf.length} weights, the featurizer ${this.options.buckets} buckets`);
+    }
+    this.idf = idf;
     this.counts = new Float64Array(this.options.buckets);
     this.touched = new Int32Array(4096);
+    this.charNgrams = this.options.charNgrams === 'on' ? { min: this.options.charNgramMin, max: this.options.charNgramMax } : undefined;
   }
 
   private readonly addHash = (hash: number): void => {
@@ -78,23 +143,31 @@ export class HashingVectorizer {
     this.counts[bucket] += 1;
   };
 
-  /** Hashes one text into (sorted indices, values), passed to `emit`. */
-  private vectorizeInto(text: string, emit: (indices: Int32Array, values: number[], n: number) => void): void {
+  /** Hashes one text into (sorted indices, values), passed to `emit`; `idf` null skips IDF and normalisation. */
+  private vectorizeInto(
+    text: string,
+    idf: Float32Array | null,
+    normalize: boolean,
+    emit: (indices: Int32Array, values: number[], n: number) => void,
+  ): void {
     this.nTouched = 0;
-    forEachTokenHash(text, this.options, this.options.hashSeed, this.addHash);
+    forEachTokenHash(text, this.options, this.options.hashSeed, this.addHash, this.charNgrams);
     const n = this.nTouched;
     const idx = this.touched.subarray(0, n).sort();
     const values = this.rowValues;
     values.length = n;
+    const weighting = this.options.weighting;
     let norm = 0;
     for (let i = 0; i < n; i++) {
       const c = this.counts[idx[i]];
       this.counts[idx[i]] = 0;
-      const w = this.options.weighting === 'binary' ? 1 : this.options.weighting === 'count' ? c : Math.log1p(c);
+      let w = weighting === 'binary' ? 1 : weighting === 'count' ? c : Math.log1p(c);
+      // Rounded as fitTransform rounds (float32 counts, float32 products), so training and serving agree bit for bit.
+      if (idf !== null) w = Math.fround(Math.fround(w) * idf[idx[i]]);
       values[i] = w;
       norm += w * w;
     }
-    if (this.options.normalize && norm > 0) {
+    if (normalize && norm > 0) {
       const inv = 1 / Math.sqrt(norm);
       for (let i = 0; i < n; i++) values[i] *= inv;
     }
@@ -102,14 +175,44 @@ export class HashingVectorizer {
   }
 
   transform(texts: readonly string[]): CsrMatrix {
+    if (this.options.idf && this.idf === null) {
+      throw new MlError('InvalidOptions', 'this featurizer weighs by IDF but has no IDF weights: fitTransform the training texts first');
+    }
+    const idf = this.options.idf ? this.idf : null;
     const builder = new CsrBuilder(this.options.buckets);
     for (const text of texts) {
-      this.vectorizeInto(text, (indices, values, n) => builder.addRow(indices, values, n));
+      this.vectorizeInto(text, idf, this.options.normalize, (indices, values, n) => builder.addRow(indices, values, n));
     }
     return builder.build();
   }
+
+  /** Transforms the training texts, learning the IDF weights from them first when options.idf. */
+  fitTransform(texts: readonly string[]): CsrMatrix {
+    if (!this.options.idf) return this.transform(texts);
+    const builder = new CsrBuilder(this.options.buckets);
+    for (const text of texts) this.vectorizeInto(text, null, false, (indices, values, n) => builder.addRow(indices, values, n));
+    const x = builder.build();
+    const idf = inverseDocumentFrequency(x);
+    this.idf = idf;
+    const { indptr, indices, values } = x;
+    for (let r = 0; r < x.rows; r++) {
+      let norm = 0;
+      for (let p = indptr[r]; p < indptr[r + 1]; p++) {
+        // Math.fround: the same float32 rounding of the unscaled weight as a later transform's.
+        const w = Math.fround(values[p]) * idf[indices[p]];
+        values[p] = w;
+        norm += values[p] * values[p];
+      }
+      if (this.options.normalize && norm > 0) {
+        const inv = 1 / Math.sqrt(norm);
+        for (let p = indptr[r]; p < indptr[r + 1]; p++) values[p] *= inv;
+      }
+    }
+    return x;
+  }
 }
 
+/** Hashes texts without fitted state: IDF off, character n-grams only when 'on' (not 'auto'). */
 export function hashTexts(texts: readonly string[], options: Partial<FeaturizerOptions> = {}): CsrMatrix {
-  return new HashingVectorizer(options).transform(texts);
+  return new HashingVectorizer({ ...options, idf: false, charNgrams: options.charNgrams === 'on' ? 'on' : 'off' }).transform(texts);
 }

@@ -3,7 +3,10 @@
  * the predictions (sorted), a ratio with a zero denominator is 0 (zero_division=0), F1 is
  * 2TP / (2TP + FP + FN), log loss clips probabilities to [eps, 1 - eps] with float64 eps, and the
  * binary ROC AUC scores the second label (in sorted order) as positive with tied scores averaged.
+ * With probabilities, calibration (ECE, Brier score) is reported too (calibration.ts).
  */
+import { brierScore, expectedCalibrationError } from './calibration.ts';
+
 export interface ClassScores {
   precision: number;
   recall: number;
@@ -31,6 +34,10 @@ export interface ClassificationMetrics {
   confusionMatrix: { labels: string[]; matrix: number[][] };
   logLoss?: number;
   rocAuc?: number;
+  /** Expected calibration error of the top-class probability (15 bins), when probabilities are given. */
+  ece?: number;
+  /** Brier score (mean squared distance of the probabilities from the one-hot truth), when probabilities are given. */
+  brier?: number;
 }
 
 const ratio = (num: number, den: number): number => (den === 0 ? 0 : num / den);
@@ -116,6 +123,8 @@ export function classificationMetrics(
   };
   if (proba) {
     result.logLoss = logLoss(yTrue, labelNames, proba.values, proba.labels);
+    result.ece = expectedCalibrationError(yTrue, labelNames, proba.values, proba.labels);
+    result.brier = brierScore(yTrue, labelNames, proba.values, proba.labels);
     if (proba.labels.length === 2) {
       const sorted = [...proba.labels].sort();
       const positive = sorted[1];

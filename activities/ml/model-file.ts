@@ -1,13 +1,19 @@
 /**
  * The model file: a checksummed envelope (see binary-envelope.ts) with magic "NSMF", a JSON header
- * (format version, labels, featurizer settings) and Float32 weights then bias.
+ * (format version, labels, every featurizer setting) and Float32 weights, bias, then IDF weights.
+ *
+ * Version 2 (now): the featurizer has idf and character n-gram settings, the IDF weights follow the
+ * bias when featurizer.idf, and a binary model may have one weight column. Version 1 (still read):
+ * weights and bias only; its featurizer settings predate those options and decode as
+ * legacyFeaturizerOptions, so it featurizes as it was trained.
  */
 import { decodeEnvelope, encodeEnvelope, sha256Hex } from './binary-envelope.ts';
 import { MlError } from './errors.ts';
-import type { FeaturizerOptions } from './hashing-vectorizer.ts';
-import type { LinearModel } from './softmax-regression.ts';
+import { legacyFeaturizerOptions, type FeaturizerOptions } from './hashing-vectorizer.ts';
+import { weightColumns, type LinearModel } from './softmax-regression.ts';
 
-export const MODEL_FORMAT_VERSION = 1;
+export const MODEL_FORMAT_VERSION = 2;
+const READABLE_VERSIONS = [1, 2];
 const MAGIC = 'NSMF';
 
 interface ModelHeader {
@@ -24,7 +30,14 @@ export interface EncodedModel {
 
 export function encodeModel(model: LinearModel): EncodedModel {
   const header: ModelHeader = { kind: 'softmax-regression', labels: model.labels, featurizer: model.featurizer };
-  const bytes = encodeEnvelope(MAGIC, MODEL_FORMAT_VERSION, header, [model.weights, model.bias]);
+  if (model.featurizer.idf !== (model.idf !== undefined)) {
+    throw new MlError(
+      'InvalidOptions',
+      `featurizer.idf is ${model.featurizer.idf} but the model ${model.idf ? 'has' : 'lacks'} IDF weights`,
+    );
+  }
+  const arrays = model.idf ? [model.weights, model.bias, model.idf] : [model.weights, model.bias];
+  const bytes = encodeEnvelope(MAGIC, MODEL_FORMAT_VERSION, header, arrays);
   return { bytes, sha256: sha256Hex(bytes), formatVersion: MODEL_FORMAT_VERSION };
 }
 
@@ -36,11 +49,20 @@ export function decodeModel(bytes: Uint8Array, what = 'model file', expectedSha2
   if (expectedSha256 !== undefined && sha256Hex(bytes) !== expectedSha256) {
     throw new MlError('ModelCorrupted', `${what}: stored bytes do not match the recorded sha256 ${expectedSha256}`);
   }
-  const { header, arrays } = decodeEnvelope<ModelHeader>(bytes, MAGIC, MODEL_FORMAT_VERSION, what);
-  const [weights, bias] = arrays;
+  const { header, arrays, formatVersion } = decodeEnvelope<ModelHeader>(bytes, MAGIC, READABLE_VERSIONS, what);
+  const [weights, bias, idf] = arrays;
+  const featurizer = formatVersion === 1 ? { ...header.featurizer, ...legacyFeaturizerOptions } : header.featurizer;
   const K = header.labels.length;
-  if (header.kind !== 'softmax-regression' || !bias || bias.length !== K || weights.length !== header.featurizer.buckets * K) {
+  const C = bias?.length ?? 0;
+  const columnsOk = C === K || (formatVersion >= 2 && C === weightColumns(K));
+  if (header.kind !== 'softmax-regression' || !columnsOk || weights.length !== featurizer.buckets * C) {
     throw new MlError('ModelCorrupted', `${what}: header and weight shapes disagree`);
   }
-  return { labels: header.labels, featurizer: header.featurizer, weights, bias };
+  if (featurizer.idf !== (idf !== undefined) || (idf !== undefined && idf.length !== featurizer.buckets)) {
+    throw new MlError(
+      'ModelCorrupted',
+      `${what}: featurizer.idf is ${featurizer.idf} but the file has ${idf ? idf.length : 'no'} IDF weights`,
+    );
+  }
+  return idf ? { labels: header.labels, featurizer, weights, bias, idf } : { labels: header.labels, featurizer, weights, bias };
 }

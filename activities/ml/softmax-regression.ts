@@ -1,7 +1,9 @@
 /**
  * Multinomial logistic regression over hashed sparse features. Weights are feature-major
- * (weights[j * K + k] for feature j, class k) so a sparse row reads K contiguous floats per feature.
- * Two labels are simply K = 2.
+ * (weights[j * C + c] for feature j, column c) so a sparse row reads C contiguous floats per feature.
+ * C, the number of columns (bias.length), is K for K >= 3 labels; two labels have one column (binary
+ * logistic regression: p(labels[1]) = sigmoid(z)), or two in models trained before that (softmax
+ * over K = 2), which still predict as they did.
  */
 import type { FeaturizerOptions } from './hashing-vectorizer.ts';
 import type { CsrMatrix } from './sparse.ts';
@@ -9,13 +11,41 @@ import type { CsrMatrix } from './sparse.ts';
 export interface LinearModel {
   labels: string[];
   featurizer: FeaturizerOptions;
+  /** buckets x C, feature-major. */
   weights: Float32Array;
+  /** C biases. */
   bias: Float32Array;
+  /** Per-bucket IDF weights learnt from the training rows, when featurizer.idf. */
+  idf?: Float32Array;
 }
 
-/** Writes the class probabilities of row `r` into `out` (length K); returns nothing. */
+/** Columns of the weight matrix for K labels: one for a binary problem, else K. */
+export function weightColumns(K: number): number {
+  return K === 2 ? 1 : K;
+}
+
+/** 1 / (1 + e^-z), computed without overflow for large |z|. */
+export function sigmoid(z: number): number {
+  if (z >= 0) return 1 / (1 + Math.exp(-z));
+  const e = Math.exp(z);
+  return e / (1 + e);
+}
+
+/**
+ * Writes the class probabilities of row `r` into `out` (length K: 2 when bias has one column);
+ * returns nothing.
+ */
 export function rowProbabilities(weights: Float32Array, bias: Float32Array, x: CsrMatrix, r: number, out: Float64Array): void {
   const K = bias.length;
+  if (K === 1) {
+    let z = bias[0];
+    const end = x.indptr[r + 1];
+    for (let p = x.indptr[r]; p < end; p++) z += x.values[p] * weights[x.indices[p]];
+    const p1 = sigmoid(z);
+    out[0] = 1 - p1;
+    out[1] = p1;
+    return;
+  }
   for (let k = 0; k < K; k++) out[k] = bias[k];
   const end = x.indptr[r + 1];
   for (let p = x.indptr[r]; p < end; p++) {

@@ -36,8 +36,99 @@ export function bigramHash(a: number, b: number): number {
   return h >>> 0;
 }
 
-export function forEachTokenHash(text: string, options: TokenizerOptions, seed: number, onHash: (hash: number) => void): void {
+/** Character n-grams of each word, padded with a space on either side (scikit-learn's `char_wb`). */
+export interface CharNgramRange {
+  /** Shortest n-gram, >= 1. */
+  min: number;
+  /** Longest n-gram, >= min. */
+  max: number;
+}
+
+/** Seed offset of character n-gram hashes, so the n-gram "cat" and the word "cat" are different features. */
+export const CHAR_NGRAM_SEED_OFFSET = 0x5f3759df;
+
+/** MurmurHash3 x86 32 over the UTF-8 bytes of code points cps[start..start+length). */
+export function murmur3CodePoints(cps: Int32Array, start: number, length: number, seed: number): number {
+  let h = seed >>> 0;
+  let k = 0;
+  let shift = 0;
+  let bytes = 0;
+  const mix = (byte: number): void => {
+    k |= byte << shift;
+    shift += 8;
+    bytes++;
+    if (shift === 32) {
+      k = Math.imul(k, 0xcc9e2d51);
+      k = (k << 15) | (k >>> 17);
+      k = Math.imul(k, 0x1b873593);
+      h ^= k;
+      h = (h << 13) | (h >>> 19);
+      h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+      k = 0;
+      shift = 0;
+    }
+  };
+  for (let i = start; i < start + length; i++) {
+    const c = cps[i];
+    if (c < 0x80) mix(c);
+    else if (c < 0x800) {
+      mix(0xc0 | (c >> 6));
+      mix(0x80 | (c & 0x3f));
+    } else if (c < 0x10000) {
+      mix(0xe0 | (c >> 12));
+      mix(0x80 | ((c >> 6) & 0x3f));
+      mix(0x80 | (c & 0x3f));
+    } else {
+      mix(0xf0 | (c >> 18));
+      mix(0x80 | ((c >> 12) & 0x3f));
+      mix(0x80 | ((c >> 6) & 0x3f));
+      mix(0x80 | (c & 0x3f));
+    }
+  }
+  if (shift > 0) {
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, 0x1b873593);
+    h ^= k;
+  }
+  h ^= bytes;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+let charBuffer = new Int32Array(64);
+
+/**
+ * Emits, for every token (after the length filter), its word hash, the bigram hash when bigrams are
+ * on, and when `charNgrams` is given the hash of each character n-gram of " token " (seeded with
+ * seed + CHAR_NGRAM_SEED_OFFSET). A padded token shorter than n is emitted once whole, as scikit-learn does.
+ */
+export function forEachTokenHash(
+  text: string,
+  options: TokenizerOptions,
+  seed: number,
+  onHash: (hash: number) => void,
+  charNgrams?: CharNgramRange,
+): void {
   const { minTokenLength, maxTokenLength, bigrams } = options;
+  const charMin = charNgrams?.min ?? 0;
+  const charMax = charNgrams?.max ?? 0;
+  const charSeed = (seed + CHAR_NGRAM_SEED_OFFSET) >>> 0;
+  let cps = charBuffer;
+  let ncp = 1; // cps[0] is the leading space
+  cps[0] = 32;
+  const pushCodePoint = (c: number): void => {
+    if (ncp + 1 >= cps.length) {
+      const grown = new Int32Array(cps.length * 2);
+      grown.set(cps);
+      cps = charBuffer = grown;
+    }
+    cps[ncp++] = c;
+  };
   let h = seed >>> 0;
   let k = 0;
   let shift = 0;
@@ -97,7 +188,18 @@ export function forEachTokenHash(text: string, options: TokenizerOptions, seed: 
         if (previous !== -1) onHash(bigramHash(previous, hash));
         previous = hash;
       }
+      if (charMin > 0) {
+        cps[ncp++] = 32;
+        for (let n = charMin; n <= charMax; n++) {
+          if (ncp <= n) {
+            onHash(murmur3CodePoints(cps, 0, ncp, charSeed));
+            break;
+          }
+          for (let s = 0; s + n <= ncp; s++) onHash(murmur3CodePoints(cps, s, n, charSeed));
+        }
+      }
     }
+    ncp = 1;
     h = seed >>> 0;
     k = 0;
     shift = 0;
@@ -113,6 +215,7 @@ export function forEachTokenHash(text: string, options: TokenizerOptions, seed: 
       if (ASCII_WORD[c] === 1) {
         if (c >= 65 && c <= 90) c += 32;
         mix(c);
+        if (charMin > 0) pushCodePoint(c);
         units++;
         inToken = true;
       } else if (inToken) finish();
@@ -138,6 +241,7 @@ export function forEachTokenHash(text: string, options: TokenizerOptions, seed: 
         j++;
       }
       mixCodePoint(lc);
+      if (charMin > 0) pushCodePoint(lc);
     }
     units += lower.length;
     inToken = true;

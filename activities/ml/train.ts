@@ -1,14 +1,15 @@
 /**
- * Mini-batch training of the softmax model with lazy Adam. Deterministic: the same data, options
- * and seed give bit-identical weights, and a run resumed from an epoch checkpoint ends with the
- * same weights as an uninterrupted one (the checkpoint carries weights, moments, step and RNG).
+ * Mini-batch training of the linear model with lazy Adam: binary logistic regression (one weight
+ * column) for two labels, softmax regression for more. Deterministic: the same data, options and
+ * seed give bit-identical weights, and a run resumed from an epoch checkpoint ends with the same
+ * weights as an uninterrupted one (the checkpoint carries weights, moments, step and RNG).
  * The loop yields the event loop every `yieldEveryMs` so heartbeats and cancellation flow when it
  * runs inside an activity.
  */
 import { Adam } from './adam.ts';
 import { MlError } from './errors.ts';
 import type { FeaturizerOptions } from './hashing-vectorizer.ts';
-import { rowProbabilities, type LinearModel } from './softmax-regression.ts';
+import { weightColumns, type LinearModel } from './softmax-regression.ts';
 import type { CsrMatrix } from './sparse.ts';
 import { Rng } from './rng.ts';
 import { SparseBatchTrainer } from './sparse-batch-trainer.ts';
@@ -33,12 +34,26 @@ export interface TrainingState {
   epochsWithoutImprovement: number;
   stoppedEarly: boolean;
   history: EpochSummary[];
-  weights: Float32Array;
+  /** Weight columns C: 1 for two labels (binary logistic), else the number of labels. */
+  columns: number;
+  /**
+   * Weights and Adam moments interleaved, buckets x 3C: feature j's C weights at j*3C, their first
+   * moments at j*3C + C, their second moments at j*3C + 2C. One cache line serves a feature's update.
+   */
+  params: Float32Array;
   bias: Float32Array;
-  m: Float32Array;
-  v: Float32Array;
   mBias: Float32Array;
   vBias: Float32Array;
+}
+
+/** The weights of a training state, buckets x C (feature-major), copied out of the interleaved parameters. */
+export function stateWeights(state: TrainingState): Float32Array {
+  const C = state.columns;
+  const stride = 3 * C;
+  const buckets = state.params.length / stride;
+  const weights = new Float32Array(buckets * C);
+  for (let j = 0; j < buckets; j++) for (let c = 0; c < C; c++) weights[j * C + c] = state.params[j * stride + c];
+  return weights;
 }
 
 export interface TrainHooks {
@@ -84,19 +99,13 @@ function classWeightVector(options: TrainOptions, labels: string[], y: Int32Arra
   return weights;
 }
 
-function meanLogLoss(weights: Float32Array, bias: Float32Array, x: CsrMatrix, y: Int32Array, rows: Int32Array): number {
-  const p = new Float64Array(bias.length);
-  let loss = 0;
-  for (let i = 0; i < rows.length; i++) {
-    rowProbabilities(weights, bias, x, rows[i], p);
-    loss -= Math.log(Math.max(p[y[rows[i]]], 1e-15));
-  }
-  return loss / rows.length;
-}
-
-export function initialTrainingState(labels: string[], featurizer: FeaturizerOptions, options: TrainOptions): TrainingState {
-  const K = labels.length;
-  const size = featurizer.buckets * K;
+/** `columns` defaults to weightColumns(K); K columns for two labels train the softmax path (as before format 2). */
+export function initialTrainingState(
+  labels: string[],
+  featurizer: FeaturizerOptions,
+  options: TrainOptions,
+  columns = weightColumns(labels.length),
+): TrainingState {
   return {
     labels,
     featurizer,
@@ -108,12 +117,11 @@ export function initialTrainingState(labels: string[], featurizer: FeaturizerOpt
     epochsWithoutImprovement: 0,
     stoppedEarly: false,
     history: [],
-    weights: new Float32Array(size),
-    bias: new Float32Array(K),
-    m: new Float32Array(size),
-    v: new Float32Array(size),
-    mBias: new Float32Array(K),
-    vBias: new Float32Array(K),
+    columns,
+    params: new Float32Array(featurizer.buckets * 3 * columns),
+    bias: new Float32Array(columns),
+    mBias: new Float32Array(columns),
+    vBias: new Float32Array(columns),
   };
 }
 
@@ -130,6 +138,8 @@ export interface TrainSoftmaxInput {
   hooks?: TrainHooks;
   /** A checkpointed state to continue from; it must have been written with the same options. */
   resumeFrom?: TrainingState;
+  /** Train two labels as a two-column softmax rather than one logistic column (for comparison). Default false. */
+  binaryAsSoftmax?: boolean;
 }
 
 /** Trains the softmax model on `x`, `y` with lazy Adam; resumes from a checkpoint when given one. */
@@ -142,7 +152,14 @@ export async function trainSoftmax(input: TrainSoftmaxInput): Promise<TrainResul
   if (x.cols !== featurizer.buckets)
     throw new MlError('InvalidOptions', `features have ${x.cols} columns, featurizer ${featurizer.buckets} buckets`);
 
-  const state = resumeFrom ?? initialTrainingState(labels, featurizer, options);
+  const state = resumeFrom ?? initialTrainingState(labels, featurizer, options, input.binaryAsSoftmax ? K : weightColumns(K));
+  const C = state.columns;
+  if ((C !== K && C !== weightColumns(K)) || state.params.length !== featurizer.buckets * 3 * C || state.bias.length !== C) {
+    throw new MlError(
+      'InvalidOptions',
+      `training state has ${C} weight columns and ${state.params.length} parameters; labels and featurizer disagree`,
+    );
+  }
   if (resumeFrom && JSON.stringify(resumeFrom.options) !== JSON.stringify(options)) {
     throw new MlError('InvalidOptions', 'checkpoint was written with other training options; cannot resume');
   }
@@ -160,9 +177,7 @@ export async function trainSoftmax(input: TrainSoftmaxInput): Promise<TrainResul
     epsilon: options.epsilon,
     weightDecay: options.weightDecay,
   };
-  const adam = new Adam(state.weights.length, adamOptions, { m: state.m, v: state.v, step: state.step });
-  const adamBias = new Adam(K, adamOptions, { m: state.mBias, v: state.vBias, step: state.step });
-  const { weights, bias } = state;
+  const adamBias = new Adam(C, adamOptions, { m: state.mBias, v: state.vBias, step: state.step });
 
   const batchTrainer = new SparseBatchTrainer(x, y, sampleClassWeight, state, options);
   const yieldEveryMs = hooks.yieldEveryMs ?? 20;
@@ -174,13 +189,12 @@ export async function trainSoftmax(input: TrainSoftmaxInput): Promise<TrainResul
     let epochLoss = 0;
     for (let start = 0; start < order.length; start += options.batchSize) {
       const end = Math.min(order.length, start + options.batchSize);
-      adam.beginStep();
       adamBias.beginStep();
-      const batchLoss = batchTrainer.step(order, start, end, adam.step, adamBias);
+      const batchLoss = batchTrainer.step(order, start, end, adamBias.step, adamBias);
       if (!Number.isFinite(batchLoss)) {
         throw new MlError(
           'TrainingDiverged',
-          `training diverged at epoch ${state.epoch + 1}, step ${adam.step}: the loss became ${batchLoss} ` +
+          `training diverged at epoch ${state.epoch + 1}, step ${adamBias.step}: the loss became ${batchLoss} ` +
             `(learning rate ${options.learningRate} is likely too large)`,
         );
       }
@@ -193,11 +207,11 @@ export async function trainSoftmax(input: TrainSoftmaxInput): Promise<TrainResul
         if (hooks.signal?.aborted) throw hooks.signal.reason ?? new Error('training aborted');
       }
     }
-    state.step = adam.step;
+    state.step = adamBias.step;
     state.rngState = rng.getState();
     state.epoch++;
     const trainLoss = epochLoss / order.length;
-    if (!Number.isFinite(trainLoss) || !weights.every(Number.isFinite)) {
+    if (!Number.isFinite(trainLoss) || batchTrainer.nonFinite || !state.bias.every(Number.isFinite)) {
       throw new MlError('TrainingDiverged', `training diverged in epoch ${state.epoch}: weights are no longer finite`);
     }
     // A model that guesses uniformly scores ln K; a hundred times worse than that is not learning.
@@ -209,7 +223,7 @@ export async function trainSoftmax(input: TrainSoftmaxInput): Promise<TrainResul
     }
     let validationLoss: number | null = null;
     if (useValidation) {
-      validationLoss = meanLogLoss(weights, bias, x, y, split.validation);
+      validationLoss = batchTrainer.meanLoss(split.validation);
       if (state.bestValidationLoss === null || validationLoss < state.bestValidationLoss - options.tolerance) {
         state.bestValidationLoss = validationLoss;
         state.epochsWithoutImprovement = 0;
@@ -223,5 +237,5 @@ export async function trainSoftmax(input: TrainSoftmaxInput): Promise<TrainResul
     if (hooks.onEpoch) await hooks.onEpoch(state, summary);
   }
 
-  return { model: { labels, featurizer, weights, bias }, state };
+  return { model: { labels, featurizer, weights: stateWeights(state), bias: Float32Array.from(state.bias) }, state };
 }

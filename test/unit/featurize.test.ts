@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { tokenize } from '../../activities/ml/tokenize.ts';
 import { murmur3String } from '../../activities/ml/murmur3.ts';
-import { bigramHash, forEachTokenHash } from '../../activities/ml/token-hasher.ts';
-import { hashTexts, HashingVectorizer, resolveFeaturizerOptions } from '../../activities/ml/hashing-vectorizer.ts';
+import { bigramHash, CHAR_NGRAM_SEED_OFFSET, forEachTokenHash } from '../../activities/ml/token-hasher.ts';
+import { hashTexts, HashingVectorizer, resolveCharNgrams, resolveFeaturizerOptions } from '../../activities/ml/hashing-vectorizer.ts';
 import { MlError } from '../../activities/ml/errors.ts';
 
 const tokenizer = { bigrams: false, minTokenLength: 2, maxTokenLength: 40 };
@@ -86,7 +86,7 @@ describe('hashing vectorizer', () => {
   });
 
   it('gives an empty row for a text with no tokens, and reuses its scratch space cleanly', () => {
-    const v = new HashingVectorizer({ buckets: 256 });
+    const v = new HashingVectorizer({ buckets: 256, idf: false, charNgrams: 'off' });
     const a = v.transform(['!!! ...', 'hello there']);
     const b = v.transform(['hello there']);
     expect(a.indptr[1] - a.indptr[0]).toBe(0);
@@ -96,5 +96,56 @@ describe('hashing vectorizer', () => {
   it('checks its options', () => {
     expect(() => resolveFeaturizerOptions({ buckets: 0 })).toThrow(MlError);
     expect(() => resolveFeaturizerOptions({ weighting: 'tfidf' as 'binary' })).toThrow(/weighting must be/);
+  });
+});
+
+describe('character n-grams and IDF', () => {
+  const B = 1 << 20;
+  const bucket = (s: string, seed: number): number => murmur3String(s, seed) % B;
+
+  it("adds each word's padded character n-grams, hashed with their own seed (hand-worked)", () => {
+    const x = hashTexts(['Ab'], { buckets: B, weighting: 'binary', normalize: false, charNgrams: 'on', charNgramMin: 2, charNgramMax: 5 });
+    const c = CHAR_NGRAM_SEED_OFFSET;
+    // " ab " has 2-grams " a", "ab", "b "; 3-grams " ab", "ab "; its 4-gram is the whole padded word, emitted once; no 5-grams.
+    const expected = [bucket('ab', 0), ...[' a', 'ab', 'b ', ' ab', 'ab ', ' ab '].map((s) => bucket(s, c))];
+    expect(Array.from(x.indices)).toEqual([...new Set(expected)].sort((a, b) => a - b));
+    expect(Array.from(x.values)).toEqual(expected.map(() => 1));
+  });
+
+  it('gives the same hashes as murmur3 of the n-gram strings for non-ASCII words', () => {
+    const x = hashTexts(['Ünï'], { buckets: B, weighting: 'binary', normalize: false, charNgrams: 'on', charNgramMin: 3, charNgramMax: 3 });
+    const c = CHAR_NGRAM_SEED_OFFSET;
+    const expected = [bucket('ünï', 0), ...[' ün', 'ünï', 'nï '].map((s) => bucket(s, c))];
+    expect(Array.from(x.indices)).toEqual([...new Set(expected)].sort((a, b) => a - b));
+  });
+
+  it("settles 'auto' on the mean length of the training texts", () => {
+    const o = resolveFeaturizerOptions();
+    expect(o.charNgrams).toBe('auto');
+    expect(resolveCharNgrams(o, ['Anna', 'Bob']).charNgrams).toBe('on');
+    expect(resolveCharNgrams(o, ['x'.repeat(200), 'y'.repeat(10)]).charNgrams).toBe('off');
+    expect(() => new HashingVectorizer(o)).toThrow(/must be settled on the training texts/);
+  });
+
+  it('weighs terms by smoothed IDF learnt from the training texts (hand-worked), and transforms later texts identically', () => {
+    const options = { buckets: B, weighting: 'binary' as const, normalize: false, idf: true, charNgrams: 'off' as const };
+    const v = new HashingVectorizer(options);
+    const x = v.fitTransform(['aa bb', 'aa']);
+    // n = 2; df(aa) = 2 -> ln(3/3) + 1 = 1; df(bb) = 1 -> ln(3/2) + 1.
+    const value = (row: number, token: string): number => {
+      const j = bucket(token, 0);
+      for (let p = x.indptr[row]; p < x.indptr[row + 1]; p++) if (x.indices[p] === j) return x.values[p];
+      return 0;
+    };
+    expect(value(0, 'aa')).toBeCloseTo(1, 6);
+    expect(value(0, 'bb')).toBeCloseTo(Math.log(1.5) + 1, 6);
+    expect(v.idf![bucket('zz', 0)]).toBeCloseTo(Math.log(3) + 1, 6);
+
+    const normalized = new HashingVectorizer({ ...options, weighting: 'log1p', normalize: true });
+    const texts = ['the cat sat', 'the cat the dog', 'a bird'];
+    const fitted = normalized.fitTransform(texts);
+    const again = new HashingVectorizer(normalized.options, normalized.idf).transform(texts);
+    expect(Array.from(again.values)).toEqual(Array.from(fitted.values));
+    expect(() => new HashingVectorizer(options).transform(['aa'])).toThrow(/no IDF weights/);
   });
 });

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { brierScore, expectedCalibrationError } from '../../activities/ml/calibration.ts';
 import { classificationMetrics } from '../../activities/ml/metrics.ts';
 import { murmur3String } from '../../activities/ml/murmur3.ts';
 
@@ -68,5 +69,31 @@ describe('metrics agree with scikit-learn to 1e-9', () => {
 describe('murmur3', () => {
   it('equals scikit-learn murmurhash3_32(positive=True)', () => {
     for (const { s, seed, hash } of fixtures.murmur3) expect(murmur3String(s, seed), `${JSON.stringify(s)} seed ${seed}`).toBe(hash);
+  });
+});
+
+describe('calibration', () => {
+  it('computes ECE over 15 equal-width bins of the top-class probability (hand-worked)', () => {
+    // Rows: top probability 0.9 right, 0.9 wrong, 0.6 right, 0.55 right (bins (0.867,0.933], (0.533,0.6], (0.533,0.6]).
+    const proba = [0.9, 0.1, 0.1, 0.9, 0.6, 0.4, 0.45, 0.55];
+    const yTrue = [0, 0, 0, 1];
+    const ece = expectedCalibrationError(yTrue, ['a', 'b'], proba, ['a', 'b']);
+    // Bin of 0.9: 2 rows, accuracy 0.5, confidence 0.9 -> 0.5 * 0.4; bin of 0.6 and 0.55: accuracy 1, confidence 0.575 -> 0.5 * 0.425.
+    expect(ece).toBeCloseTo(0.5 * 0.4 + 0.5 * 0.425, 12);
+    expect(expectedCalibrationError([0], ['a', 'b'], [1, 0], ['a', 'b'])).toBe(0);
+  });
+
+  it('computes the multi-class Brier score (hand-worked), counting an unknown true label as wrong', () => {
+    const proba = [0.7, 0.2, 0.1, 0.1, 0.1, 0.8];
+    // Row 0 true a: 0.09 + 0.04 + 0.01 = 0.14; row 1 true c: 0.01 + 0.01 + 0.04 = 0.06.
+    expect(brierScore([0, 2], ['a', 'b', 'c'], proba, ['a', 'b', 'c'])).toBeCloseTo(0.1, 12);
+    // An unseen label d: 0.49 + 0.04 + 0.01 + 1.
+    expect(brierScore([3], ['a', 'b', 'c', 'd'], [0.7, 0.2, 0.1], ['a', 'b', 'c'])).toBeCloseTo(1.54, 12);
+  });
+
+  it('reports ECE and Brier with the other metrics when probabilities are given', () => {
+    const m = classificationMetrics([0, 1], [0, 1], ['a', 'b'], { values: [0.8, 0.2, 0.3, 0.7], labels: ['a', 'b'] });
+    expect(m.brier).toBeCloseTo((0.04 + 0.04 + 0.09 + 0.09) / 2, 12);
+    expect(m.ece).toBeCloseTo(0.5 * 0.2 + 0.5 * 0.3, 12);
   });
 });

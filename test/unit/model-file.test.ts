@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { fitClassifier } from '../../activities/ml/classifier.ts';
+import { encodeEnvelope } from '../../activities/ml/binary-envelope.ts';
+import { fitClassifier, predictTexts } from '../../activities/ml/classifier.ts';
 import { decodeModel, encodeModel } from '../../activities/ml/model-file.ts';
 import { type MlError } from '../../activities/ml/errors.ts';
 import { argmaxRows, predictProba } from '../../activities/ml/softmax-regression.ts';
@@ -22,7 +23,9 @@ describe('model file', async () => {
       model.featurizer,
     );
     expect(Array.from(argmaxRows(predictProba(back, x), 2))).toEqual(Array.from(argmaxRows(predictProba(model, x), 2)));
-    expect(encoded.bytes.length).toBe(12 + Math.ceil(encoded.bytes.readUInt32LE(8) / 4) * 4 + (2048 * 2 + 2) * 4 + 32);
+    expect(Array.from(back.idf!)).toEqual(Array.from(model.idf!));
+    // Binary: one weight column and one bias, then the IDF weights.
+    expect(encoded.bytes.length).toBe(12 + Math.ceil(encoded.bytes.readUInt32LE(8) / 4) * 4 + (2048 + 1 + 2048) * 4 + 32);
   });
 
   it('detects a flipped byte with a checksum error naming the model', () => {
@@ -45,10 +48,36 @@ describe('model file', async () => {
       .update(future.subarray(0, future.length - 32))
       .digest()
       .copy(future, future.length - 32);
-    expect(() => decodeModel(future, 'old model')).toThrow(/format version 99; this Nightshift reads format version 1/);
+    expect(() => decodeModel(future, 'old model')).toThrow(/format version 99; this Nightshift reads format versions 1, 2/);
   });
 
   it('refuses something that is not a model file', () => {
     expect(() => decodeModel(Buffer.from('hello world, definitely not a model file at all....'))).toThrow(/bad magic/);
+  });
+});
+
+describe('model file format 1', () => {
+  it('still decodes, with the featurizer settings of its time, and predicts as a two-column softmax', async () => {
+    const rows = syntheticTexts(60, ['ham', 'spam'], 5);
+    // A format-1 file as Nightshift wrote it: no idf or character n-gram settings, K weight columns.
+    const featurizer = {
+      bigrams: false,
+      minTokenLength: 2,
+      maxTokenLength: 40,
+      buckets: 1024,
+      weighting: 'log1p',
+      normalize: true,
+      hashSeed: 0,
+    };
+    const weights = Float32Array.from({ length: 1024 * 2 }, (_, i) => Math.sin(i) * 0.5);
+    const bias = Float32Array.from([0.1, -0.1]);
+    const bytes = encodeEnvelope('NSMF', 1, { kind: 'softmax-regression', labels: ['ham', 'spam'], featurizer }, [weights, bias]);
+    const model = decodeModel(bytes, 'old model');
+    expect(model.featurizer).toMatchObject({ idf: false, charNgrams: 'off', buckets: 1024 });
+    expect(model.idf).toBeUndefined();
+    const texts = rows.map((r) => r.text);
+    const x = hashTexts(texts, { buckets: 1024 });
+    const expected = argmaxRows(predictProba(model, x), 2);
+    expect(predictTexts(model, texts).map((p) => p.label)).toEqual(Array.from(expected, (k) => model.labels[k]));
   });
 });

@@ -3,7 +3,9 @@ import { fitClassifier, evaluateClassifier } from '../../activities/ml/classifie
 import { decodeCheckpoint, encodeCheckpoint } from '../../activities/ml/checkpoint.ts';
 import { hashTexts, resolveFeaturizerOptions } from '../../activities/ml/hashing-vectorizer.ts';
 import { encodeTrainingLabels } from '../../activities/ml/labelled-data.ts';
-import { lossAndGradient } from '../../activities/ml/softmax-regression.ts';
+import { deflateRawSync } from 'node:zlib';
+import { encodeEnvelope } from '../../activities/ml/binary-envelope.ts';
+import { argmaxRows, lossAndGradient, predictProba } from '../../activities/ml/softmax-regression.ts';
 import { trainSoftmax, type TrainingState } from '../../activities/ml/train.ts';
 import { MlError } from '../../activities/ml/errors.ts';
 import { syntheticTexts } from '../support/synthetic.ts';
@@ -162,5 +164,59 @@ describe('training', () => {
     clearInterval(timer);
     expect(elapsed).toBeGreaterThan(300);
     expect(longest).toBeLessThan(100);
+  });
+});
+
+describe('binary training', () => {
+  const rows = syntheticTexts(300, ['ham', 'spam'], 11);
+  const featurizer = resolveFeaturizerOptions({ buckets: 4096, idf: false, charNgrams: 'off' });
+  const x = hashTexts(
+    rows.map((r) => r.text),
+    featurizer,
+  );
+  const { labels, y } = encodeTrainingLabels(rows);
+
+  it('trains one weight column, giving the same predictions as the two-column softmax path', async () => {
+    const options = { epochs: 5, seed: 3 };
+    const single = await trainSoftmax({ x, y, labels, featurizer, options });
+    const softmax = await trainSoftmax({ x, y, labels, featurizer, options, binaryAsSoftmax: true });
+    expect(single.model.bias.length).toBe(1);
+    expect(single.model.weights.length).toBe(4096);
+    expect(softmax.model.weights.length).toBe(4096 * 2);
+    const a = argmaxRows(predictProba(single.model, x), 2);
+    const b = argmaxRows(predictProba(softmax.model, x), 2);
+    expect(Array.from(a)).toEqual(Array.from(b));
+    expect(Array.from(a)).toEqual(Array.from(y));
+  });
+
+  it('resumes a format-1 checkpoint (separate weights and moments) as the two-column softmax it was', async () => {
+    const options = { epochs: 4, seed: 2, earlyStopping: false };
+    const straight = await trainSoftmax({ x, y, labels, featurizer, options, binaryAsSoftmax: true });
+    let v1: Buffer | null = null;
+    await trainSoftmax({
+      x,
+      y,
+      labels,
+      featurizer,
+      options,
+      binaryAsSoftmax: true,
+      hooks: {
+        onEpoch: (state) => {
+          if (state.epoch !== 2) return;
+          // Write it as format 1 did: weights, bias, m, v, mBias, vBias, buckets x K each, no `columns`.
+          const K = 2;
+          const B = featurizer.buckets;
+          const [w, m, v] = [0, 1, 2].map((part) =>
+            Float32Array.from({ length: B * K }, (_, i) => state.params[Math.floor(i / K) * 3 * K + part * K + (i % K)]),
+          );
+          const { params: _p, bias, mBias, vBias, columns: _c, ...header } = state;
+          v1 = deflateRawSync(encodeEnvelope('NSCK', 1, { ...header, featurizer: { ...featurizer } }, [w, bias, m, v, mBias, vBias]));
+        },
+      },
+    });
+    const resumed = decodeCheckpoint(v1!);
+    expect(resumed.columns).toBe(2);
+    const rest = await trainSoftmax({ x, y, labels, featurizer, options, resumeFrom: resumed });
+    expect(Array.from(rest.model.weights)).toEqual(Array.from(straight.model.weights));
   });
 });
