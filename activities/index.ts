@@ -11,7 +11,7 @@ import { permanentErrorsAreFinal } from './failures.ts';
 import { fetchNewData } from './pipeline/fetch-new-data.ts';
 import { evaluateModel } from './pipeline/evaluate-model.ts';
 import { trainCandidate } from './pipeline/train-candidate.ts';
-import { compareModels, markCandidateRejected, promoteModel, setProductionVersion } from './pipeline/compare-and-promote.ts';
+import { abandonRun, compareModels, markCandidateRejected, promoteModel, setProductionVersion } from './pipeline/compare-and-promote.ts';
 import type {
   CompareModelsInput,
   EvaluateModelInput,
@@ -68,7 +68,8 @@ export function createActivities({ db }: ActivityDeps) {
     }),
     compareModels: permanentErrorsAreFinal((input: CompareModelsInput) => compareModels(db, currentRun(), input)),
     promoteModel: permanentErrorsAreFinal((input: PromoteModelInput) => promoteModel(db, currentRun(), input)),
-    markCandidateRejected: permanentErrorsAreFinal((input: { versionId: number }) => markCandidateRejected(db, input)),
+    markCandidateRejected: permanentErrorsAreFinal((input: { versionId: number }) => markCandidateRejected(db, currentRun(), input)),
+    abandonRun: permanentErrorsAreFinal(() => abandonRun(db, currentRun())),
     setProductionVersion: permanentErrorsAreFinal((input: SetProductionInput) => setProductionVersion(db, currentRun(), input)),
     runSlotHolder,
   };

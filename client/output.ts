@@ -1,6 +1,6 @@
 /** Result printing: one JSON document on stdout with --json, human text otherwise; logs go to stderr. */
 import type { RunResult } from '../workflows/definitions.ts';
-import { formatMetric } from '../workflows/run-details.ts';
+import { describeWindow, formatMetric } from '../workflows/run-details.ts';
 
 export const log = (line: string): void => {
   process.stderr.write(`${line}\n`);
@@ -14,8 +14,7 @@ const fmt = formatMetric;
 
 export function formatRunResult(r: RunResult, uiLink: string | null): string {
   const lines = [`${r.model}: ${r.outcome}  (${r.workflowId})`, `  ${r.reason}`];
-  if (r.snapshot)
-    lines.push(`  data: ${r.snapshot.newRows} new rows, ${r.snapshot.trainRows} training rows, ${r.snapshot.evalRows} held-out rows`);
+  if (r.snapshot) lines.push(`  data: ${describeWindow(r.snapshot)}`);
   if (r.candidate || r.champion) {
     const champ = r.champion ? `champion v${r.champion.version}` : 'champion (none)';
     const cand = r.candidate ? `candidate v${r.candidate.version}` : 'candidate';
@@ -32,6 +31,8 @@ export function formatRunResult(r: RunResult, uiLink: string | null): string {
         `    [${status}] ${c.metric} ${c.kind}: value ${fmt(c.value)}${c.baseline !== null ? `, champion ${fmt(c.baseline)}` : ''}, threshold ${c.threshold}${c.note ? ` (${c.note})` : ''}`,
       );
     }
+    if (r.decision.policySource) lines.push(`  policy: ${r.decision.policySource}`);
+    if (r.decision.drift) lines.push(`  drift: ${r.decision.drift.reading}`);
   }
   if (r.training) {
     lines.push(

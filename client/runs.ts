@@ -92,6 +92,7 @@ export async function startRetrain(
     workflowId: runWorkflowId(input.model),
     args: [input],
     typedSearchAttributes: new TypedSearchAttributes([{ key: ModelNameKey, value: input.model }]),
+    memo: { trigger: input.trigger },
     staticSummary: `Retrain ${input.model} (${input.trigger})`,
     staticDetails: `Nightshift retraining run for model **${input.model}**, started by the ${input.trigger} trigger${input.force ? ' (forced)' : ''}${input.requireApproval ? ', promotion needs approval' : ''}.`,
   });

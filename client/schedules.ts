@@ -82,6 +82,7 @@ export function buildScheduleOptions(s: ScheduleSettings): ScheduleOptions {
       workflowId: `retrain-${s.model}-scheduled`,
       args: [input],
       typedSearchAttributes: new TypedSearchAttributes([{ key: ModelNameKey, value: s.model }]),
+      memo: { trigger: 'schedule' },
       staticSummary: `Scheduled retraining of ${s.model}`,
       staticDetails: `Started by schedule ${scheduleId(s.model)}; the data window ends at the scheduled time.`,
     },

@@ -127,3 +127,6 @@ export interface RunSlotInput {
 }
 
 export const releaseRunSlotSignal = defineSignal('release');
+
+/** Who cancels a run and why: `nightshift runs cancel` signals this, then requests the cancellation. */
+export const cancelReasonSignal = defineSignal<[{ reason: string; by: string }]>('cancelReason');

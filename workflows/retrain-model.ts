@@ -11,6 +11,7 @@ import {
   ApplicationFailure,
   CancellationScope,
   condition,
+  isCancellation,
   ParentClosePolicy,
   patched,
   proxyActivities,
@@ -28,6 +29,7 @@ import type { CandidateSummary, EvaluationSummary, SnapshotSummary } from '../ac
 import type { DecisionRecord } from '../activities/ml/compare.ts';
 import {
   approveUpdate,
+  cancelReasonSignal,
   CandidateVersionKey,
   ChampionVersionKey,
   DEFAULT_APPROVAL,
@@ -47,6 +49,8 @@ import {
   type Stage,
 } from './definitions.ts';
 import { renderRunDetails } from './run-details.ts';
+import { checkRetrainInput, InvalidInputError } from './validate-input.ts';
+import { describeRootCause, rootCause } from './failure-cause.ts';
 import { modelRunSlot } from './run-slot.ts';
 
 /**
@@ -83,6 +87,8 @@ const trainingActivity = (heartbeatTimeout: Duration = '30 seconds') =>
 /** What a run knows so far; the progress query, the UI details and the result read it. */
 interface RunState {
   input: RetrainInput;
+  /** Who asked to cancel the run and why (the cancelReason signal, sent before the cancellation). */
+  cancelReason: { reason: string; by: string } | null;
   progress: RunProgress;
   approval: ApprovalRecord | null;
   champion: EvaluationSummary | null;
@@ -92,29 +98,69 @@ interface RunState {
 export async function retrainModel(input: RetrainInput): Promise<RunResult> {
   const state: RunState = {
     input,
-    progress: { stage: 'starting', model: input.model, outcome: null, candidateVersion: null },
+    progress: { stage: 'starting', model: String(input?.model), outcome: null, candidateVersion: null },
     approval: null,
     champion: null,
     candidate: null,
+    cancelReason: null,
   };
   registerHandlers(state);
-  upsertSearchAttributes([{ key: ModelNameKey, value: input.model }]);
-
-  // Runs started before the run slot existed replay without it.
-  if (!patched('run-slot')) return runPipeline(state);
-  const slot = await acquireRunSlot(input.model);
-  if (!slot.held) {
-    return finish(state, {
-      ...emptyResult(state),
-      outcome: 'SKIPPED_RUN_IN_PROGRESS',
-      reason: `model ${input.model} already has a run in progress${slot.holder ? `: ${slot.holder}` : ''}; this run did nothing`,
-    });
-  }
   try {
-    return await runPipeline(state);
-  } finally {
-    await releaseRunSlot(slot.handle);
+    try {
+      checkRetrainInput(input);
+    } catch (err) {
+      if (err instanceof InvalidInputError) throw ApplicationFailure.nonRetryable(`invalid run input: ${err.message}`, 'InvalidInput');
+      throw err;
+    }
+    upsertSearchAttributes([{ key: ModelNameKey, value: input.model }]);
+    // Runs started before the run slot existed replay without it.
+    if (!patched('run-slot')) return await runPipeline(state);
+    const slot = await acquireRunSlot(input.model);
+    if (!slot.held) {
+      return finish(state, {
+        ...emptyResult(state),
+        outcome: 'SKIPPED_RUN_IN_PROGRESS',
+        reason: `model ${input.model} already has a run in progress${slot.holder ? `: ${slot.holder}` : ''}; this run did nothing`,
+      });
+    }
+    try {
+      return await runPipeline(state);
+    } finally {
+      await releaseRunSlot(slot.handle);
+    }
+  } catch (err) {
+    await recordFailure(state, err);
+    throw err;
   }
+}
+
+/**
+ * A run that fails or is cancelled says so where people look (Outcome FAILED or CANCELLED, the UI's
+ * current details with the root cause) and abandons its candidate; it records no outcome in the
+ * registry, so its data goes to the next run.
+ */
+async function recordFailure(state: RunState, err: unknown): Promise<void> {
+  const cancelled = isCancellation(err);
+  const cause = rootCause(err);
+  const outcome = cancelled ? 'CANCELLED' : 'FAILED';
+  const why =
+    cancelled && state.cancelReason ? `cancelled by ${state.cancelReason.by}: ${state.cancelReason.reason}` : describeRootCause(cause);
+  await CancellationScope.nonCancellable(async () => {
+    const trained = ['training', 'evaluating-candidate', 'comparing', 'awaiting-approval', 'promoting'].includes(state.progress.stage);
+    let abandoned: number | null = null;
+    if (trained) abandoned = (await shortActivities(state.input.stepTimeout as Duration | undefined).abandonRun()).abandonedVersion;
+    const stage = state.progress.stage;
+    state.progress.stage = 'done';
+    upsertSearchAttributes([{ key: OutcomeKey, value: outcome }]);
+    setCurrentDetails(
+      [
+        `### ${state.progress.model}: ${outcome} (during ${stage})`,
+        '',
+        why,
+        ...(abandoned !== null ? ['', `Candidate v${abandoned} was marked abandoned; the data goes to the next run.`] : []),
+      ].join('\n'),
+    );
+  });
 }
 
 async function runPipeline(state: RunState): Promise<RunResult> {
@@ -222,7 +268,17 @@ async function runPipeline(state: RunState): Promise<RunResult> {
 function registerHandlers(state: RunState): void {
   const { workflowId } = workflowInfo();
   setHandler(progressQuery, () => state.progress);
+  setHandler(cancelReasonSignal, (why) => {
+    state.cancelReason ??= why;
+  });
+  // The first answer decides; a later one is refused naming it (checked again in the handler, for
+  // answers validated in the same workflow task).
+  const alreadyAnswered = (): void => {
+    const a = state.approval;
+    if (a) throw new Error(`run ${workflowId} was already ${a.approved ? 'approved' : 'rejected'} by ${a.approver}: ${a.reason}`);
+  };
   const validate = (request: ApprovalRequest): void => {
+    alreadyAnswered();
     const { progress } = state;
     if (progress.stage !== 'awaiting-approval' || progress.candidateVersion === null) {
       throw new Error(`run ${workflowId} is not waiting for approval (stage: ${progress.stage})`);
@@ -236,6 +292,7 @@ function registerHandlers(state: RunState): void {
   const answer =
     (approved: boolean) =>
     (request: ApprovalRequest): ApprovalRecord => {
+      alreadyAnswered();
       state.approval = { approved, approver: request.approver, reason: request.reason, by: 'person' };
       return state.approval;
     };

@@ -13,9 +13,14 @@
  * - Significance: exact McNemar on paired predictions, one-sided "candidate better", p <= alpha.
  * - First run (no champion): promote when every absolute check passes; change and significance
  *   checks are not applicable and are listed as skipped.
+ * - A candidate byte-identical to the champion (same sha256), or one that gets exactly the same
+ *   rows right with exactly the same metrics, is never promoted: nothing would change.
+ * - Drift gates (optional): the new data's drift against the previous snapshot must stay under the
+ *   policy's maxima; the drift numbers and a plain reading are kept in the record either way.
  */
 import { mcnemarExact, type McNemarResult } from './mcnemar.ts';
 import { MlError } from './errors.ts';
+import { readDrift, type DriftNumbers, type DriftReading } from './drift.ts';
 
 export type Direction = 'higher' | 'lower';
 
@@ -40,15 +45,36 @@ export interface ComparisonPolicy {
   significance?: { alpha: number };
   /** The direction of "better" per metric; metrics not listed are higher-is-better. */
   directions?: Record<string, Direction>;
+  /** Maxima of the new data's drift against the previous snapshot; unset: drift is reported, not gated. */
+  drift?: DriftLimits;
 }
 
+export interface DriftLimits {
+  /** Jensen-Shannon divergence of the token distributions, in [0, 1]. */
+  maxTokenJensenShannon?: number;
+  /** Population stability index of the label distribution. */
+  maxLabelPsi?: number;
+  /** Share of new tokens in hash buckets the previous data never used. */
+  maxUnseenBucketShare?: number;
+}
+
+const DRIFT_LIMIT_METRICS: Record<keyof DriftLimits, 'tokenJensenShannon' | 'labelPsi' | 'unseenBucketShare'> = {
+  maxTokenJensenShannon: 'tokenJensenShannon',
+  maxLabelPsi: 'labelPsi',
+  maxUnseenBucketShare: 'unseenBucketShare',
+};
+
+/**
+ * The default: good enough in absolute terms, and really better than the champion: F1 up by at
+ * least 0.001 (a tie is not an improvement) while accuracy drops by at most 0.005.
+ */
 export const defaultComparisonPolicy: ComparisonPolicy = {
   absolute: [
     { metric: 'accuracy', min: 0.8 },
     { metric: 'f1', min: 0.75 },
   ],
   change: [
-    { metric: 'f1', minImprovement: 0 },
+    { metric: 'f1', minImprovement: 0.001 },
     { metric: 'accuracy', minImprovement: -0.005 },
   ],
   directions: { logLoss: 'lower' },
@@ -61,9 +87,16 @@ export interface ModelEvidence {
   metrics: MetricValues;
   /** Per-row correctness on the shared evaluation rows, in the same row order for both sides. */
   correct?: boolean[];
+  /** The model file's sha256: equal hashes are the same model. */
+  sha256?: string;
 }
 
-export type CheckKind = 'absolute-min' | 'absolute-max' | 'improvement' | 'relative-improvement' | 'significance';
+/** What the judge weighs besides the two models: the new data's drift, when there is a previous snapshot. */
+export interface JudgeContext {
+  drift?: DriftNumbers | null;
+}
+
+export type CheckKind = 'absolute-min' | 'absolute-max' | 'improvement' | 'relative-improvement' | 'significance' | 'differs' | 'drift-max';
 
 export interface DecisionCheck {
   kind: CheckKind;
@@ -86,6 +119,10 @@ export interface DecisionRecord {
   champion: { version: number | null; metrics: MetricValues } | null;
   candidate: { version: number | null; metrics: MetricValues };
   policy: ComparisonPolicy;
+  /** Where the policy came from: the run's input, the model's stored policy (with its version), or the default. */
+  policySource?: string;
+  /** The new data's drift against the previous snapshot, with a plain reading; null on a model's first data. */
+  drift?: DriftReading | null;
 }
 
 export function checkPolicy(policy: ComparisonPolicy): void {
@@ -106,6 +143,11 @@ export function checkPolicy(policy: ComparisonPolicy): void {
   if (policy.significance && !(policy.significance.alpha > 0 && policy.significance.alpha < 1)) {
     bad(`significance alpha must be in (0, 1), got ${policy.significance.alpha}`);
   }
+  for (const [key, value] of Object.entries(policy.drift ?? {})) {
+    if (!(key in DRIFT_LIMIT_METRICS))
+      bad(`unknown drift limit ${JSON.stringify(key)}; known: ${Object.keys(DRIFT_LIMIT_METRICS).join(', ')}`);
+    if (typeof value !== 'number' || !(value >= 0)) bad(`drift limit ${key} must be a number >= 0, got ${JSON.stringify(value)}`);
+  }
 }
 
 const finite = (v: number | undefined): v is number => typeof v === 'number' && Number.isFinite(v);
@@ -114,9 +156,12 @@ export function compareModels(
   candidate: ModelEvidence,
   champion: ModelEvidence | null,
   policy: ComparisonPolicy = defaultComparisonPolicy,
+  context: JudgeContext = {},
 ): DecisionRecord {
   checkPolicy(policy);
   const checks: DecisionCheck[] = [];
+  if (champion) checks.push(differsCheck(candidate, champion));
+  checks.push(...driftChecks(policy.drift ?? {}, context.drift ?? null));
   const direction = (metric: string): Direction => policy.directions?.[metric] ?? 'higher';
 
   for (const rule of policy.absolute) {
@@ -244,7 +289,9 @@ export function compareModels(
   const failed = checks.filter((c) => !c.pass);
   const decision = failed.length === 0 ? 'PROMOTE' : 'REJECT';
   const describe = (c: DecisionCheck): string =>
-    `${c.metric} ${c.kind} ${c.value === null ? 'missing' : fmt(c.value)} vs threshold ${fmt(c.threshold)}${c.baseline !== null ? ` (champion ${fmt(c.baseline)})` : ''}`;
+    c.kind === 'differs'
+      ? (c.note ?? 'the candidate does not differ from the champion')
+      : `${c.metric} ${c.kind} ${c.value === null ? 'missing' : fmt(c.value)} vs threshold ${fmt(c.threshold)}${c.baseline !== null ? ` (champion ${fmt(c.baseline)})` : ''}`;
   const reason =
     decision === 'PROMOTE'
       ? champion
@@ -264,7 +311,57 @@ export function compareModels(
     champion: champion ? { version: champion.version, metrics: champion.metrics } : null,
     candidate: { version: candidate.version, metrics: candidate.metrics },
     policy,
+    drift: context.drift ? readDrift(context.drift) : null,
   };
+}
+
+/** Fails when promoting the candidate would change nothing: the same bytes, or the same answers. */
+function differsCheck(candidate: ModelEvidence, champion: ModelEvidence): DecisionCheck {
+  const base = { kind: 'differs' as const, metric: 'model', value: null, baseline: null, difference: null, threshold: 0 };
+  if (candidate.sha256 && candidate.sha256 === champion.sha256) {
+    return {
+      ...base,
+      pass: false,
+      note: `the candidate is byte-identical to champion v${champion.version} (sha256 ${candidate.sha256.slice(0, 12)})`,
+    };
+  }
+  const sameRows =
+    candidate.correct !== undefined &&
+    champion.correct !== undefined &&
+    candidate.correct.length === champion.correct.length &&
+    candidate.correct.every((c, i) => c === champion.correct![i]);
+  const metrics = Object.keys(candidate.metrics);
+  const sameMetrics = metrics.length > 0 && metrics.every((m) => candidate.metrics[m] === champion.metrics[m]);
+  if (sameRows && sameMetrics) {
+    return {
+      ...base,
+      pass: false,
+      note: `the candidate equals champion v${champion.version} on all ${candidate.correct!.length} evaluation rows (same rows right, same metrics)`,
+    };
+  }
+  return { ...base, pass: true, note: 'the candidate differs from the champion' };
+}
+
+function driftChecks(limits: DriftLimits, drift: DriftNumbers | null): DecisionCheck[] {
+  return (Object.keys(limits) as Array<keyof DriftLimits>).map((key) => {
+    const metric = DRIFT_LIMIT_METRICS[key];
+    const threshold = limits[key]!;
+    if (!drift) {
+      return {
+        kind: 'drift-max',
+        metric,
+        value: null,
+        baseline: null,
+        difference: null,
+        threshold,
+        pass: true,
+        skipped: true,
+        note: 'no previous data to compare with',
+      };
+    }
+    const value = drift[metric];
+    return { kind: 'drift-max', metric, value, baseline: null, difference: value - threshold, threshold, pass: value <= threshold };
+  });
 }
 
 function fmt(v: number): string {

@@ -123,3 +123,36 @@ export function compareProfiles(previous: DatasetProfile, current: DatasetProfil
     lengths: { previous: previous.lengths, current: current.lengths },
   };
 }
+
+/** The drift numbers a run carries (without the length summaries). */
+export type DriftNumbers = Omit<DriftReport, 'lengths'>;
+
+export interface DriftReading extends DriftNumbers {
+  /** One line a person reads, e.g. "tokens: small shift (JS 0.031); labels: stable (PSI 0.004); unseen tokens 1.2%". */
+  reading: string;
+  level: 'none' | 'small' | 'moderate' | 'large';
+}
+
+const LEVELS = ['none', 'small', 'moderate', 'large'] as const;
+
+/**
+ * A plain reading of drift. Label PSI uses the usual rule of thumb (< 0.1 stable, < 0.25 moderate,
+ * else large); the token Jensen-Shannon divergence (base 2, in [0, 1]) over the coarse histogram is
+ * read as < 0.02 none, < 0.05 small, < 0.15 moderate, else large.
+ */
+export function readDrift(d: DriftNumbers): DriftReading {
+  const tokenLevel = d.tokenJensenShannon < 0.02 ? 0 : d.tokenJensenShannon < 0.05 ? 1 : d.tokenJensenShannon < 0.15 ? 2 : 3;
+  const labelLevel = d.labelPsi < 0.1 ? 0 : d.labelPsi < 0.25 ? 2 : 3;
+  const word = (level: number): string => (level === 0 ? 'stable' : `${LEVELS[level]} shift`);
+  const reading =
+    `tokens: ${word(tokenLevel)} (JS ${d.tokenJensenShannon.toFixed(3)}); ` +
+    `labels: ${word(labelLevel)} (PSI ${d.labelPsi.toFixed(3)}); ` +
+    `unseen tokens ${(100 * d.unseenBucketShare).toFixed(1)}%; rows ${d.rows.previous} -> ${d.rows.current}`;
+  return { ...d, reading, level: LEVELS[Math.max(tokenLevel, labelLevel)] };
+}
+
+/** The drift numbers without the length summaries (what payloads and decision records carry). */
+export function driftNumbers(report: DriftReport): DriftNumbers {
+  const { lengths: _lengths, ...numbers } = report;
+  return numbers;
+}

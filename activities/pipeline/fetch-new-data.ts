@@ -3,7 +3,7 @@
  * end, checks them, and writes the run's dataset snapshot. Returns only ids, counts and stats.
  */
 import { createHash } from 'node:crypto';
-import { compareProfiles, profileDataset } from '../ml/drift.ts';
+import { compareProfiles, driftNumbers, profileDataset } from '../ml/drift.ts';
 import { MIN_TRAINING_EXAMPLES } from '../ml/labelled-data.ts';
 import { lastDecidedSnapshot, findSnapshotForRun, saveSnapshot, type SnapshotRow } from '../registry/datasets.ts';
 import { maxExampleId, selectExamples, trainingLabelCounts } from '../registry/examples.ts';
@@ -15,23 +15,20 @@ import type { FetchNewDataInput, RunRef, SnapshotSummary } from './types.ts';
 
 async function summarize(db: Db, s: SnapshotRow): Promise<SnapshotSummary> {
   const champion = s.championVersionId === null ? null : await getVersion(db, s.championVersionId);
-  // Length summaries stay in the registry; the payload carries the drift numbers.
-  let drift: SnapshotSummary['drift'] = null;
-  if (s.drift) {
-    const { lengths: _lengths, ...numbers } = s.drift;
-    drift = numbers;
-  }
   return {
     snapshotId: s.id,
     modelId: s.modelId,
     status: s.status,
     newRows: s.newRows,
+    windowRows: Object.values(s.labelCounts).reduce((sum, n) => sum + n, 0),
+    allRowsToDate: s.allRowsToDate,
     trainRows: s.trainRows,
     evalRows: s.evalRows,
     labelCounts: s.labelCounts,
     contentHash: s.contentHash,
     issues: s.issues,
-    drift,
+    // Length summaries stay in the registry; the payload carries the drift numbers.
+    drift: s.drift ? driftNumbers(s.drift) : null,
     championVersionId: s.championVersionId,
     championVersion: champion?.version ?? null,
   };
@@ -53,6 +50,7 @@ export async function fetchNewData(db: Db, run: RunRef, input: FetchNewDataInput
     afterId = 0;
     rows = await selectExamples(db, { modelId: model.id, afterId, toId });
   }
+  const allRowsToDate = afterId !== watermark;
   const evalRows = rows.filter((r) => r.split === 'test');
   const trainCounts = await trainingLabelCounts(db, model.id, toId);
   const trainRows = Object.values(trainCounts).reduce((s, n) => s + n, 0);
@@ -87,7 +85,8 @@ export async function fetchNewData(db: Db, run: RunRef, input: FetchNewDataInput
     afterExampleId: afterId,
     toExampleId: toId,
     windowEnd: input.windowEnd,
-    newRows: rows.length,
+    newRows: allRowsToDate ? 0 : rows.length,
+    allRowsToDate,
     trainRows,
     evalRows: evalRows.length,
     labelCounts,

@@ -34,8 +34,13 @@ export interface SnapshotSummary {
   snapshotId: number;
   modelId: number;
   status: 'valid' | 'invalid' | 'empty';
+  /** Rows that arrived since the last decided run (0 when a forced run found nothing new). */
   newRows: number;
+  /** Rows in the run's window: the new ones, or every row to date for a forced run with nothing new. */
+  windowRows: number;
+  allRowsToDate: boolean;
   trainRows: number;
+  /** Held-out rows of the window: both models are measured on these. */
   evalRows: number;
   labelCounts: Record<string, number>;
   contentHash: string;

@@ -17,7 +17,10 @@ export interface SnapshotInput {
   afterExampleId: number;
   toExampleId: number;
   windowEnd: string;
+  /** Rows that arrived since the last decided run (0 for a forced run with nothing new). */
   newRows: number;
+  /** A forced run with nothing new: the window is every row to date. */
+  allRowsToDate: boolean;
   trainRows: number;
   evalRows: number;
   labelCounts: Record<string, number>;
@@ -43,6 +46,7 @@ interface RawSnapshot {
   to_example_id: string;
   window_end: Date;
   new_rows: number;
+  all_rows_to_date: boolean;
   train_rows: number;
   eval_rows: number;
   label_counts: Record<string, number>;
@@ -64,6 +68,7 @@ const toSnapshot = (r: RawSnapshot): SnapshotRow => ({
   toExampleId: Number(r.to_example_id),
   windowEnd: r.window_end.toISOString(),
   newRows: r.new_rows,
+  allRowsToDate: r.all_rows_to_date,
   trainRows: r.train_rows,
   evalRows: r.eval_rows,
   labelCounts: r.label_counts,
@@ -78,8 +83,8 @@ const toSnapshot = (r: RawSnapshot): SnapshotRow => ({
 export async function saveSnapshot(db: Queryable, s: SnapshotInput): Promise<SnapshotRow> {
   await db.query(
     `INSERT INTO dataset_snapshots (model_id, workflow_id, run_id, status, after_example_id, to_example_id, window_end,
-       new_rows, train_rows, eval_rows, label_counts, content_hash, profile, drift, issues, champion_version_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+       new_rows, train_rows, eval_rows, label_counts, content_hash, profile, drift, issues, champion_version_id, all_rows_to_date)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
      ON CONFLICT (workflow_id, run_id) DO NOTHING`,
     [
       s.modelId,
@@ -98,6 +103,7 @@ export async function saveSnapshot(db: Queryable, s: SnapshotInput): Promise<Sna
       s.drift === null ? null : JSON.stringify(s.drift),
       JSON.stringify(s.issues),
       s.championVersionId,
+      s.allRowsToDate,
     ],
   );
   const existing = await findSnapshotForRun(db, s.workflowId, s.runId);
@@ -119,12 +125,15 @@ export async function getSnapshot(db: Queryable, id: number): Promise<SnapshotRo
   return toSnapshot(rows[0]);
 }
 
-/** The last snapshot that ended in a decision: its upper bound is the watermark. */
+/**
+ * The newest snapshot whose run reached an outcome: its upper bound is the watermark. A run that
+ * wrote a decision and then never finished (failed, cancelled, terminated) releases its data.
+ */
 export async function lastDecidedSnapshot(db: Queryable, modelId: number): Promise<SnapshotRow | null> {
   const { rows } = await db.query<RawSnapshot>(
     `SELECT s.* FROM dataset_snapshots s
      JOIN decisions d ON d.dataset_snapshot_id = s.id
-     WHERE s.model_id = $1
+     WHERE s.model_id = $1 AND d.outcome IS NOT NULL
      ORDER BY s.to_example_id DESC, s.id DESC LIMIT 1`,
     [modelId],
   );

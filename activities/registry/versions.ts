@@ -4,7 +4,7 @@ import type { Queryable } from './pool.ts';
 import { withTransaction, type Db } from './pool.ts';
 import { RegistryError } from './errors.ts';
 
-export type VersionStatus = 'candidate' | 'production' | 'archived' | 'rejected';
+export type VersionStatus = 'candidate' | 'production' | 'archived' | 'rejected' | 'superseded' | 'abandoned';
 
 export interface VersionSummary {
   id: number;

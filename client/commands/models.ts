@@ -1,83 +1,108 @@
+import os from 'node:os';
+import { TypedSearchAttributes } from '@temporalio/common';
 import type { Config } from '../../stack/config.ts';
-import { openRegistry, resolveTemporal, runUiLink } from '../../stack/stack.ts';
+import { openRegistry, resolveTemporal, runUiLink, type Registry } from '../../stack/stack.ts';
 import { printJson } from '../output.ts';
 import { formatMetric } from '../../workflows/run-details.ts';
-import { parse, UsageError } from './args.ts';
-import os from 'node:os';
+import { dispatch, modelFlag, parse, UsageError } from './args.ts';
 import { connectClient, runWorkflowId } from '../runs.ts';
-import { TypedSearchAttributes } from '@temporalio/common';
 import { ModelNameKey } from '../../workflows/definitions.ts';
 import type { setProduction } from '../../workflows/index.ts';
 import { rootCause } from '../failures.ts';
-import type { SetProductionInput, SetProductionResult } from '../../activities/pipeline/types.ts';
+import type { SetProductionInput } from '../../activities/pipeline/types.ts';
 import { getModel, listModels } from '../../activities/registry/models.ts';
-import { latestEvaluations, listVersions } from '../../activities/registry/versions.ts';
+import { listVersions } from '../../activities/registry/versions.ts';
 import { listPromotionEvents, productionVersionId } from '../../activities/registry/promotions.ts';
+import { decisionsByCandidate } from '../../activities/registry/run-outcomes.ts';
+import { currentPolicy, policyHistory, setPolicy } from '../../activities/registry/policies.ts';
+import { checkPolicy, defaultComparisonPolicy, type ComparisonPolicy } from '../../activities/ml/compare.ts';
+import { policyFile } from './retrain.ts';
+import { renderTable } from '../table.ts';
 
 export const MODELS_HELP = `Usage: nightshift models list [--json]
        nightshift models show --model NAME [--json]
-       nightshift models promote --model NAME --version V --reason TEXT [--json]
-       nightshift models rollback --model NAME [--to V] --reason TEXT [--json]
+       nightshift models promote --model NAME --version V --reason TEXT [--actor NAME] [--json]
+       nightshift models rollback --model NAME [--to V] --reason TEXT [--actor NAME] [--json]
+       nightshift models policy --model NAME [--json] [--history]
+       nightshift models policy --model NAME (--set FILE.json | policy flags) --reason TEXT [--actor NAME]
 
-list: every model with its production version and version count.
-show: one model's versions (status: production, candidate, archived, rejected), their latest
-      metrics, the production alias and the promotion history.
+list:     every model with its production version and version count.
+show:     one model's versions (status: production, candidate, archived, rejected, superseded,
+          abandoned), each with the metrics of its own run beside the champion's, both measured on
+          the same held-out rows (the rows column says how many); the promotion history.
 promote:  make version V production (an audited override), as a workflow on the running stack.
 rollback: make the previous production version (or --to V) production again, as a workflow.
-Both leave exactly one production version and a promotion-history row naming who and why.
-list and show work with or without \`nightshift up\` running (they start the embedded
+          Both leave exactly one production version and a promotion-history row naming who and why.
+policy:   the promotion policy scheduled and manual runs of the model use (the built-in default
+          until one is set); every change is a new version naming who and why (--history lists
+          them). Change it with --set FILE.json (the JSON that --json prints) or with flags that
+          edit the policy in force:
+            --min-accuracy X          candidate accuracy at least X
+            --min-f1 X                candidate F1 at least X
+            --min-f1-improvement X    F1 at least X above the champion's (default 0.001)
+            --max-accuracy-drop X     accuracy at most X below the champion's (default 0.005)
+            --significance ALPHA      also require McNemar's test at ALPHA (none: drop it)
+            --max-token-drift X       refuse when the token distribution drifted more (JS divergence)
+list, show and policy work with or without \`nightshift up\` running (they start the embedded
 PostgreSQL if needed); promote and rollback need the running stack (or TEMPORAL_ADDRESS).`;
 
 const f = formatMetric;
 
-export async function models(argv: string[], config: Config): Promise<number> {
-  const [sub, ...rest] = argv;
-  const { values } = parse(rest, {
-    model: { type: 'string' },
-    json: { type: 'boolean' },
-    version: { type: 'string' },
-    to: { type: 'string' },
-    reason: { type: 'string' },
-    actor: { type: 'string' },
-  });
-  if (values.help || sub === undefined || sub === '--help' || sub === '-h') {
-    process.stdout.write(MODELS_HELP + '\n');
-    return sub === undefined ? 2 : 0;
-  }
-  if (!['list', 'show', 'promote', 'rollback'].includes(sub))
-    throw new UsageError(`unknown subcommand models ${sub}; use list, show, promote or rollback`);
-  if (sub !== 'list' && !values.model) throw new UsageError(`models ${sub} needs --model NAME`);
-  if (sub === 'promote' || sub === 'rollback') return setProductionCommand(sub, values, config);
+async function withRegistry<T>(config: Config, fn: (registry: Registry) => Promise<T>): Promise<T> {
   const registry = await openRegistry(config);
   try {
-    const db = registry.db;
-    if (sub === 'list') {
-      const all = await listModels(db);
-      const rows = [];
-      for (const m of all) {
-        const versions = await listVersions(db, m.id);
-        const prod = await productionVersionId(db, m.id);
-        rows.push({ name: m.name, versions: versions.length, production: versions.find((v) => v.id === prod)?.version ?? null });
-      }
-      if (values.json) printJson({ models: rows });
-      else if (rows.length === 0) process.stdout.write('no models yet: import data with `nightshift data import` or run `nightshift up`\n');
-      else
-        for (const r of rows)
-          process.stdout.write(
-            `${r.name.padEnd(24)} production ${r.production === null ? '-' : `v${r.production}`}  (${r.versions} versions)\n`,
-          );
-      return 0;
+    return await fn(registry);
+  } finally {
+    await registry.close();
+  }
+}
+
+function printHelp(): number {
+  process.stdout.write(MODELS_HELP + '\n');
+  return 0;
+}
+
+async function list(argv: string[], config: Config): Promise<number> {
+  const { values } = parse(argv, { json: { type: 'boolean' } });
+  if (values.help) return printHelp();
+  return withRegistry(config, async ({ db }) => {
+    const rows = [];
+    for (const m of await listModels(db)) {
+      const versions = await listVersions(db, m.id);
+      const prod = await productionVersionId(db, m.id);
+      rows.push({ name: m.name, versions: versions.length, production: versions.find((v) => v.id === prod)?.version ?? null });
     }
-    const model = await getModel(db, values.model!);
+    if (values.json) printJson({ models: rows });
+    else if (rows.length === 0) process.stdout.write('no models yet: import data with `nightshift data import` or run `nightshift up`\n');
+    else
+      process.stdout.write(
+        renderTable(rows, [
+          { header: 'MODEL', value: (r) => r.name },
+          { header: 'PRODUCTION', value: (r) => (r.production === null ? null : `v${r.production}`), align: 'right' },
+          { header: 'VERSIONS', value: (r) => r.versions, align: 'right' },
+        ]) + '\n',
+      );
+    return 0;
+  });
+}
+
+async function show(argv: string[], config: Config): Promise<number> {
+  const { values } = parse(argv, { model: { type: 'string' }, json: { type: 'boolean' } });
+  if (values.help) return printHelp();
+  const name = modelFlag(values.model, 'models show');
+  return withRegistry(config, async ({ db }) => {
+    const model = await getModel(db, name);
     const versions = await listVersions(db, model.id);
-    const evals = await latestEvaluations(db, model.id);
+    const decisions = await decisionsByCandidate(db, model.id);
     const prodId = await productionVersionId(db, model.id);
     const history = await listPromotionEvents(db, model.id);
     const out = {
       model: model.name,
       production: versions.find((v) => v.id === prodId)?.version ?? null,
       versions: versions.map((v) => {
-        const m = evals.get(v.id);
+        const d = decisions.get(v.id);
+        const c = d?.record.candidate.metrics;
+        const b = d?.record.champion?.metrics;
         return {
           version: v.version,
           status: v.status,
@@ -86,7 +111,22 @@ export async function models(argv: string[], config: Config): Promise<number> {
           labels: v.labels,
           createdAt: v.createdAt,
           workflowId: v.workflowId,
-          metrics: m ? { accuracy: m.accuracy, precision: m.precision, recall: m.recall, f1: m.f1, examples: m.examples } : null,
+          // Candidate and champion on the same held-out rows of the version's own run: like with like.
+          evaluation: d
+            ? {
+                rows: c?.examples ?? null,
+                snapshotId: d.snapshotId,
+                decision: d.record.decision,
+                outcome: d.outcome,
+                metrics: c ? { accuracy: c.accuracy, precision: c.precision, recall: c.recall, f1: c.f1 } : null,
+                champion: d.record.champion
+                  ? {
+                      version: d.record.champion.version,
+                      metrics: b ? { accuracy: b.accuracy, precision: b.precision, recall: b.recall, f1: b.f1 } : null,
+                    }
+                  : null,
+              }
+            : null,
         };
       }),
       promotions: history,
@@ -95,16 +135,28 @@ export async function models(argv: string[], config: Config): Promise<number> {
       printJson(out);
       return 0;
     }
-    const lines = [
-      `model ${out.model}: production ${out.production === null ? '(none)' : `v${out.production}`}`,
+    const lines = [`model ${out.model}: production ${out.production === null ? '(none)' : `v${out.production}`}`, ''];
+    lines.push(
+      renderTable(
+        out.versions,
+        [
+          { header: 'VERSION', value: (v) => `v${v.version}` },
+          { header: 'STATUS', value: (v) => v.status },
+          { header: 'ROWS', value: (v) => v.evaluation?.rows, align: 'right' },
+          { header: 'ACCURACY', value: (v) => f(v.evaluation?.metrics?.accuracy), align: 'right' },
+          { header: 'F1', value: (v) => f(v.evaluation?.metrics?.f1), align: 'right' },
+          { header: 'VS CHAMPION', value: (v) => (v.evaluation?.champion ? `v${v.evaluation.champion.version}` : null) },
+          { header: 'ITS ACCURACY', value: (v) => f(v.evaluation?.champion?.metrics?.accuracy), align: 'right' },
+          { header: 'ITS F1', value: (v) => f(v.evaluation?.champion?.metrics?.f1), align: 'right' },
+          { header: 'OUTCOME', value: (v) => v.evaluation?.outcome ?? v.evaluation?.decision },
+          { header: 'CREATED', value: (v) => v.createdAt },
+        ],
+        '  ',
+      ),
       '',
-      '  version  status      accuracy  precision  recall    f1        created',
-    ];
-    for (const v of out.versions) {
-      lines.push(
-        `  v${String(v.version).padEnd(7)} ${v.status.padEnd(11)} ${f(v.metrics?.accuracy).padEnd(9)} ${f(v.metrics?.precision).padEnd(10)} ${f(v.metrics?.recall).padEnd(9)} ${f(v.metrics?.f1).padEnd(9)} ${v.createdAt}`,
-      );
-    }
+      '  Each row: the version against the champion of its own run, both on the same ROWS held-out rows.',
+      '  Rows of different versions come from different data windows and are not comparable.',
+    );
     if (history.length) {
       lines.push('', '  promotions:');
       for (const e of history)
@@ -114,9 +166,7 @@ export async function models(argv: string[], config: Config): Promise<number> {
     }
     process.stdout.write(lines.join('\n') + '\n');
     return 0;
-  } finally {
-    await registry.close();
-  }
+  });
 }
 
 function versionFlag(name: string, raw: string | undefined): number | undefined {
@@ -126,20 +176,27 @@ function versionFlag(name: string, raw: string | undefined): number | undefined 
   return v;
 }
 
-async function setProductionCommand(
-  sub: 'promote' | 'rollback',
-  values: { model?: string; version?: string; to?: string; reason?: string; actor?: string; json?: boolean },
-  config: Config,
-): Promise<number> {
-  const version = sub === 'promote' ? versionFlag('version', values.version) : versionFlag('to', values.to);
+async function setProductionCommand(sub: 'promote' | 'rollback', argv: string[], config: Config): Promise<number> {
+  const flag = sub === 'promote' ? 'version' : 'to';
+  const { values } = parse(argv, {
+    model: { type: 'string' },
+    [flag]: { type: 'string' },
+    reason: { type: 'string' },
+    actor: { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  if (values.help) return printHelp();
+  const model = modelFlag(values.model as string | undefined, `models ${sub}`);
+  const version = versionFlag(flag, values[flag] as string | undefined);
   if (sub === 'promote' && version === undefined) throw new UsageError('models promote needs --version V');
-  if (!values.reason?.trim()) throw new UsageError(`models ${sub} needs --reason TEXT`);
+  const reason = values.reason as string | undefined;
+  if (!reason?.trim()) throw new UsageError(`models ${sub} needs --reason TEXT`);
   const input: SetProductionInput = {
-    model: values.model!,
+    model,
     kind: sub === 'promote' ? 'override' : 'rollback',
     ...(version !== undefined ? { version } : {}),
-    reason: values.reason,
-    actor: `person:${values.actor ?? os.userInfo().username}`,
+    reason,
+    actor: `person:${(values.actor as string | undefined) ?? os.userInfo().username}`,
   };
   const target = await resolveTemporal(config);
   const { client, close } = await connectClient(target);
@@ -150,15 +207,13 @@ async function setProductionCommand(
       workflowId,
       args: [input],
       typedSearchAttributes: new TypedSearchAttributes([{ key: ModelNameKey, value: input.model }]),
+      memo: { trigger: 'manual' },
       staticSummary: `${sub === 'promote' ? 'Promote' : 'Roll back'} ${input.model}${version !== undefined ? ` to v${version}` : ''}`,
       staticDetails: `By ${input.actor}: ${input.reason}`,
     });
-    let result: SetProductionResult;
-    try {
-      result = await handle.result();
-    } catch (err) {
+    const result = await handle.result().catch((err: unknown) => {
       throw new Error(rootCause(err).message);
-    }
+    });
     const link = runUiLink(target.uiUrl, target.namespace, workflowId, handle.firstExecutionRunId);
     if (values.json) printJson({ workflowId, ...result, uiLink: link });
     else
@@ -169,4 +224,139 @@ async function setProductionCommand(
   } finally {
     await close();
   }
+}
+
+const POLICY_FLAGS = ['min-accuracy', 'min-f1', 'min-f1-improvement', 'max-accuracy-drop', 'significance', 'max-token-drift'] as const;
+
+function numberFlag(flag: string, raw: string): number {
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${flag} must be a number, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+/** The policy in force, edited by the flags given. */
+export function editPolicy(base: ComparisonPolicy, flags: Partial<Record<(typeof POLICY_FLAGS)[number], string>>): ComparisonPolicy {
+  const p: ComparisonPolicy = structuredClone(base);
+  const setAbsolute = (metric: string, min: number): void => {
+    p.absolute = [...p.absolute.filter((r) => r.metric !== metric), { metric, min }];
+  };
+  const setChange = (metric: string, minImprovement: number): void => {
+    p.change = [...p.change.filter((r) => r.metric !== metric), { metric, minImprovement }];
+  };
+  if (flags['min-accuracy'] !== undefined) setAbsolute('accuracy', numberFlag('min-accuracy', flags['min-accuracy']));
+  if (flags['min-f1'] !== undefined) setAbsolute('f1', numberFlag('min-f1', flags['min-f1']));
+  if (flags['min-f1-improvement'] !== undefined) setChange('f1', numberFlag('min-f1-improvement', flags['min-f1-improvement']));
+  if (flags['max-accuracy-drop'] !== undefined) setChange('accuracy', -numberFlag('max-accuracy-drop', flags['max-accuracy-drop']));
+  if (flags.significance !== undefined) {
+    if (flags.significance === 'none') delete p.significance;
+    else p.significance = { alpha: numberFlag('significance', flags.significance) };
+  }
+  if (flags['max-token-drift'] !== undefined)
+    p.drift = { ...p.drift, maxTokenJensenShannon: numberFlag('max-token-drift', flags['max-token-drift']) };
+  try {
+    checkPolicy(p);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  return p;
+}
+
+async function policy(argv: string[], config: Config): Promise<number> {
+  const { values } = parse(argv, {
+    model: { type: 'string' },
+    json: { type: 'boolean' },
+    history: { type: 'boolean' },
+    set: { type: 'string' },
+    reason: { type: 'string' },
+    actor: { type: 'string' },
+    ...Object.fromEntries(POLICY_FLAGS.map((flag) => [flag, { type: 'string' as const }])),
+  });
+  if (values.help) return printHelp();
+  const name = modelFlag(values.model, 'models policy');
+  const flagValues = values as Record<string, string | boolean | undefined>;
+  const edits = Object.fromEntries(
+    POLICY_FLAGS.filter((flag) => flagValues[flag] !== undefined).map((flag) => [flag, String(flagValues[flag])]),
+  );
+  const changing = values.set !== undefined || Object.keys(edits).length > 0;
+  if (values.set !== undefined && Object.keys(edits).length)
+    throw new UsageError('models policy takes --set FILE.json or policy flags, not both');
+  if (changing && !values.reason?.trim()) throw new UsageError('changing a policy needs --reason TEXT saying why');
+  const fromFile = values.set !== undefined ? policyFile(values.set) : null;
+  return withRegistry(config, async ({ db }) => {
+    const model = await getModel(db, name);
+    const stored = await currentPolicy(db, model.id);
+    if (changing) {
+      const next = fromFile ?? editPolicy(stored?.policy ?? defaultComparisonPolicy, edits);
+      const actor = `person:${values.actor ?? os.userInfo().username}`;
+      const saved = await setPolicy(db, model.id, next, actor, values.reason!);
+      if (values.json) printJson({ model: model.name, ...saved, source: `model policy v${saved.version}` });
+      else
+        process.stdout.write(
+          `${model.name}: policy v${saved.version} in force (by ${actor}: ${values.reason})\n${describePolicy(saved.policy)}\n`,
+        );
+      return 0;
+    }
+    if (values.history) {
+      const all = await policyHistory(db, model.id);
+      if (values.json) printJson({ model: model.name, history: all });
+      else if (all.length === 0) process.stdout.write(`${model.name}: no policy set; runs use the built-in default\n`);
+      else
+        for (const p of all)
+          process.stdout.write(`v${p.version} ${p.createdAt} by ${p.changedBy}: ${p.reason}\n${describePolicy(p.policy)}\n`);
+      return 0;
+    }
+    const inForce = stored?.policy ?? defaultComparisonPolicy;
+    const source = stored ? `model policy v${stored.version}` : 'built-in default';
+    if (values.json)
+      printJson({
+        model: model.name,
+        source,
+        version: stored?.version ?? null,
+        changedBy: stored?.changedBy ?? null,
+        reason: stored?.reason ?? null,
+        createdAt: stored?.createdAt ?? null,
+        policy: inForce,
+      });
+    else
+      process.stdout.write(
+        `${model.name}: ${source}${stored ? ` (by ${stored.changedBy}: ${stored.reason})` : ''}\n${describePolicy(inForce)}\n`,
+      );
+    return 0;
+  });
+}
+
+/** A policy in words, one rule a line. */
+export function describePolicy(p: ComparisonPolicy): string {
+  const lines = [
+    ...p.absolute.map(
+      (r) =>
+        `  ${r.metric} ${r.min !== undefined ? `>= ${r.min}` : ''}${r.min !== undefined && r.max !== undefined ? ' and ' : ''}${r.max !== undefined ? `<= ${r.max}` : ''}`,
+    ),
+    ...p.change.flatMap((r) => [
+      ...(r.minImprovement !== undefined
+        ? [
+            r.minImprovement >= 0
+              ? `  ${r.metric} at least ${r.minImprovement} above the champion's`
+              : `  ${r.metric} at most ${-r.minImprovement} below the champion's`,
+          ]
+        : []),
+      ...(r.minRelativeImprovement !== undefined
+        ? [`  ${r.metric} at least ${100 * r.minRelativeImprovement}% (relative) above the champion's`]
+        : []),
+    ]),
+    ...(p.significance ? [`  McNemar's test: candidate better at alpha ${p.significance.alpha}`] : []),
+    ...Object.entries(p.drift ?? {}).map(([k, v]) => `  drift ${k} ${v}`),
+    '  never a candidate identical to the champion',
+  ];
+  return lines.join('\n');
+}
+
+export function models(argv: string[], config: Config): Promise<number> {
+  return dispatch('models', argv, MODELS_HELP, {
+    list: { summary: 'list models', run: (a) => list(a, config) },
+    show: { summary: "show one model's versions", run: (a) => show(a, config) },
+    promote: { summary: 'promote a version by hand', run: (a) => setProductionCommand('promote', a, config) },
+    rollback: { summary: 'roll production back', run: (a) => setProductionCommand('rollback', a, config) },
+    policy: { summary: "read or change a model's promotion policy", run: (a) => policy(a, config) },
+  });
 }

@@ -4,9 +4,20 @@ import { connectClient, RunAlreadyRunningError, runProgress, startRetrain } from
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { formatRunResult, log, printJson } from '../output.ts';
 import { describeRootCause, rootCause } from '../failures.ts';
-import { HYPERPARAMETER_FLAGS, HYPERPARAMETER_HELP, hyperparametersFrom, parse, UsageError } from './args.ts';
-import { checkModelName } from '../../activities/registry/models.ts';
-import type { RunResult } from '../../workflows/definitions.ts';
+import {
+  choiceFlag,
+  durationFlag,
+  HYPERPARAMETER_FLAGS,
+  HYPERPARAMETER_HELP,
+  hyperparametersFrom,
+  jsonFileFlag,
+  modelFlag,
+  parse,
+  UsageError,
+} from './args.ts';
+import { DEFAULT_APPROVAL, type RetrainInput, type RunResult } from '../../workflows/definitions.ts';
+import { DURATION_BOUNDS } from '../../workflows/validate-input.ts';
+import { checkPolicy, type ComparisonPolicy } from '../../activities/ml/compare.ts';
 import type { retrainModel } from '../../workflows/index.ts';
 
 export const RETRAIN_HELP = `Usage: nightshift retrain --model NAME [--wait] [--force] [--require-approval] [--attach] [--json] [hyperparameters]
@@ -19,8 +30,10 @@ runs one retraining at a time: a second start is refused with the running run's 
   --wait                   wait for the run, showing progress, and print its decision
   --force                  train even when no new data arrived (evaluates on all held-out data)
   --require-approval       stop after comparing; promote only after \`nightshift approve\`
-  --approval-timeout D     how long to wait for approval (default 24 hours)
+  --approval-timeout D     how long to wait for approval, 1s to 365 days (default 24 hours)
   --approval-default A     reject (default) or approve when nobody answers in time
+  --policy FILE.json       the promotion policy for this run only (default: the model's stored
+                           policy, see \`nightshift models policy\`, else the built-in default)
   --attach                 when a run is already in progress, follow it instead of failing
   --json                   one JSON document on stdout: {workflowId, runId, uiLink} or, with --wait, the decision
 
@@ -36,33 +49,34 @@ export async function retrain(argv: string[], config: Config): Promise<number> {
     'approval-timeout': { type: 'string' },
     'approval-default': { type: 'string' },
     attach: { type: 'boolean' },
+    policy: { type: 'string' },
     ...HYPERPARAMETER_FLAGS,
   });
   if (values.help) {
     process.stdout.write(RETRAIN_HELP + '\n');
     return 0;
   }
-  if (!values.model) throw new UsageError('--model is required');
-  checkModelName(values.model);
-  const hyperparameters = hyperparametersFrom(values);
-  const onTimeout = values['approval-default'] ?? 'reject';
-  if (onTimeout !== 'approve' && onTimeout !== 'reject')
-    throw new UsageError(`--approval-default must be approve or reject, got ${JSON.stringify(onTimeout)}`);
+  const model = modelFlag(values.model, 'retrain');
+  const input: RetrainInput = {
+    model,
+    trigger: 'manual',
+    force: values.force ?? false,
+    hyperparameters: hyperparametersFrom(values),
+    requireApproval: values['require-approval'] ?? false,
+    approval: {
+      timeout: durationFlag('approval-timeout', values['approval-timeout'], DURATION_BOUNDS.approvalTimeout) ?? DEFAULT_APPROVAL.timeout,
+      onTimeout: choiceFlag('approval-default', values['approval-default'], ['approve', 'reject'] as const) ?? DEFAULT_APPROVAL.onTimeout,
+    },
+    ...(values.policy ? { policy: policyFile(values.policy) } : {}),
+  };
   const target = await resolveTemporal(config);
-  await assertModelExists(config, values.model);
+  await assertModelExists(config, model);
   const { client, close } = await connectClient(target);
   try {
     let handle: WorkflowHandle<typeof retrainModel>;
     let runId: string;
     try {
-      const started = await startRetrain(client, target.taskQueue, {
-        model: values.model,
-        trigger: 'manual',
-        force: values.force ?? false,
-        hyperparameters,
-        requireApproval: values['require-approval'] ?? false,
-        approval: { timeout: values['approval-timeout'] ?? '24 hours', onTimeout },
-      });
+      const started = await startRetrain(client, target.taskQueue, input);
       handle = started;
       runId = started.firstExecutionRunId;
     } catch (err) {
@@ -118,4 +132,20 @@ async function resultWithProgress(client: Client, handle: WorkflowHandle<typeof 
     await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, 500))]);
   }
   return result;
+}
+
+/** A policy file, checked as the judge checks policies. */
+export function policyFile(file: string): ComparisonPolicy {
+  const policy = jsonFileFlag('policy', file) as ComparisonPolicy;
+  if (typeof policy !== 'object' || policy === null || !Array.isArray(policy.absolute) || !Array.isArray(policy.change)) {
+    throw new UsageError(
+      `--policy ${file} must hold an object with "absolute" and "change" lists (see \`nightshift models policy --help\`)`,
+    );
+  }
+  try {
+    checkPolicy(policy);
+  } catch (err) {
+    throw new UsageError(`--policy ${file}: ${(err as Error).message}`);
+  }
+  return policy;
 }

@@ -1,79 +1,172 @@
+import os from 'node:os';
+import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import type { Config } from '../../stack/config.ts';
-import { resolveTemporal, runUiLink } from '../../stack/stack.ts';
-import { connectClient, findRun, listRuns, runProgress } from '../runs.ts';
+import { resolveTemporal, runUiLink, type TemporalTarget } from '../../stack/stack.ts';
+import { connectClient, findRun, listRuns, runProgress, type LiveProgress } from '../runs.ts';
 import { formatRunResult, printJson } from '../output.ts';
-import { parse, UsageError } from './args.ts';
-import type { RunResult } from '../../workflows/definitions.ts';
+import { dispatch, parse, UsageError } from './args.ts';
+import { cancelReasonSignal, type RunResult } from '../../workflows/definitions.ts';
+import { describeRootCause, rootCause, type RootCause } from '../failures.ts';
+import { renderTable } from '../table.ts';
+import { paintOutcome } from '../style.ts';
 
 export const RUNS_HELP = `Usage: nightshift runs list [--model NAME] [--limit N] [--json]
        nightshift runs show RUN [--json]
+       nightshift runs cancel RUN --reason TEXT [--by NAME] [--json]
 
-list: retraining runs, newest first: workflow id, status, outcome, champion and candidate versions.
-show: one run: status, stage, training progress (epoch, loss) and, when finished, its decision.`;
+list:   retraining runs, newest first: workflow id, trigger, status, outcome (PROMOTED, REJECTED,
+        SKIPPED_*, DATA_INVALID, NOT_APPROVED, SUPERSEDED, FAILED, CANCELLED, TERMINATED,
+        TIMED_OUT), champion and candidate versions.
+show:   one run: its stage, epoch and loss while it runs; its decision when it finished; the root
+        cause (type, message, activity) when it failed. Exits 1 for a run that failed, was
+        cancelled, terminated or timed out.
+cancel: stops a run (a stuck or unwanted one): its candidate is marked abandoned, and its data
+        goes to the next run. --reason is required; --by defaults to the login name.`;
 
 const attr = (sa: Record<string, unknown> | undefined, key: string): string | number | null => {
   const v = sa?.[key] as Array<string | number> | undefined;
   return v?.[0] ?? null;
 };
 
-export async function runs(argv: string[], config: Config): Promise<number> {
-  const [sub, ...rest] = argv;
-  const { values, positionals } = parse(rest, { model: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } }, true);
-  if (values.help || sub === undefined || sub === '--help' || sub === '-h') {
-    process.stdout.write(RUNS_HELP + '\n');
-    return sub === undefined ? 2 : 0;
-  }
-  if (sub !== 'list' && sub !== 'show') throw new UsageError(`unknown subcommand runs ${sub}; use list or show`);
+/** The outcome a run list shows: the run's own Outcome, else what its Temporal status says. */
+function outcomeOf(w: WorkflowExecutionInfo): string | null {
+  const recorded = attr(w.searchAttributes, 'Outcome');
+  if (recorded !== null) return String(recorded);
+  const status = w.status.name;
+  if (status === 'RUNNING' || status === 'COMPLETED') return null;
+  return status === 'CANCELLED' ? 'CANCELLED' : status;
+}
+
+const UNFINISHED = new Set(['FAILED', 'TERMINATED', 'TIMED_OUT', 'CANCELLED', 'CANCELED']);
+
+async function withClient<T>(config: Config, fn: (client: Client, target: TemporalTarget) => Promise<T>): Promise<T> {
   const target = await resolveTemporal(config);
   const { client, close } = await connectClient(target);
   try {
-    if (sub === 'list') {
-      const limit = values.limit === undefined ? 20 : Number(values.limit);
-      if (!Number.isInteger(limit) || limit < 1)
-        throw new UsageError(`--limit must be a positive integer, got ${JSON.stringify(values.limit)}`);
-      const found = await listRuns(client, values.model ?? null, { limit });
-      const rows = found.map((w) => ({
-        workflowId: w.workflowId,
-        runId: w.runId,
-        status: w.status.name,
-        startTime: w.startTime.toISOString(),
-        closeTime: w.closeTime?.toISOString() ?? null,
-        model: attr(w.searchAttributes, 'ModelName'),
-        outcome: attr(w.searchAttributes, 'Outcome'),
-        championVersion: attr(w.searchAttributes, 'ChampionVersion'),
-        candidateVersion: attr(w.searchAttributes, 'CandidateVersion'),
-      }));
-      if (values.json) printJson({ runs: rows });
-      else if (rows.length === 0) process.stdout.write('no runs\n');
-      else
-        for (const r of rows)
-          process.stdout.write(
-            `${r.workflowId.padEnd(44)} ${r.status.padEnd(10)} ${String(r.outcome ?? '-').padEnd(20)} champion ${r.championVersion ?? '-'} candidate ${r.candidateVersion ?? '-'}  ${r.startTime}\n`,
-          );
-      return 0;
-    }
-    const [runId] = positionals;
-    if (!runId) throw new UsageError('runs show needs RUN (a workflow id)');
-    const { handle, description } = await findRun(client, runId);
-    const out: Record<string, unknown> = {
-      workflowId: runId,
-      runId: description.runId,
-      status: description.status.name,
-      uiLink: runUiLink(target.uiUrl, target.namespace, runId, description.runId),
-    };
-    if (description.status.name === 'RUNNING') {
-      Object.assign(out, { progress: await runProgress(client, runId, description.runId) });
-    } else if (description.status.name === 'COMPLETED') {
-      Object.assign(out, { result: (await handle.result()) as RunResult });
-    }
-    if (values.json) printJson(out);
-    else {
-      process.stdout.write(`${runId}: ${out.status}\n`);
-      if (out.progress) process.stdout.write(`  progress: ${JSON.stringify(out.progress)}\n`);
-      if (out.result) process.stdout.write(formatRunResult(out.result as RunResult, out.uiLink as string | null) + '\n');
-    }
-    return 0;
+    return await fn(client, target);
   } finally {
     await close();
   }
+}
+
+async function list(argv: string[], config: Config): Promise<number> {
+  const { values } = parse(argv, { model: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } });
+  if (values.help) return printHelp();
+  const limit = values.limit === undefined ? 20 : Number(values.limit);
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new UsageError(`--limit must be a positive integer, got ${JSON.stringify(values.limit)}`);
+  return withClient(config, async (client) => {
+    const found = await listRuns(client, values.model ?? null, { limit });
+    const rows = found.map((w) => ({
+      workflowId: w.workflowId,
+      runId: w.runId,
+      model: attr(w.searchAttributes, 'ModelName'),
+      trigger: (w.memo?.trigger as string | undefined) ?? null,
+      status: w.status.name,
+      outcome: outcomeOf(w),
+      championVersion: attr(w.searchAttributes, 'ChampionVersion'),
+      candidateVersion: attr(w.searchAttributes, 'CandidateVersion'),
+      startTime: w.startTime.toISOString(),
+      closeTime: w.closeTime?.toISOString() ?? null,
+    }));
+    if (values.json) printJson({ runs: rows });
+    else if (rows.length === 0) process.stdout.write('no runs\n');
+    else {
+      process.stdout.write(
+        renderTable(rows, [
+          { header: 'RUN', value: (r) => r.workflowId },
+          { header: 'TRIGGER', value: (r) => r.trigger },
+          { header: 'STATUS', value: (r) => r.status },
+          { header: 'OUTCOME', value: (r) => (r.outcome ? paintOutcome(r.outcome) : null) },
+          { header: 'CHAMPION', value: (r) => (r.championVersion === null ? null : `v${r.championVersion}`), align: 'right' },
+          { header: 'CANDIDATE', value: (r) => (r.candidateVersion === null ? null : `v${r.candidateVersion}`), align: 'right' },
+          { header: 'STARTED', value: (r) => r.startTime },
+        ]) + '\n',
+      );
+    }
+    return 0;
+  });
+}
+
+function describeProgress(p: LiveProgress): string {
+  const lines = [`  stage: ${p.stage}`];
+  if (p.epoch !== null) {
+    const losses = [
+      p.trainLoss !== null ? `loss ${p.trainLoss.toFixed(4)}` : null,
+      p.validationLoss !== null ? `validation loss ${p.validationLoss.toFixed(4)}` : null,
+    ];
+    lines.push(`  epoch ${p.epoch}${losses.some(Boolean) ? `: ${losses.filter(Boolean).join(', ')}` : ''}`);
+  }
+  if (p.stage === 'awaiting-approval' && p.candidateVersion !== null) lines.push(`  candidate v${p.candidateVersion} awaits approval`);
+  return lines.join('\n');
+}
+
+async function show(argv: string[], config: Config): Promise<number> {
+  const { values, positionals } = parse(argv, { json: { type: 'boolean' } }, true);
+  if (values.help) return printHelp();
+  const [workflowId, ...extra] = positionals;
+  if (!workflowId || extra.length) throw new UsageError('runs show needs exactly one RUN (a workflow id)');
+  return withClient(config, async (client, target) => {
+    const { handle, description } = await findRun(client, workflowId);
+    const status = description.status.name;
+    const uiLink = runUiLink(target.uiUrl, target.namespace, workflowId, description.runId);
+    let progress: LiveProgress | null = null;
+    let result: RunResult | null = null;
+    let failure: RootCause | null = null;
+    if (status === 'RUNNING') progress = await runProgress(client, workflowId, description.runId);
+    else if (status === 'COMPLETED') result = await handle.result();
+    else
+      failure = await handle.result().then(
+        () => null,
+        (err: unknown) => rootCause(err),
+      );
+    const outcome = result?.outcome ?? (failure ? (status === 'CANCELLED' ? 'CANCELLED' : status) : null);
+    if (values.json) printJson({ workflowId, runId: description.runId, status, outcome, uiLink, progress, result, failure });
+    else {
+      process.stdout.write(`${workflowId}: ${status}${outcome && outcome !== status ? ` (${paintOutcome(outcome)})` : ''}\n`);
+      if (progress) process.stdout.write(describeProgress(progress) + '\n');
+      if (result) process.stdout.write(formatRunResult(result, uiLink) + '\n');
+      if (failure) process.stdout.write(`  ${describeRootCause(failure)}\n${uiLink ? `  Temporal UI: ${uiLink}\n` : ''}`);
+      if (progress && uiLink) process.stdout.write(`  Temporal UI: ${uiLink}\n`);
+    }
+    return UNFINISHED.has(status) ? 1 : 0;
+  });
+}
+
+async function cancel(argv: string[], config: Config): Promise<number> {
+  const { values, positionals } = parse(argv, { reason: { type: 'string' }, by: { type: 'string' }, json: { type: 'boolean' } }, true);
+  if (values.help) return printHelp();
+  const [workflowId, ...extra] = positionals;
+  if (!workflowId || extra.length) throw new UsageError('runs cancel needs exactly one RUN (a workflow id)');
+  if (!values.reason?.trim()) throw new UsageError('runs cancel needs --reason TEXT saying why');
+  const by = values.by ?? os.userInfo().username;
+  return withClient(config, async (client) => {
+    const { handle, description } = await findRun(client, workflowId);
+    if (description.status.name !== 'RUNNING')
+      throw new Error(`run ${workflowId} is not running: it is ${description.status.name.toLowerCase()}`);
+    await handle.signal(cancelReasonSignal, { reason: values.reason!, by });
+    await handle.cancel();
+    // The run abandons its candidate before it ends; report once it has.
+    const failure = await handle.result().then(
+      () => null,
+      (err: unknown) => rootCause(err),
+    );
+    const final = (await handle.describe()).status.name;
+    if (values.json) printJson({ workflowId, status: final, reason: values.reason, by, failure });
+    else process.stdout.write(`${workflowId}: ${final.toLowerCase()} by ${by}: ${values.reason}\n`);
+    return 0;
+  });
+}
+
+function printHelp(): number {
+  process.stdout.write(RUNS_HELP + '\n');
+  return 0;
+}
+
+export function runs(argv: string[], config: Config): Promise<number> {
+  return dispatch('runs', argv, RUNS_HELP, {
+    list: { summary: 'list runs', run: (a) => list(a, config) },
+    show: { summary: 'show one run', run: (a) => show(a, config) },
+    cancel: { summary: 'cancel a run', run: (a) => cancel(a, config) },
+  });
 }

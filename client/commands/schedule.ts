@@ -1,11 +1,10 @@
-import { ScheduleOverlapPolicy } from '@temporalio/client';
+import { ScheduleOverlapPolicy, type Client, type ScheduleHandle } from '@temporalio/client';
 import type { Config } from '../../stack/config.ts';
-import { assertModelExists, resolveTemporal } from '../../stack/stack.ts';
+import { assertModelExists, resolveTemporal, type TemporalTarget } from '../../stack/stack.ts';
 import { connectClient } from '../runs.ts';
 import { describeSchedule, scheduleId, triggerSchedule, upsertSchedule } from '../schedules.ts';
 import { printJson } from '../output.ts';
-import { parse, UsageError } from './args.ts';
-import { checkModelName } from '../../activities/registry/models.ts';
+import { choiceFlag, dispatch, durationFlag, modelFlag, parse, UsageError } from './args.ts';
 
 export const SCHEDULE_HELP = `Usage: nightshift schedule <create|update|describe|pause|unpause|trigger|backfill|delete> --model NAME [options]
 
@@ -15,8 +14,8 @@ Nightly retraining with Temporal Schedules (schedule id nightly-retrain-<model>)
       --at HH:MM          time of day (default 02:00)
       --timezone TZ       IANA timezone (default UTC)
       --cron EXPR         a cron expression instead of --at (5 fields)
-      --jitter DURATION   random delay up to this, e.g. 10m (default none)
-      --catchup-window D  how late a missed run may still start, e.g. 1h (default 1 hour)
+      --jitter DURATION   random delay up to this, 0s to 24h, e.g. 10m (default none)
+      --catchup-window D  how late a missed run may still start, 10s to 365 days (default 1 hour)
       --overlap P         skip (default: one run per model at a time), buffer-one, allow-all
       --note TEXT         note on the schedule
       --require-approval  scheduled runs wait for \`nightshift approve\` before promoting
@@ -25,12 +24,60 @@ Nightly retraining with Temporal Schedules (schedule id nightly-retrain-<model>)
   trigger          start one run now (skipped if one is running)
   backfill         --from ISO --to ISO: start the runs of that range; each trains on its own window
   delete           remove the schedule (runs already started keep going)
-  --json           one JSON document on stdout`;
+  --json           one JSON document on stdout
 
-export async function schedule(argv: string[], config: Config): Promise<number> {
-  const [sub, ...rest] = argv;
-  const { values } = parse(rest, {
-    model: { type: 'string' },
+Whatever the overlap policy, a model runs one retraining at a time: a scheduled run that finds
+another run of the model going ends SKIPPED_RUN_IN_PROGRESS, naming it.`;
+
+const SECOND = 1000;
+const DAY = 24 * 3600 * SECOND;
+const OVERLAPS = ['skip', 'buffer-one', 'allow-all'] as const;
+
+interface Context {
+  model: string;
+  client: Client;
+  target: TemporalTarget;
+  handle: ScheduleHandle;
+  json: boolean;
+}
+
+function say(ctx: Context, text: string, json: unknown): void {
+  if (ctx.json) printJson(json);
+  else process.stdout.write(text + '\n');
+}
+
+/** Parses the subcommand's own flags (plus --model and --json), then runs `fn` with a client. */
+async function withSchedule<O extends Record<string, { type: 'string' | 'boolean' }>>(
+  sub: string,
+  argv: string[],
+  options: O,
+  config: Config,
+  fn: (ctx: Context, values: Record<string, string | boolean | undefined>) => Promise<void>,
+  check: (values: Record<string, string | boolean | undefined>) => void = () => undefined,
+): Promise<number> {
+  const { values } = parse(argv, { model: { type: 'string' }, json: { type: 'boolean' }, ...options });
+  const flags = values as Record<string, string | boolean | undefined>;
+  if (flags.help) {
+    process.stdout.write(SCHEDULE_HELP + '\n');
+    return 0;
+  }
+  const model = modelFlag(flags.model as string | undefined, `schedule ${sub}`);
+  check(flags);
+  const target = await resolveTemporal(config);
+  if (sub === 'create' || sub === 'update') await assertModelExists(config, model);
+  const { client, close } = await connectClient(target);
+  try {
+    await fn({ model, client, target, handle: client.schedule.getHandle(scheduleId(model)), json: Boolean(flags.json) }, flags);
+    return 0;
+  } finally {
+    await close();
+  }
+}
+
+const str = (v: string | boolean | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
+
+function createOrUpdate(sub: 'create' | 'update', argv: string[], config: Config): Promise<number> {
+  const options = {
     at: { type: 'string' },
     timezone: { type: 'string' },
     cron: { type: 'string' },
@@ -38,149 +85,170 @@ export async function schedule(argv: string[], config: Config): Promise<number> 
     'catchup-window': { type: 'string' },
     overlap: { type: 'string' },
     note: { type: 'string' },
-    from: { type: 'string' },
-    to: { type: 'string' },
-    json: { type: 'boolean' },
     'require-approval': { type: 'boolean' },
-  });
-  if (values.help || sub === undefined || sub === '--help' || sub === '-h') {
-    process.stdout.write(SCHEDULE_HELP + '\n');
-    return sub === undefined ? 2 : 0;
-  }
-  const subs = ['create', 'update', 'describe', 'pause', 'unpause', 'trigger', 'backfill', 'delete'];
-  if (!subs.includes(sub)) throw new UsageError(`unknown subcommand schedule ${sub}; use ${subs.join(', ')}`);
-  if (!values.model) throw new UsageError(`schedule ${sub} needs --model NAME`);
-  const model = checkModelName(values.model);
-  if ((sub === 'pause' || sub === 'unpause') && !values.note) throw new UsageError(`schedule ${sub} needs --note TEXT saying why`);
-  let from: Date | null = null;
-  let to: Date | null = null;
-  if (sub === 'backfill') {
-    if (!values.from || !values.to) throw new UsageError('schedule backfill needs --from and --to (ISO times)');
-    from = new Date(values.from);
-    to = new Date(values.to);
-    if (Number.isNaN(from.getTime())) throw new UsageError(`invalid --from ${JSON.stringify(values.from)}: use an ISO time`);
-    if (Number.isNaN(to.getTime())) throw new UsageError(`invalid --to ${JSON.stringify(values.to)}: use an ISO time`);
-    if (from > to) throw new UsageError(`--from ${values.from} is after --to ${values.to}`);
-  }
-  if (values.overlap && !['skip', 'buffer-one', 'allow-all'].includes(values.overlap)) {
-    throw new UsageError(`--overlap must be skip, buffer-one or allow-all, got ${JSON.stringify(values.overlap)}`);
-  }
+  } as const;
+  return withSchedule(
+    sub,
+    argv,
+    options,
+    config,
+    async (ctx, v) => {
+      const what = await upsertSchedule(ctx.client, {
+        model: ctx.model,
+        taskQueue: ctx.target.taskQueue,
+        cron: str(v.cron),
+        at: str(v.at),
+        timezone: str(v.timezone),
+        jitter: str(v.jitter),
+        catchupWindow: str(v['catchup-window']),
+        overlap: choiceFlag('overlap', str(v.overlap), OVERLAPS),
+        note: str(v.note),
+        requireApproval: Boolean(v['require-approval']),
+      });
+      const d = await ctx.handle.describe();
+      const next = d.info.nextActionTimes.slice(0, 3).map((t) => t.toISOString());
+      say(ctx, `schedule ${scheduleId(ctx.model)} ${what}; next runs: ${next.join(', ')}`, {
+        scheduleId: scheduleId(ctx.model),
+        result: what,
+        nextActionTimes: d.info.nextActionTimes,
+      });
+    },
+    (v) => {
+      durationFlag('jitter', str(v.jitter), { min: 0, max: DAY });
+      durationFlag('catchup-window', str(v['catchup-window']), { min: 10 * SECOND, max: 365 * DAY });
+      choiceFlag('overlap', str(v.overlap), OVERLAPS);
+      if (v.cron !== undefined && v.at !== undefined) throw new UsageError('use --at or --cron, not both');
+    },
+  );
+}
 
-  const target = await resolveTemporal(config);
-  if (sub === 'create' || sub === 'update') await assertModelExists(config, model);
-  const { client, close } = await connectClient(target);
-  const say = (text: string, json: unknown): void => (values.json ? printJson(json) : void process.stdout.write(text + '\n'));
-  try {
-    const handle = client.schedule.getHandle(scheduleId(model));
-    switch (sub) {
-      case 'create':
-      case 'update': {
-        const what = await upsertSchedule(client, {
-          model,
-          taskQueue: target.taskQueue,
-          cron: values.cron,
-          at: values.at,
-          timezone: values.timezone,
-          jitter: values.jitter,
-          catchupWindow: values['catchup-window'],
-          overlap: values.overlap as 'skip' | undefined,
-          note: values.note,
-          requireApproval: values['require-approval'] ?? false,
-        });
-        const d = await handle.describe();
-        say(
-          `schedule ${scheduleId(model)} ${what}; next runs: ${d.info.nextActionTimes
-            .slice(0, 3)
-            .map((t) => t.toISOString())
-            .join(', ')}`,
-          { scheduleId: scheduleId(model), result: what, nextActionTimes: d.info.nextActionTimes },
-        );
-        return 0;
+function describe(argv: string[], config: Config): Promise<number> {
+  return withSchedule('describe', argv, {}, config, async (ctx) => {
+    const d = await describeSchedule(ctx.client, ctx.model);
+    const recent = [];
+    for (const a of d.info.recentActions) {
+      const wfId = a.action.workflow.workflowId;
+      let outcome: string | null = null;
+      try {
+        const desc = await ctx.client.workflow.getHandle(wfId, a.action.workflow.firstExecutionRunId).describe();
+        outcome = (desc.searchAttributes?.Outcome as string[] | undefined)?.[0] ?? desc.status.name;
+      } catch {
+        outcome = null;
       }
-      case 'describe': {
-        const d = await describeSchedule(client, model);
-        const recent = [];
-        for (const a of d.info.recentActions) {
-          const wfId = a.action.workflow.workflowId;
-          let outcome: string | null = null;
-          try {
-            const desc = await client.workflow.getHandle(wfId, a.action.workflow.firstExecutionRunId).describe();
-            outcome = (desc.searchAttributes?.Outcome as string[] | undefined)?.[0] ?? desc.status.name;
-          } catch {
-            outcome = null;
-          }
-          recent.push({ scheduledAt: a.scheduledAt.toISOString(), takenAt: a.takenAt.toISOString(), workflowId: wfId, outcome });
-        }
-        const out = {
-          scheduleId: d.scheduleId,
-          spec: d.spec,
-          paused: d.state.paused,
-          note: d.state.note ?? null,
-          overlap: d.policies.overlap,
-          catchupWindowMs: d.policies.catchupWindow,
-          nextActionTimes: d.info.nextActionTimes.map((t) => t.toISOString()),
-          recentActions: recent,
-          runningActions: d.info.runningActions.map((r) => r.workflow.workflowId),
-          numActionsTaken: d.info.numActionsTaken,
-          numActionsSkippedOverlap: d.info.numActionsSkippedOverlap,
-          numActionsMissedCatchupWindow: d.info.numActionsMissedCatchupWindow,
-        };
-        if (values.json) printJson(out);
-        else {
-          const lines = [
-            `schedule ${out.scheduleId}${out.paused ? ' (PAUSED)' : ''}${out.note ? ` - note: ${out.note}` : ''}`,
-            `  spec: ${describeSpec(d.spec)}`,
-            `  overlap ${String(out.overlap)}, catch-up window ${Math.round(out.catchupWindowMs / 1000)} s`,
-            `  next runs: ${out.nextActionTimes.slice(0, 5).join(', ') || '(none)'}`,
-            `  running: ${out.runningActions.join(', ') || '(none)'}`,
-            `  taken ${out.numActionsTaken}, skipped (overlap) ${out.numActionsSkippedOverlap}, missed (catch-up window) ${out.numActionsMissedCatchupWindow}`,
-            '  recent runs:',
-            ...out.recentActions.map((a) => `    ${a.scheduledAt} ${a.workflowId} ${a.outcome ?? '?'}`),
-          ];
-          process.stdout.write(lines.join('\n') + '\n');
-        }
-        return 0;
-      }
-      case 'pause':
-        await describeSchedule(client, model);
-        await handle.pause(values.note);
-        say(`schedule ${scheduleId(model)} paused: ${values.note}`, { scheduleId: scheduleId(model), paused: true, note: values.note });
-        return 0;
-      case 'unpause':
-        await describeSchedule(client, model);
-        await handle.unpause(values.note);
-        say(`schedule ${scheduleId(model)} unpaused: ${values.note}`, { scheduleId: scheduleId(model), paused: false, note: values.note });
-        return 0;
-      case 'trigger':
-        await triggerSchedule(client, model);
-        say(`schedule ${scheduleId(model)} triggered (skipped if a run for ${model} is already running)`, {
-          scheduleId: scheduleId(model),
-          triggered: true,
-        });
-        return 0;
-      case 'backfill':
-        await describeSchedule(client, model);
-        // Buffer all: each backfilled run waits for the previous one, so none is skipped.
-        await handle.backfill({ start: from!, end: to!, overlap: ScheduleOverlapPolicy.BUFFER_ALL });
-        say(`schedule ${scheduleId(model)}: backfill ${from!.toISOString()} .. ${to!.toISOString()} requested`, {
-          scheduleId: scheduleId(model),
-          from: from!.toISOString(),
-          to: to!.toISOString(),
-        });
-        return 0;
-      case 'delete':
-        await describeSchedule(client, model);
-        await handle.delete();
-        say(`schedule ${scheduleId(model)} deleted`, { scheduleId: scheduleId(model), deleted: true });
-        return 0;
+      recent.push({ scheduledAt: a.scheduledAt.toISOString(), takenAt: a.takenAt.toISOString(), workflowId: wfId, outcome });
     }
-    return 0;
-  } finally {
-    await close();
-  }
+    const out = {
+      scheduleId: d.scheduleId,
+      spec: d.spec,
+      paused: d.state.paused,
+      note: d.state.note ?? null,
+      overlap: d.policies.overlap,
+      catchupWindowMs: d.policies.catchupWindow,
+      nextActionTimes: d.info.nextActionTimes.map((t) => t.toISOString()),
+      recentActions: recent,
+      runningActions: d.info.runningActions.map((r) => r.workflow.workflowId),
+      numActionsTaken: d.info.numActionsTaken,
+      numActionsSkippedOverlap: d.info.numActionsSkippedOverlap,
+      numActionsMissedCatchupWindow: d.info.numActionsMissedCatchupWindow,
+    };
+    const lines = [
+      `schedule ${out.scheduleId}${out.paused ? ' (PAUSED)' : ''}${out.note ? ` - note: ${out.note}` : ''}`,
+      `  spec: ${describeSpec(d.spec)}`,
+      `  overlap ${String(out.overlap)}, catch-up window ${Math.round(out.catchupWindowMs / 1000)} s`,
+      `  next runs: ${out.nextActionTimes.slice(0, 5).join(', ') || '(none)'}`,
+      `  running: ${out.runningActions.join(', ') || '(none)'}`,
+      `  taken ${out.numActionsTaken}, skipped (overlap) ${out.numActionsSkippedOverlap}, missed (catch-up window) ${out.numActionsMissedCatchupWindow}`,
+      '  recent runs:',
+      ...out.recentActions.map((a) => `    ${a.scheduledAt} ${a.workflowId} ${a.outcome ?? '?'}`),
+    ];
+    say(ctx, lines.join('\n'), out);
+  });
+}
+
+function pauseOrUnpause(sub: 'pause' | 'unpause', argv: string[], config: Config): Promise<number> {
+  return withSchedule(
+    sub,
+    argv,
+    { note: { type: 'string' } },
+    config,
+    async (ctx, v) => {
+      await describeSchedule(ctx.client, ctx.model);
+      const note = str(v.note)!;
+      if (sub === 'pause') await ctx.handle.pause(note);
+      else await ctx.handle.unpause(note);
+      say(ctx, `schedule ${scheduleId(ctx.model)} ${sub}d: ${note}`, { scheduleId: scheduleId(ctx.model), paused: sub === 'pause', note });
+    },
+    (v) => {
+      if (!str(v.note)?.trim()) throw new UsageError(`schedule ${sub} needs --note TEXT saying why`);
+    },
+  );
+}
+
+function trigger(argv: string[], config: Config): Promise<number> {
+  return withSchedule('trigger', argv, {}, config, async (ctx) => {
+    await triggerSchedule(ctx.client, ctx.model);
+    say(ctx, `schedule ${scheduleId(ctx.model)} triggered (skipped if a run for ${ctx.model} is already running)`, {
+      scheduleId: scheduleId(ctx.model),
+      triggered: true,
+    });
+  });
+}
+
+function isoFlag(flag: string, raw: string | undefined): Date {
+  if (!raw) throw new UsageError('schedule backfill needs --from and --to (ISO times)');
+  const d = new Date(raw);
+  if (Number.isNaN(d.getTime())) throw new UsageError(`invalid --${flag} ${JSON.stringify(raw)}: use an ISO time`);
+  return d;
+}
+
+function backfill(argv: string[], config: Config): Promise<number> {
+  let from = new Date(0);
+  let to = new Date(0);
+  return withSchedule(
+    'backfill',
+    argv,
+    { from: { type: 'string' }, to: { type: 'string' } },
+    config,
+    async (ctx) => {
+      await describeSchedule(ctx.client, ctx.model);
+      // Buffer all: each backfilled run waits for the previous one, so none is skipped.
+      await ctx.handle.backfill({ start: from, end: to, overlap: ScheduleOverlapPolicy.BUFFER_ALL });
+      say(ctx, `schedule ${scheduleId(ctx.model)}: backfill ${from.toISOString()} .. ${to.toISOString()} requested`, {
+        scheduleId: scheduleId(ctx.model),
+        from: from.toISOString(),
+        to: to.toISOString(),
+      });
+    },
+    (v) => {
+      from = isoFlag('from', str(v.from));
+      to = isoFlag('to', str(v.to));
+      if (from > to) throw new UsageError(`--from ${String(v.from)} is after --to ${String(v.to)}`);
+    },
+  );
+}
+
+function remove(argv: string[], config: Config): Promise<number> {
+  return withSchedule('delete', argv, {}, config, async (ctx) => {
+    await describeSchedule(ctx.client, ctx.model);
+    await ctx.handle.delete();
+    say(ctx, `schedule ${scheduleId(ctx.model)} deleted`, { scheduleId: scheduleId(ctx.model), deleted: true });
+  });
 }
 
 function describeSpec(spec: { calendars?: Array<{ comment?: string }>; cronExpressions?: string[]; timezone?: string }): string {
   const parts = [...(spec.calendars ?? []).map((c) => c.comment ?? 'calendar'), ...(spec.cronExpressions ?? []).map((c) => `cron ${c}`)];
   return `${parts.join('; ') || '(none)'}${spec.timezone ? ` [${spec.timezone}]` : ''}`;
+}
+
+export function schedule(argv: string[], config: Config): Promise<number> {
+  return dispatch('schedule', argv, SCHEDULE_HELP, {
+    create: { summary: 'create the schedule', run: (a) => createOrUpdate('create', a, config) },
+    update: { summary: 'update the schedule', run: (a) => createOrUpdate('update', a, config) },
+    describe: { summary: 'describe the schedule', run: (a) => describe(a, config) },
+    pause: { summary: 'pause it', run: (a) => pauseOrUnpause('pause', a, config) },
+    unpause: { summary: 'unpause it', run: (a) => pauseOrUnpause('unpause', a, config) },
+    trigger: { summary: 'start one run now', run: (a) => trigger(a, config) },
+    backfill: { summary: 'run a past range', run: (a) => backfill(a, config) },
+    delete: { summary: 'delete it', run: (a) => remove(a, config) },
+  });
 }

@@ -48,14 +48,22 @@ describe.sequential('nightshift up --once --json', () => {
     expect(r.code, r.stderr).toBe(0);
     const shown = JSON.parse(r.stdout) as {
       production: number;
-      versions: Array<{ version: number; status: string; metrics: { accuracy: number } }>;
+      versions: Array<{
+        version: number;
+        status: string;
+        evaluation: { rows: number; outcome: string; metrics: { accuracy: number }; champion: unknown };
+      }>;
     };
     expect(shown.production).toBe(1);
     expect(shown.versions).toHaveLength(1);
     expect(shown.versions[0]).toMatchObject({ version: 1, status: 'production' });
-    expect(shown.versions[0].metrics.accuracy).toBeGreaterThan(0.95);
+    // Measured on its own run's held-out rows (a first run: no champion beside it).
+    expect(shown.versions[0].evaluation).toMatchObject({ outcome: 'PROMOTED', champion: null, rows: expect.any(Number) });
+    expect(shown.versions[0].evaluation.rows).toBeGreaterThan(100);
+    expect(shown.versions[0].evaluation.metrics.accuracy).toBeGreaterThan(0.95);
     const list = await runCli(['models', 'list'], { NIGHTSHIFT_HOME: home, NIGHTSHIFT_PG_PORT: pgPort });
-    expect(list.stdout).toMatch(/spam\s+production v1\s+\(1 versions\)/);
+    expect(list.stdout).toMatch(/^MODEL\s+PRODUCTION\s+VERSIONS\n/);
+    expect(list.stdout).toMatch(/\nspam\s+v1\s+1\n/);
   });
 
   it('decides the next batch of mail against the champion', async () => {

@@ -61,10 +61,11 @@ describe('the judge', () => {
     const p: ComparisonPolicy = { absolute: [], change: [{ metric: 'f1', minRelativeImprovement: 0.5 }] };
     const up = compareModels(ev({ f1: 0.1 }), ev({ f1: 0 }, 1), p);
     expect(up.decision).toBe('PROMOTE');
-    expect(up.checks[0].note).toMatch(/baseline is 0: relative change taken as \+Infinity/);
+    const rel = (d: typeof up) => d.checks.find((c) => c.kind === 'relative-improvement')!;
+    expect(rel(up).note).toMatch(/baseline is 0: relative change taken as \+Infinity/);
     const flat = compareModels(ev({ f1: 0 }), ev({ f1: 0 }, 1), p);
     expect(flat.decision).toBe('REJECT');
-    expect(flat.checks[0].note).toMatch(/taken as 0/);
+    expect(rel(flat).note).toMatch(/taken as 0/);
   });
 
   it('a missing metric fails its check', () => {
@@ -91,7 +92,77 @@ describe('the judge', () => {
     expect(noise.decision).toBe('REJECT');
     expect(noise.mcnemar!.pValueCandidateBetter).toBeCloseTo(binomialHalfCdf(2, 6), 12); // P(X >= 4 | 6) = P(X <= 2)
     const missing = compareModels(ev({}, 2), ev({}, 1), p);
-    expect(missing.checks[0]).toMatchObject({ pass: false, note: expect.stringMatching(/paired predictions missing/) });
+    expect(missing.checks.find((c) => c.kind === 'significance')).toMatchObject({
+      pass: false,
+      note: expect.stringMatching(/paired predictions missing/),
+    });
+  });
+
+  it('never promotes a candidate identical to the champion: same bytes, or the same rows right with the same metrics', () => {
+    const p: ComparisonPolicy = { absolute: [], change: [] };
+    const rows = [true, false, true, true];
+    const same = compareModels(
+      { ...ev({ f1: 0.9 }, 2, rows), sha256: 'ab'.repeat(32) },
+      { ...ev({ f1: 0.8 }, 1, rows), sha256: 'ab'.repeat(32) },
+      p,
+    );
+    expect(same.decision).toBe('REJECT');
+    expect(same.checks.find((c) => c.kind === 'differs')).toMatchObject({
+      pass: false,
+      note: expect.stringMatching(/byte-identical to champion v1/),
+    });
+    const equal = compareModels(
+      { ...ev({ f1: 0.9 }, 2, rows), sha256: 'cd'.repeat(32) },
+      { ...ev({ f1: 0.9 }, 1, [...rows]), sha256: 'ef'.repeat(32) },
+      p,
+    );
+    expect(equal.decision).toBe('REJECT');
+    expect(equal.reason).toMatch(/equals champion v1 on all 4 evaluation rows/);
+    const differs = compareModels(
+      { ...ev({ f1: 0.9 }, 2, [true, true, true, true]), sha256: 'cd'.repeat(32) },
+      { ...ev({ f1: 0.9 }, 1, rows), sha256: 'ef'.repeat(32) },
+      p,
+    );
+    expect(differs.decision).toBe('PROMOTE');
+  });
+
+  it('the default policy asks for a real improvement: a tie in F1 is rejected', () => {
+    const champion = ev({ accuracy: 0.95, f1: 0.94 }, 1, [true, true, false]);
+    const tie = compareModels(ev({ accuracy: 0.96, f1: 0.94 }, 2, [true, true, true]), champion);
+    expect(tie.decision).toBe('REJECT');
+    expect(tie.checks.find((c) => c.kind === 'improvement' && c.metric === 'f1')).toMatchObject({ pass: false, threshold: 0.001 });
+    expect(compareModels(ev({ accuracy: 0.96, f1: 0.95 }, 2, [true, true, true]), champion).decision).toBe('PROMOTE');
+  });
+
+  it('gates on drift when the policy says so, and reads the drift in plain words either way', () => {
+    const drift = {
+      rows: { previous: 100, current: 50 },
+      labelLInf: 0.05,
+      labelPsi: 0.3,
+      tokenJensenShannon: 0.2,
+      unseenBucketShare: 0.01,
+    };
+    const p: ComparisonPolicy = { absolute: [], change: [], drift: { maxTokenJensenShannon: 0.1 } };
+    const gated = compareModels(ev({}, 2), null, p, { drift });
+    expect(gated.decision).toBe('REJECT');
+    expect(gated.checks).toEqual([
+      expect.objectContaining({ kind: 'drift-max', metric: 'tokenJensenShannon', value: 0.2, threshold: 0.1, pass: false }),
+    ]);
+    expect(gated.drift!.reading).toMatch(/tokens: large shift \(JS 0\.200\); labels: large shift \(PSI 0\.300\); unseen tokens 1\.0%/);
+    expect(gated.drift!.level).toBe('large');
+    const ungated = compareModels(
+      ev({}, 2),
+      null,
+      { absolute: [], change: [] },
+      { drift: { ...drift, tokenJensenShannon: 0.01, labelPsi: 0.01 } },
+    );
+    expect(ungated.decision).toBe('PROMOTE');
+    expect(ungated.drift).toMatchObject({ level: 'none', reading: expect.stringMatching(/^tokens: stable/) });
+    const first = compareModels(ev({}, 2), null, p, { drift: null });
+    expect(first.checks[0]).toMatchObject({ skipped: true, pass: true });
+    expect(() => compareModels(ev({}), null, { absolute: [], change: [], drift: { maxTokens: 1 } as never })).toThrow(
+      /unknown drift limit "maxTokens"/,
+    );
   });
 
   it('refuses a malformed policy', () => {
