@@ -3,34 +3,46 @@
  * else what a running `nightshift up` with the same home advertises, else (for `up`, and for
  * registry commands' database) the embedded parts started here.
  */
-import { mkdirSync } from 'node:fs';
 import type { Config } from './config.ts';
 import { checkDatabase, createPool, type Db } from '../activities/registry/pool.ts';
 import { migrate } from '../activities/registry/migrate.ts';
 import { getModel } from '../activities/registry/models.ts';
-import { readStackFile } from './stack-file.ts';
-import { startEmbeddedPostgres } from './embedded-postgres.ts';
+import { readSharedDatabaseUrl, readStackFile } from './stack-file.ts';
+import { startEmbeddedPostgres, type EmbeddedPg } from './embedded-postgres.ts';
 import { canConnect } from './ports.ts';
 
 export interface Registry {
   db: Db;
   databaseUrl: string;
+  /** Whether this is the home's embedded PostgreSQL (shared with the home's other processes). */
+  embedded: boolean;
+  /** Closes the pool and leaves the embedded server (stopping it, within the grace period, if nobody else uses it). */
   close(): Promise<void>;
+  /** As close(), without waiting for anything: for a second Ctrl-C. */
+  closeNow(): Promise<void>;
 }
 
 const log = (line: string): void => {
   process.stderr.write(`${line}\n`);
 };
 
-/** Opens the registry database (starting the embedded PostgreSQL if nothing else gives one) and migrates it. */
-export async function openRegistry(config: Config): Promise<Registry> {
-  let databaseUrl = config.databaseUrl ?? readStackFile(config.home)?.databaseUrl ?? null;
-  let stopEmbedded: (() => Promise<void>) | null = null;
+/** DATABASE_URL, else the one a running `up` with this home shares (readable by the home's owner only), else null (embedded). */
+function givenDatabaseUrl(config: Config): string | null {
+  if (config.databaseUrl) return config.databaseUrl;
+  return readStackFile(config.home)?.database === 'external' ? readSharedDatabaseUrl(config.home) : null;
+}
+
+/**
+ * Opens the registry database and migrates it: DATABASE_URL, or the home's embedded PostgreSQL
+ * (joined if another process of the home runs it, started otherwise). With `supervise`, a dead
+ * embedded server is restarted (nightshift up, workers).
+ */
+export async function openRegistry(config: Config, options: { supervise?: boolean } = {}): Promise<Registry> {
+  let databaseUrl = givenDatabaseUrl(config);
+  let embedded: EmbeddedPg | null = null;
   if (!databaseUrl) {
-    mkdirSync(config.home, { recursive: true });
-    const pg = await startEmbeddedPostgres(config.home, config.pgPort, log);
-    databaseUrl = pg.databaseUrl;
-    stopEmbedded = pg.stop;
+    embedded = await startEmbeddedPostgres(config.home, config.pgPort, log, { supervise: options.supervise ?? false });
+    databaseUrl = embedded.databaseUrl;
   }
   const db = createPool(databaseUrl);
   try {
@@ -38,15 +50,20 @@ export async function openRegistry(config: Config): Promise<Registry> {
     await migrate(db);
   } catch (err) {
     await db.end().catch(() => undefined);
-    if (stopEmbedded) await stopEmbedded();
+    if (embedded) await embedded.stop();
     throw err;
   }
   return {
     db,
     databaseUrl,
+    embedded: embedded !== null,
     close: async () => {
-      await db.end();
-      if (stopEmbedded) await stopEmbedded();
+      await db.end().catch(() => undefined);
+      if (embedded) await embedded.stop();
+    },
+    closeNow: async () => {
+      void db.end().catch(() => undefined);
+      if (embedded) await embedded.stopNow();
     },
   };
 }

@@ -24,7 +24,10 @@ export interface DevServer {
   address: string;
   uiUrl: string;
   process: ChildProcess;
-  stop(): Promise<void>;
+  /** SIGTERM, then SIGKILL after `graceMs` (default 10 s). */
+  stop(graceMs?: number): Promise<void>;
+  /** SIGKILL now: for a second Ctrl-C. */
+  kill(): void;
 }
 
 export function searchAttributeArgs(): string[] {
@@ -44,7 +47,8 @@ export async function waitForTemporal(address: string, timeoutMs: number, child?
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
-    if (child && child.exitCode !== null) throw new Error(`temporal server exited with code ${child.exitCode} during start-up`);
+    if (child && (child.exitCode !== null || child.signalCode !== null))
+      throw new Error(`temporal server exited (${child.exitCode ?? child.signalCode}) during start-up`);
     try {
       const connection = await Connection.connect({ address, connectTimeout: 1000 });
       await connection.workflowService.getSystemInfo({});
@@ -111,22 +115,33 @@ export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
   // Its own process group: a Ctrl-C in the terminal reaches `nightshift up`, which stops the
   // worker first and the server last, instead of the server dying under a running worker.
   const child = spawn(o.cli, args, { stdio: ['ignore', log, log], detached: true });
+  let spawnError: Error | null = null;
+  child.once('error', (err: NodeJS.ErrnoException) => (spawnError = new Error(`cannot run ${o.cli}: ${err.code ?? err.message}`)));
   if (child.pid) writeFileSync(pidFile(o.home), String(child.pid));
   const address = `127.0.0.1:${o.port}`;
+  // exitCode stays null when a signal ended it: a stop() must not wait for an 'exit' already past.
+  const exited = (): boolean => child.exitCode !== null || child.signalCode !== null || spawnError !== null;
+  const kill = (): void => {
+    if (!exited()) child.kill('SIGKILL');
+    rmSync(pidFile(o.home), { force: true });
+  };
   try {
     await waitForTemporal(address, 60_000, child);
   } catch (err) {
-    child.kill('SIGKILL');
-    throw new Error(`${(err as Error).message} (see ${path.join(o.home, 'temporal.log')})`);
+    kill();
+    throw spawnError ?? new Error(`${(err as Error).message} (see ${path.join(o.home, 'temporal.log')})`);
   }
   return {
     address,
     uiUrl: `http://127.0.0.1:${o.uiPort}`,
     process: child,
-    stop: () =>
+    stop: (graceMs = 10_000) =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        if (exited()) {
+          rmSync(pidFile(o.home), { force: true });
+          return resolve();
+        }
+        const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
         child.once('exit', () => {
           clearTimeout(timer);
           rmSync(pidFile(o.home), { force: true });
@@ -134,5 +149,6 @@ export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
         });
         child.kill('SIGTERM');
       }),
+    kill,
   };
 }

@@ -7,26 +7,31 @@ import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import { loadConfig } from '../stack/config.ts';
 import { openRegistry, resolveTemporal } from '../stack/stack.ts';
 import { createWorker } from './create-worker.ts';
+import { shutdownGrace } from '../stack/shutdown-grace.ts';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: ['SIGINT', 'SIGTERM'] });
   const temporal = await resolveTemporal(config);
-  const registry = await openRegistry(config);
-  const connection = await NativeConnection.connect({ address: temporal.address });
-  const worker = await createWorker({
-    connection,
-    namespace: temporal.namespace,
-    taskQueue: temporal.taskQueue,
-    db: registry.db,
-    bundleCacheDir: config.home,
-    shutdownGraceTime: process.env.NIGHTSHIFT_SHUTDOWN_GRACE || '10s',
-  });
-  process.stderr.write(`worker ${process.pid} polling task queue ${temporal.taskQueue} on ${temporal.address}\n`);
+  const registry = await openRegistry(config, { supervise: true });
   try {
-    await worker.run();
+    const connection = await NativeConnection.connect({ address: temporal.address });
+    try {
+      const worker = await createWorker({
+        connection,
+        namespace: temporal.namespace,
+        taskQueue: temporal.taskQueue,
+        db: registry.db,
+        bundleCacheDir: config.home,
+        shutdownGraceTime: shutdownGrace().text,
+      });
+      process.stderr.write(`worker ${process.pid} polling task queue ${temporal.taskQueue} on ${temporal.address}\n`);
+      await worker.run();
+    } finally {
+      await connection.close();
+    }
   } finally {
-    await connection.close();
+    // Leaves the home's embedded PostgreSQL (stopping it if this worker was its last user).
     await registry.close();
     process.stderr.write(`worker ${process.pid} stopped\n`);
   }

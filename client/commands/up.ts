@@ -1,31 +1,35 @@
 /**
  * `nightshift up`: starts what the environment does not give (Temporal dev server, PostgreSQL),
- * migrates, seeds the demo model, runs a worker, starts one retraining run and prints its
- * decision; then serves until Ctrl-C (or exits with --once).
+ * migrates, seeds the demo model, runs a worker, starts one retraining run (or follows the one
+ * already in flight, say after this command was killed) and prints its decision; then serves
+ * until Ctrl-C (or exits with --once). Every way out stops what it started within the shutdown
+ * grace period; a second Ctrl-C stops everything at once.
  */
-import { mkdirSync } from 'node:fs';
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
-import type { Worker } from '@temporalio/worker';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { Config } from '../../stack/config.ts';
 import { findTemporalCli } from '../../stack/temporal-cli.ts';
-import { startDevServer, waitForTemporal, type DevServer } from '../../stack/temporal-server.ts';
+import { startDevServer, waitForTemporal } from '../../stack/temporal-server.ts';
 import { openRegistry, runUiLink, type Registry } from '../../stack/stack.ts';
-import { readStackFile, removeStackFile, writeStackFile } from '../../stack/stack-file.ts';
+import { readStackFile, removeStackFile, writeSharedDatabaseUrl, writeStackFile } from '../../stack/stack-file.ts';
+import { preparePrivateHome } from '../../stack/pg-credentials.ts';
+import { shutdownGrace } from '../../stack/shutdown-grace.ts';
 import { createWorker } from '../../worker/create-worker.ts';
 import { demoHasData, releaseNextBatch, DEMO_MODEL } from '../../activities/data/spam-demo.ts';
-import { connectClient, startRetrain } from '../runs.ts';
+import { connectClient, RunAlreadyRunningError, startRetrain } from '../runs.ts';
 import { scheduleId, upsertSchedule } from '../schedules.ts';
 import { formatRunResult, log, printJson } from '../output.ts';
 import { parse } from './args.ts';
 import type { RunResult } from '../../workflows/definitions.ts';
+import type { retrainModel } from '../../workflows/index.ts';
 
 export const UP_HELP = `Usage: nightshift up [--once] [--json] [--no-worker] [--no-run] [--no-schedule] [--model NAME]
 
 Starts the embedded stack (Temporal dev server with its Web UI, PostgreSQL) unless TEMPORAL_ADDRESS
 or DATABASE_URL point elsewhere, migrates the registry, seeds the demo model "spam" from the
 SpamAssassin corpus if it has no data, creates (or updates) the model's nightly schedule, runs a
-worker, starts one retraining run and prints its decision with the Temporal UI link. Then serves
-until Ctrl-C.
+worker, starts one retraining run (or follows the model's run already in progress) and prints its
+decision with the Temporal UI link. Then serves until Ctrl-C (a second Ctrl-C stops at once).
 
   --once        exit after the run, printing its decision
   --json        print the run's decision record as one JSON document on stdout
@@ -34,9 +38,25 @@ until Ctrl-C.
   --no-schedule create no nightly schedule
   --model NAME  the model to retrain (default spam)
 
-State lives in NIGHTSHIFT_HOME (default ./.nightshift).`;
+State lives in NIGHTSHIFT_HOME (default ./.nightshift); shutdown waits at most
+NIGHTSHIFT_SHUTDOWN_GRACE (default 10s) for work in flight.`;
 
-export async function up(argv: string[], config: Config): Promise<number> {
+interface UpOptions {
+  model: string;
+  once: boolean;
+  json: boolean;
+  worker: boolean;
+  run: boolean;
+  schedule: boolean;
+}
+
+interface TemporalEndpoint {
+  address: string;
+  uiUrl: string | null;
+}
+
+/** The command line, or null after printing the help. */
+function parseUpOptions(argv: string[]): UpOptions | null {
   const { values } = parse(argv, {
     once: { type: 'boolean' },
     json: { type: 'boolean' },
@@ -47,128 +67,284 @@ export async function up(argv: string[], config: Config): Promise<number> {
   });
   if (values.help) {
     process.stdout.write(UP_HELP + '\n');
-    return 0;
+    return null;
   }
-  const model = values.model ?? DEMO_MODEL;
-  mkdirSync(config.home, { recursive: true });
+  const worker = !values['no-worker'];
+  return {
+    model: values.model ?? DEMO_MODEL,
+    once: values.once ?? false,
+    json: values.json ?? false,
+    worker,
+    run: worker && !values['no-run'],
+    schedule: !values['no-schedule'],
+  };
+}
+
+interface Step {
+  name: string;
+  graceful: (graceMs: number) => Promise<void>;
+  now: () => Promise<void> | void;
+}
+
+/**
+ * What `up` started, stopped in reverse order. close() gives the whole shutdown the grace period
+ * (plus a margin for the servers' own escalation); a step still running then is abandoned and
+ * the rest are stopped at once. closeNow() stops everything without waiting (a second Ctrl-C).
+ * A step added after closing began (a start-up racing a Ctrl-C) is stopped at once.
+ */
+class StartedParts {
+  private steps: Step[] = [];
+  private closing: Promise<void> | null = null;
+
+  constructor(private readonly graceMs: number) {}
+
+  add(step: Step): void {
+    if (this.closing) void Promise.resolve(step.now()).catch(() => undefined);
+    else this.steps.push(step);
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.closeInOrder();
+    return this.closing;
+  }
+
+  async closeNow(): Promise<void> {
+    const steps = this.steps.splice(0).reverse();
+    await Promise.race([Promise.allSettled(steps.map(async (s) => s.now())), new Promise((r) => setTimeout(r, 5000).unref())]);
+  }
+
+  private async closeInOrder(): Promise<void> {
+    const deadline = Date.now() + this.graceMs + 5000;
+    while (this.steps.length) {
+      const step = this.steps.pop()!;
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        log(`shutdown: out of time; stopping ${[step, ...this.steps].map((s) => s.name).join(', ')} at once`);
+        this.steps.push(step);
+        return this.closeNow();
+      }
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = await Promise.race([
+        step
+          .graceful(Math.min(this.graceMs, left))
+          .then(() => false)
+          .catch((err: Error) => {
+            log(`shutdown: ${step.name}: ${err.message}`);
+            return false;
+          }),
+        new Promise<boolean>((r) => (timer = setTimeout(() => r(true), left))),
+      ]);
+      clearTimeout(timer);
+      if (timedOut) {
+        log(`shutdown: ${step.name} did not stop in time; stopping it at once`);
+        await Promise.resolve(step.now()).catch(() => undefined);
+      }
+    }
+  }
+}
+
+/**
+ * Ctrl-C (or SIGTERM): the first asks for a graceful stop (while serving, the command then ends
+ * with 0; earlier, with 130); the second stops everything at once and exits 130.
+ */
+function handleSignals(parts: StartedParts): { stopRequested: Promise<void>; serving(): void; dispose(): void } {
+  let signals = 0;
+  let isServing = false;
+  let requestStop: () => void = () => undefined;
+  const stopRequested = new Promise<void>((r) => (requestStop = r));
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signals++;
+    if (signals === 1) {
+      log(`${signal}: shutting down (again to stop at once)`);
+      requestStop();
+      if (!isServing) void parts.close().then(() => process.exit(130));
+      return;
+    }
+    log(`${signal} again: stopping everything now`);
+    void parts.closeNow().then(() => process.exit(130));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    stopRequested,
+    serving: () => (isServing = true),
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+/** TEMPORAL_ADDRESS, or a dev server started here. */
+async function startTemporal(config: Config, parts: StartedParts): Promise<TemporalEndpoint> {
+  if (config.temporalAddress) {
+    await waitForTemporal(config.temporalAddress, 5000).catch(() => {
+      throw new Error(`cannot reach Temporal at TEMPORAL_ADDRESS=${config.temporalAddress}`);
+    });
+    return { address: config.temporalAddress, uiUrl: null };
+  }
+  const cli = await findTemporalCli();
+  log(`starting Temporal dev server (${cli}) on port ${config.temporalPort}, UI on ${config.uiPort}`);
+  const server = await startDevServer({
+    cli,
+    home: config.home,
+    port: config.temporalPort,
+    uiPort: config.uiPort,
+    namespace: config.namespace,
+  });
+  parts.add({ name: 'Temporal dev server', graceful: (ms) => server.stop(ms), now: () => server.kill() });
+  return { address: server.address, uiUrl: server.uiUrl };
+}
+
+/** The registry (supervised when embedded), kept open until shutdown. */
+async function startRegistry(config: Config, parts: StartedParts): Promise<Registry> {
+  const registry = await openRegistry(config, { supervise: true });
+  parts.add({ name: 'PostgreSQL', graceful: () => registry.close(), now: () => registry.closeNow() });
+  return registry;
+}
+
+/** Both at once; a failure of either stops the other (through `parts`) and is reported alone. */
+async function startServices(config: Config, parts: StartedParts): Promise<{ temporal: TemporalEndpoint; registry: Registry }> {
+  const [temporal, registry] = await Promise.allSettled([startTemporal(config, parts), startRegistry(config, parts)]);
+  if (temporal.status === 'rejected') throw temporal.reason;
+  if (registry.status === 'rejected') throw registry.reason;
+  return { temporal: temporal.value, registry: registry.value };
+}
+
+/** stack.json for the home's other processes (no secret in it; an external DATABASE_URL goes to a 0600 file). */
+function advertiseStack(config: Config, temporal: TemporalEndpoint, registry: Registry, parts: StartedParts): void {
+  if (!registry.embedded) writeSharedDatabaseUrl(config.home, registry.databaseUrl);
+  writeStackFile(config.home, {
+    pid: process.pid,
+    temporalAddress: temporal.address,
+    namespace: config.namespace,
+    taskQueue: config.taskQueue,
+    uiUrl: temporal.uiUrl,
+    database: registry.embedded ? 'embedded' : 'external',
+    startedAt: new Date().toISOString(),
+  });
+  const remove = async (): Promise<void> => removeStackFile(config.home);
+  parts.add({ name: 'stack file', graceful: remove, now: remove });
+  log(`registry: ${registry.embedded ? `embedded PostgreSQL of ${config.home}` : 'DATABASE_URL'}`);
+  if (temporal.uiUrl) log(`Temporal Web UI: ${temporal.uiUrl}`);
+}
+
+async function seedDemo(registry: Registry, model: string): Promise<void> {
+  if (model !== DEMO_MODEL || (await demoHasData(registry.db))) return;
+  const batch = await releaseNextBatch(registry.db);
+  log(`seeded model ${DEMO_MODEL}: batch ${batch.batch}, ${batch.accepted} SpamAssassin messages dated ${batch.from} .. ${batch.to}`);
+}
+
+/** A worker in this process; resolves `stopped` when it stops (for whatever reason). */
+async function startLocalWorker(
+  config: Config,
+  temporal: TemporalEndpoint,
+  registry: Registry,
+  parts: StartedParts,
+  grace: string,
+): Promise<{ stopped: Promise<void> }> {
+  const connection = await NativeConnection.connect({ address: temporal.address });
+  const worker = await createWorker({
+    connection,
+    namespace: config.namespace,
+    taskQueue: config.taskQueue,
+    db: registry.db,
+    bundleCacheDir: config.home,
+    shutdownGraceTime: grace,
+  });
+  const stopped = worker.run();
+  void stopped.catch((err: Error) => log(`worker stopped: ${err.message}`));
+  parts.add({
+    name: 'worker',
+    graceful: async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await stopped.catch(() => undefined);
+      await connection.close();
+    },
+    // The worker lives in this process: exiting ends it.
+    now: () => undefined,
+  });
+  log(`worker polling task queue ${config.taskQueue}`);
+  return { stopped };
+}
+
+async function connectTemporalClient(config: Config, temporal: TemporalEndpoint, parts: StartedParts): Promise<Client> {
+  const { client, close } = await connectClient({ ...temporal, namespace: config.namespace, taskQueue: config.taskQueue });
+  parts.add({ name: 'Temporal client', graceful: close, now: () => undefined });
+  return client;
+}
+
+async function ensureSchedule(client: Client, config: Config, model: string): Promise<void> {
+  const what = await upsertSchedule(client, { model, taskQueue: config.taskQueue });
+  log(`nightly schedule ${scheduleId(model)} ${what} (02:00 UTC; \`nightshift schedule describe --model ${model}\`)`);
+}
+
+/**
+ * Starts a run, or follows the model's run already in flight (one started before a crash of an
+ * earlier `up`, say) so it finishes here; prints its decision.
+ */
+async function runOrFollow(
+  client: Client,
+  config: Config,
+  temporal: TemporalEndpoint,
+  options: UpOptions,
+  workerStopped: Promise<void>,
+): Promise<RunResult> {
+  let handle: WorkflowHandle<typeof retrainModel>;
+  let runId: string;
+  let verb = 'started run';
+  try {
+    const started = await startRetrain(client, config.taskQueue, { model: options.model, trigger: 'startup' });
+    handle = started;
+    runId = started.firstExecutionRunId;
+  } catch (err) {
+    if (!(err instanceof RunAlreadyRunningError)) throw err;
+    handle = client.workflow.getHandle<typeof retrainModel>(err.workflowId, err.runId);
+    runId = err.runId;
+    verb = `following run already in progress`;
+  }
+  const link = runUiLink(temporal.uiUrl, config.namespace, handle.workflowId, runId);
+  log(`${verb} ${handle.workflowId}${link ? `\n  ${link}` : ''}`);
+  const result = await Promise.race([
+    handle.result(),
+    workerStopped.then(() => {
+      throw new Error('the worker stopped before the run finished');
+    }),
+  ]);
+  if (options.json) printJson(result);
+  else process.stdout.write(formatRunResult(result, link) + '\n');
+  return result;
+}
+
+export async function up(argv: string[], config: Config): Promise<number> {
+  const options = parseUpOptions(argv);
+  if (!options) return 0;
+  preparePrivateHome(config.home);
   const running = readStackFile(config.home);
   if (running) throw new Error(`a Nightshift stack is already running for ${config.home} (pid ${running.pid}); stop it first`);
-
+  const grace = shutdownGrace();
   Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
-  const cleanups: Array<() => Promise<void>> = [];
-  const shutdown = async (): Promise<void> => {
-    for (const fn of cleanups.reverse()) await fn().catch((err: Error) => log(`shutdown: ${err.message}`));
-    cleanups.length = 0;
-  };
-
+  const parts = new StartedParts(grace.ms);
+  const signals = handleSignals(parts);
   try {
-    let devServer: DevServer | null = null;
-    const temporalPromise = (async () => {
-      if (config.temporalAddress) {
-        await waitForTemporal(config.temporalAddress, 5000).catch(() => {
-          throw new Error(`cannot reach Temporal at TEMPORAL_ADDRESS=${config.temporalAddress}`);
-        });
-        return { address: config.temporalAddress, uiUrl: null as string | null };
-      }
-      const cli = await findTemporalCli();
-      log(`starting Temporal dev server (${cli}) on port ${config.temporalPort}, UI on ${config.uiPort}`);
-      devServer = await startDevServer({
-        cli,
-        home: config.home,
-        port: config.temporalPort,
-        uiPort: config.uiPort,
-        namespace: config.namespace,
-      });
-      return { address: devServer.address, uiUrl: devServer.uiUrl as string | null };
-    })();
-    const registryPromise = openRegistry(config);
-    const [temporalResult, registryResult] = await Promise.allSettled([temporalPromise, registryPromise]);
-    if (devServer) cleanups.push(() => devServer!.stop());
-    if (registryResult.status === 'fulfilled') cleanups.push(() => registryResult.value.close());
-    if (temporalResult.status === 'rejected') throw temporalResult.reason;
-    if (registryResult.status === 'rejected') throw registryResult.reason;
-    const temporal = temporalResult.value;
-    const registry: Registry = registryResult.value;
-
-    writeStackFile(config.home, {
-      pid: process.pid,
-      temporalAddress: temporal.address,
-      namespace: config.namespace,
-      taskQueue: config.taskQueue,
-      uiUrl: temporal.uiUrl,
-      databaseUrl: registry.databaseUrl,
-      startedAt: new Date().toISOString(),
-    });
-    cleanups.push(async () => removeStackFile(config.home));
-    log(`registry: ${registry.databaseUrl.replace(/:[^:@/]*@/, ':***@')}`);
-    if (temporal.uiUrl) log(`Temporal Web UI: ${temporal.uiUrl}`);
-
-    if (model === DEMO_MODEL && !(await demoHasData(registry.db))) {
-      const batch = await releaseNextBatch(registry.db);
-      log(`seeded model ${DEMO_MODEL}: batch ${batch.batch}, ${batch.accepted} SpamAssassin messages dated ${batch.from} .. ${batch.to}`);
+    const { temporal, registry } = await startServices(config, parts);
+    advertiseStack(config, temporal, registry, parts);
+    await seedDemo(registry, options.model);
+    const worker = options.worker ? await startLocalWorker(config, temporal, registry, parts, grace.text) : null;
+    const client = await connectTemporalClient(config, temporal, parts);
+    if (options.schedule) await ensureSchedule(client, config, options.model);
+    if (options.run && worker) await runOrFollow(client, config, temporal, options, worker.stopped);
+    if (!options.once) {
+      log('serving; press Ctrl-C to stop');
+      signals.serving();
+      await signals.stopRequested;
     }
-
-    let worker: Worker | null = null;
-    let workerDone: Promise<void> | null = null;
-    if (!values['no-worker']) {
-      const connection = await NativeConnection.connect({ address: temporal.address });
-      worker = await createWorker({
-        connection,
-        namespace: config.namespace,
-        taskQueue: config.taskQueue,
-        db: registry.db,
-        bundleCacheDir: config.home,
-      });
-      workerDone = worker.run();
-      cleanups.push(async () => {
-        if (worker && worker.getState() === 'RUNNING') worker.shutdown();
-        await workerDone;
-        await connection.close();
-      });
-      log(`worker polling task queue ${config.taskQueue}`);
-    }
-
-    const { client, close } = await connectClient({
-      address: temporal.address,
-      namespace: config.namespace,
-      taskQueue: config.taskQueue,
-      uiUrl: temporal.uiUrl,
-    });
-    cleanups.push(close);
-    if (!values['no-schedule']) {
-      const what = await upsertSchedule(client, { model, taskQueue: config.taskQueue });
-      log(`nightly schedule ${scheduleId(model)} ${what} (02:00 UTC; \`nightshift schedule describe --model ${model}\`)`);
-    }
-
-    let result: RunResult | null = null;
-    if (!values['no-worker'] && !values['no-run']) {
-      const handle = await startRetrain(client, config.taskQueue, { model, trigger: 'startup' });
-      const link = runUiLink(temporal.uiUrl, config.namespace, handle.workflowId, handle.firstExecutionRunId);
-      log(`started run ${handle.workflowId}${link ? `\n  ${link}` : ''}`);
-      result = (await Promise.race([
-        handle.result(),
-        workerDone?.then(() => {
-          throw new Error('the worker stopped before the run finished');
-        }),
-      ])) as RunResult;
-      if (values.json) printJson(result);
-      else process.stdout.write(formatRunResult(result, link) + '\n');
-    }
-
-    if (values.once) {
-      await shutdown();
-      return 0;
-    }
-    log('serving; press Ctrl-C to stop');
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
-    log('shutting down');
-    await shutdown();
+    await parts.close();
     return 0;
   } catch (err) {
-    await shutdown();
+    await parts.close();
     throw err;
+  } finally {
+    signals.dispose();
   }
 }

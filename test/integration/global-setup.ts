@@ -41,7 +41,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   ]);
   project.provide('temporalAddress', env.address);
   project.provide('temporalCli', temporalCli);
-  project.provide('databaseUrl', process.env.DATABASE_URL ?? pg!.databaseUrl);
+  // The superuser's URL: test files create a database each (the application role may not).
+  project.provide('databaseUrl', process.env.DATABASE_URL ?? pg!.adminUrl);
   project.provide('stateDir', stateDir);
   return async () => {
     await env.teardown();
