@@ -36,34 +36,87 @@ export interface InsertResult {
 
 const BATCH = 500;
 
+async function insertBatch(db: Queryable, modelId: number, source: string, batch: NewExample[]): Promise<number> {
+  const hashes = batch.map((e) => contentHash(e.text));
+  const { rowCount } = await db.query(
+    `INSERT INTO examples (model_id, text, label, source, external_id, example_ts, metadata, content_hash, split)
+     SELECT $1, t.text, t.label, $2, t.external_id, t.example_ts, t.metadata, t.content_hash, t.split
+     FROM unnest($3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::jsonb[], $8::bytea[], $9::text[])
+       WITH ORDINALITY AS t(text, label, external_id, example_ts, metadata, content_hash, split, ord)
+     ORDER BY t.ord
+     ON CONFLICT (model_id, content_hash) DO NOTHING`,
+    [
+      modelId,
+      source,
+      batch.map((e) => e.text),
+      batch.map((e) => e.label),
+      batch.map((e) => e.externalId ?? null),
+      batch.map((e) => e.ts ?? null),
+      batch.map((e) => JSON.stringify(e.metadata ?? {})),
+      hashes,
+      hashes.map(splitFor),
+    ],
+  );
+  return rowCount ?? 0;
+}
+
 /** Inserts examples; rows whose text the model already has are counted as duplicates. */
 export async function insertExamples(db: Queryable, modelId: number, source: string, examples: NewExample[]): Promise<InsertResult> {
   let inserted = 0;
   for (let start = 0; start < examples.length; start += BATCH) {
-    const batch = examples.slice(start, start + BATCH);
-    const hashes = batch.map((e) => contentHash(e.text));
-    const { rowCount } = await db.query(
-      `INSERT INTO examples (model_id, text, label, source, external_id, example_ts, metadata, content_hash, split)
-       SELECT $1, t.text, t.label, $2, t.external_id, t.example_ts, t.metadata, t.content_hash, t.split
-       FROM unnest($3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::jsonb[], $8::bytea[], $9::text[])
-         WITH ORDINALITY AS t(text, label, external_id, example_ts, metadata, content_hash, split, ord)
-       ORDER BY t.ord
-       ON CONFLICT (model_id, content_hash) DO NOTHING`,
-      [
-        modelId,
-        source,
-        batch.map((e) => e.text),
-        batch.map((e) => e.label),
-        batch.map((e) => e.externalId ?? null),
-        batch.map((e) => e.ts ?? null),
-        batch.map((e) => JSON.stringify(e.metadata ?? {})),
-        hashes,
-        hashes.map(splitFor),
-      ],
-    );
-    inserted += rowCount ?? 0;
+    inserted += await insertBatch(db, modelId, source, examples.slice(start, start + BATCH));
   }
   return { inserted, duplicates: examples.length - inserted };
+}
+
+export interface LineRefusal {
+  index: number;
+  reason: string;
+}
+
+/**
+ * A value the database refuses (SQLSTATE class 22, data exception, or 23, integrity): a fault of
+ * one row. Anything else (a full disk, a lost connection) is a fault of the import.
+ */
+export function isRowFault(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
+}
+
+/**
+ * Inserts a batch inside the caller's transaction. If the database refuses a value the checks in
+ * jsonl.ts did not foresee, the batch is retried row by row (each under a savepoint), so only the
+ * refused rows are left out, each with the database's reason. Other errors propagate.
+ */
+export async function insertExamplesChecked(
+  client: Queryable,
+  modelId: number,
+  source: string,
+  batch: NewExample[],
+): Promise<InsertResult & { refused: LineRefusal[] }> {
+  await client.query('SAVEPOINT examples_batch');
+  try {
+    const inserted = await insertBatch(client, modelId, source, batch);
+    await client.query('RELEASE SAVEPOINT examples_batch');
+    return { inserted, duplicates: batch.length - inserted, refused: [] };
+  } catch (err) {
+    await client.query('ROLLBACK TO SAVEPOINT examples_batch');
+    if (!isRowFault(err)) throw err;
+  }
+  let inserted = 0;
+  const refused: LineRefusal[] = [];
+  for (let index = 0; index < batch.length; index++) {
+    await client.query('SAVEPOINT examples_row');
+    try {
+      inserted += await insertBatch(client, modelId, source, [batch[index]]);
+      await client.query('RELEASE SAVEPOINT examples_row');
+    } catch (err) {
+      await client.query('ROLLBACK TO SAVEPOINT examples_row');
+      if (!isRowFault(err)) throw err;
+      refused.push({ index, reason: `refused by the database: ${(err as Error).message}` });
+    }
+  }
+  return { inserted, duplicates: batch.length - inserted - refused.length, refused };
 }
 
 export async function countExamples(db: Queryable, modelId: number, source?: string): Promise<number> {

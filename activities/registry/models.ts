@@ -8,15 +8,46 @@ export interface ModelRow {
   createdAt: string;
 }
 
-/** Model names: 1-200 characters, letters, digits, '.', '_', '-' (they appear in workflow ids). */
+/**
+ * Longest model name. A name appears in workflow and schedule ids and in the schedule's calendar
+ * comment ("nightly retraining of <model> at 02:00 <timezone>"), which Temporal caps at 200
+ * characters: 100 leaves room for any timezone name.
+ */
+export const MAX_MODEL_NAME = 100;
+
+/** Model names: 1-100 characters, letters, digits, '.', '_', '-' (they appear in workflow ids). */
 export function checkModelName(name: unknown): string {
-  if (typeof name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/.test(name)) {
+  if (typeof name !== 'string' || !new RegExp(`^[A-Za-z0-9][A-Za-z0-9._-]{0,${MAX_MODEL_NAME - 1}}$`).test(name)) {
     throw new RegistryError(
       'InvalidName',
-      `invalid model name ${JSON.stringify(name)}: use 1-200 letters, digits, '.', '_' or '-', starting with a letter or digit`,
+      `invalid model name ${JSON.stringify(typeof name === 'string' && name.length > 120 ? `${name.slice(0, 120)}...` : name)}: use 1-${MAX_MODEL_NAME} letters, digits, '.', '_' or '-', starting with a letter or digit`,
     );
   }
   return name;
+}
+
+/** Edit distance (insert, delete, substitute, each 1). */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length];
+}
+
+/** The existing model whose name is nearest to `name` (a typo's likely intent), if one is close. */
+export async function nearestModelName(db: Queryable, name: string): Promise<string | null> {
+  const { rows } = await db.query<{ name: string }>('SELECT name FROM models ORDER BY name LIMIT 10000');
+  let best: { name: string; distance: number } | null = null;
+  for (const r of rows) {
+    const distance = editDistance(name.toLowerCase(), r.name.toLowerCase());
+    if (!best || distance < best.distance) best = { name: r.name, distance };
+  }
+  return best && best.distance <= Math.max(2, Math.floor(name.length / 3)) ? best.name : null;
 }
 
 interface RawModel {

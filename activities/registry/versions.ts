@@ -181,8 +181,23 @@ export async function latestEvaluations(db: Queryable, modelId: number): Promise
   return new Map(rows.map((r) => [Number(r.model_version_id), r.metrics]));
 }
 
+/** Checkpoint writes between two vacuums of the table: bounds the dead checkpoints at this many. */
+const CHECKPOINTS_PER_VACUUM = 5;
+let checkpointsSinceVacuum = 0;
+
+/**
+ * Reclaims the space of rewritten and deleted checkpoints (a checkpoint row is rewritten in place
+ * every epoch, and each rewrite leaves the old state dead until a vacuum). Best effort: a role
+ * that may not vacuum gets a warning from PostgreSQL, not an error.
+ */
+async function vacuumCheckpoints(db: Db): Promise<void> {
+  checkpointsSinceVacuum = 0;
+  await db.query('VACUUM training_checkpoints').catch(() => undefined);
+}
+
+/** One row per run, updated in place every epoch (the attempt that wrote it is recorded). */
 export async function saveCheckpoint(
-  db: Queryable,
+  db: Db,
   workflowId: string,
   runId: string,
   attempt: number,
@@ -194,6 +209,7 @@ export async function saveCheckpoint(
      ON CONFLICT (workflow_id, run_id) DO UPDATE SET attempt = $3, epoch = $4, state = $5, updated_at = now()`,
     [workflowId, runId, attempt, epoch, state],
   );
+  if (++checkpointsSinceVacuum >= CHECKPOINTS_PER_VACUUM) await vacuumCheckpoints(db);
 }
 
 export async function loadCheckpoint(db: Queryable, workflowId: string, runId: string): Promise<{ epoch: number; state: Buffer } | null> {
@@ -204,6 +220,8 @@ export async function loadCheckpoint(db: Queryable, workflowId: string, runId: s
   return rows[0] ?? null;
 }
 
-export async function deleteCheckpoint(db: Queryable, workflowId: string, runId: string): Promise<void> {
+export async function deleteCheckpoint(db: Db, workflowId: string, runId: string): Promise<void> {
   await db.query('DELETE FROM training_checkpoints WHERE workflow_id = $1 AND run_id = $2', [workflowId, runId]);
+  // With the table empty, a vacuum also gives its pages back to the file system.
+  await vacuumCheckpoints(db);
 }

@@ -1,58 +1,100 @@
-import { readFileSync } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
+import type { Readable } from 'node:stream';
 import type { Config } from '../../stack/config.ts';
 import { openRegistry } from '../../stack/stack.ts';
 import { log, printJson } from '../output.ts';
 import { parse, UsageError } from './args.ts';
-import { parseJsonl } from '../../activities/data/jsonl.ts';
-import { importExamples } from '../../activities/data/import-examples.ts';
+import { readJsonl } from '../../activities/data/jsonl.ts';
+import { importLines, type ImportReport } from '../../activities/data/import-examples.ts';
 import { releaseNextBatch, DEMO_MODEL } from '../../activities/data/spam-demo.ts';
-import { checkModelName } from '../../activities/registry/models.ts';
+import { checkModelName, ensureModel, findModel, nearestModelName } from '../../activities/registry/models.ts';
+import type { Db } from '../../activities/registry/pool.ts';
 
-export const DATA_HELP = `Usage: nightshift data import --model NAME --file F.jsonl [--json]
+export const DATA_HELP = `Usage: nightshift data import --model NAME --file F.jsonl|- [--create] [--json]
        nightshift data next-batch [--model NAME] [--json]
 
 import:      loads labelled JSONL ({"text": ..., "label": ...} a line; optional "id", "ts"; other
-             fields kept as metadata). Reports rows accepted, duplicates (same text already stored)
-             and each rejected line with its reason; a bad line never stops the good ones.
+             fields kept as metadata) from a regular file, or standard input with --file -.
+             Reports rows accepted, duplicates (same text already stored) and each rejected line
+             with its reason; a bad line never stops the good ones. An import is one transaction:
+             if it fails as a whole (say, a full disk) nothing is stored and it says so. Exits 1
+             when every line was rejected. The model must exist unless --create is given.
 next-batch:  releases the next batch of the SpamAssassin demo feed (ordered by Date header: the
              first batch is the older 3000 messages, each later one the next 500), so the next
-             run sees newer mail arriving. Model defaults to spam.`;
+             run sees newer mail arriving. Model defaults to spam.
+
+Exit status: 0 done, 1 the operation failed, 2 usage error.`;
+
+/** Standard input, or a regular file (a device such as /dev/zero, a directory or a FIFO is refused). */
+function openInput(file: string): { stream: Readable; source: string } {
+  if (file === '-') return { stream: process.stdin, source: 'stdin' };
+  let isFile: boolean;
+  try {
+    isFile = statSync(file).isFile();
+  } catch (err) {
+    throw new UsageError(`cannot read --file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  if (!isFile) throw new UsageError(`--file ${file} is not a regular file (use --file - to read standard input)`);
+  return { stream: createReadStream(file, { highWaterMark: 1 << 20 }), source: `file:${file}` };
+}
+
+/** The model to import into: it must exist, unless --create; a typo gets the nearest name. */
+async function importTarget(db: Db, name: string, create: boolean) {
+  if (create) return ensureModel(db, name);
+  const model = await findModel(db, name);
+  if (model) return model;
+  const nearest = await nearestModelName(db, name);
+  throw new UsageError(
+    `model ${JSON.stringify(name)} does not exist${nearest ? `; did you mean ${JSON.stringify(nearest)}?` : ''} (pass --create to create it)`,
+  );
+}
+
+function printImport(report: ImportReport, json: boolean): void {
+  if (json) return printJson(report);
+  process.stdout.write(
+    `${report.model}: ${report.accepted} accepted, ${report.duplicates} duplicates, ${report.rejectedCount} rejected (${report.lines} lines read)\n`,
+  );
+  for (const r of report.rejected.slice(0, 50)) process.stdout.write(`  line ${r.line}: ${r.reason}\n`);
+  if (report.rejectedCount > 50)
+    process.stdout.write(
+      `  ... ${report.rejectedCount - 50} more rejected lines${report.rejected.length > 50 ? ' (use --json for the first 1000)' : ''}\n`,
+    );
+}
+
+async function importFile(values: { model?: string; file?: string; create?: boolean; json?: boolean }, config: Config): Promise<number> {
+  if (!values.model) throw new UsageError('data import needs --model NAME');
+  if (!values.file) throw new UsageError('data import needs --file F.jsonl (or --file - for standard input)');
+  checkModelName(values.model);
+  const input = openInput(values.file);
+  const registry = await openRegistry(config);
+  try {
+    const model = await importTarget(registry.db, values.model, values.create ?? false);
+    const report = await importLines(registry.db, model, input.source, readJsonl(input.stream));
+    printImport(report, values.json ?? false);
+    if (report.rejectedCount > 0 && report.accepted + report.duplicates === 0) {
+      log(`nightshift: every line of ${values.file} was rejected; nothing was imported`);
+      return 1;
+    }
+    return 0;
+  } finally {
+    input.stream.destroy();
+    await registry.close();
+  }
+}
 
 export async function data(argv: string[], config: Config): Promise<number> {
   const [sub, ...rest] = argv;
-  const { values } = parse(rest, { model: { type: 'string' }, file: { type: 'string' }, json: { type: 'boolean' } });
+  const { values } = parse(rest, {
+    model: { type: 'string' },
+    file: { type: 'string' },
+    create: { type: 'boolean' },
+    json: { type: 'boolean' },
+  });
   if (values.help || sub === undefined || sub === '--help' || sub === '-h') {
     process.stdout.write(DATA_HELP + '\n');
     return sub === undefined ? 2 : 0;
   }
-  if (sub === 'import') {
-    if (!values.model) throw new UsageError('data import needs --model NAME');
-    if (!values.file) throw new UsageError('data import needs --file F.jsonl');
-    checkModelName(values.model);
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(values.file);
-    } catch (err) {
-      throw new Error(`cannot read ${values.file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
-    const parsed = parseJsonl(bytes);
-    const registry = await openRegistry(config);
-    try {
-      const report = await importExamples(registry.db, values.model, `file:${values.file}`, parsed.rows, parsed.rejected);
-      if (values.json) printJson(report);
-      else {
-        process.stdout.write(
-          `${report.model}: ${report.accepted} accepted, ${report.duplicates} duplicates, ${report.rejected.length} rejected\n`,
-        );
-        for (const r of report.rejected.slice(0, 50)) process.stdout.write(`  line ${r.line}: ${r.reason}\n`);
-        if (report.rejected.length > 50)
-          process.stdout.write(`  ... ${report.rejected.length - 50} more rejected lines (use --json for all)\n`);
-      }
-      return 0;
-    } finally {
-      await registry.close();
-    }
-  }
+  if (sub === 'import') return importFile(values, config);
   if (sub === 'next-batch') {
     const model = values.model ?? DEMO_MODEL;
     checkModelName(model);
