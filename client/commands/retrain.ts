@@ -109,29 +109,55 @@ export async function retrain(argv: string[], config: Config): Promise<number> {
   }
 }
 
-/** Waits for the run, printing each change of stage, epoch and loss to stderr. */
+/**
+ * Waits for the run, printing each change of stage, epoch and loss to stderr. The run goes on
+ * while the Temporal server restarts, so a lost connection is not the run's failure: it keeps
+ * following (reconnecting every 2 s, for up to 10 minutes of outage); only the run's own failure,
+ * or an error that is not about reaching the server, ends the wait.
+ */
 async function resultWithProgress(client: Client, handle: WorkflowHandle<typeof retrainModel>, runId: string): Promise<RunResult> {
-  const result = handle.result();
-  let done = false;
-  void result.finally(() => (done = true)).catch(() => undefined);
+  const OUTAGE_LIMIT_MS = 10 * 60_000;
+  const unreachable = (err: unknown): boolean =>
+    err instanceof Error &&
+    err.name !== 'WorkflowFailedError' &&
+    (err.name === 'ServiceError' ||
+      /UNAVAILABLE|ECONNREFUSED|ECONNRESET|No connection established|deadline/i.test(
+        `${err.message} ${String((err as { cause?: unknown }).cause ?? '')}`,
+      ));
+  let outageSince: number | null = null;
   let last = '';
-  while (!done) {
-    try {
-      const p = await runProgress(client, handle.workflowId, runId);
-      const line =
-        p.stage === 'training' && p.epoch !== null
-          ? `  training: epoch ${p.epoch}${p.trainLoss !== null ? `, loss ${p.trainLoss.toFixed(4)}` : ''}${p.validationLoss !== null ? `, validation loss ${p.validationLoss.toFixed(4)}` : ''}`
-          : p.stage === 'awaiting-approval'
-            ? `  awaiting approval of candidate v${p.candidateVersion}: nightshift approve ${handle.workflowId} --reason TEXT`
-            : `  ${p.stage}`;
-      if (line !== last && p.stage !== 'done') log(line);
-      last = line;
-    } catch {
-      // The run may finish between polls; the result says how.
+  for (;;) {
+    const result = handle.result();
+    let done = false;
+    void result.finally(() => (done = true)).catch(() => undefined);
+    while (!done) {
+      try {
+        const p = await runProgress(client, handle.workflowId, runId);
+        if (outageSince !== null) log('  reconnected to the Temporal server');
+        outageSince = null;
+        const line =
+          p.stage === 'training' && p.epoch !== null
+            ? `  training: epoch ${p.epoch}${p.trainLoss !== null ? `, loss ${p.trainLoss.toFixed(4)}` : ''}${p.validationLoss !== null ? `, validation loss ${p.validationLoss.toFixed(4)}` : ''}`
+            : p.stage === 'awaiting-approval'
+              ? `  awaiting approval of candidate v${p.candidateVersion}: nightshift approve ${handle.workflowId} --reason TEXT`
+              : `  ${p.stage}`;
+        if (line !== last && p.stage !== 'done') log(line);
+        last = line;
+      } catch {
+        // The run may finish between polls, or the server be away; the result says which.
+      }
+      await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, 500))]);
     }
-    await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, 500))]);
+    try {
+      return await result;
+    } catch (err) {
+      if (!unreachable(err)) throw err;
+      outageSince ??= Date.now();
+      if (Date.now() - outageSince > OUTAGE_LIMIT_MS) throw err;
+      log(`  lost the Temporal server (${(err as Error).message}); the run goes on there, reconnecting`);
+      await new Promise((r) => setTimeout(r, 2000));
+    }
   }
-  return result;
 }
 
 /** A policy file, checked as the judge checks policies. */
