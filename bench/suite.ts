@@ -6,7 +6,7 @@
  * Timings are medians of `--repeats` runs, Nightshift and the peers interleaved; LogisticRegression
  * (slow on many classes) runs in the first repeat only unless `--logreg-every-repeat`.
  *
- *   npm run bench -- suite [--sets a,b] [--repeats N] [--featurizer JSON] [--train JSON] [--no-peers]
+ *   npm run bench -- suite [--sets a,b] [--repeats N] [--featurizer JSON] [--train JSON] [--no-peers] [--no-logreg]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -35,6 +35,8 @@ export interface SuiteOptions {
   peers: boolean;
   /** Run LogisticRegression in every repeat rather than the first only. Default false. */
   logRegEveryRepeat: boolean;
+  /** Run LogisticRegression at all (minutes on the many-class sets). Default true. */
+  logReg: boolean;
 }
 
 export interface SetResult {
@@ -91,7 +93,16 @@ export async function runNightshift(
 }
 
 export async function benchSuite(options: Partial<SuiteOptions> = {}): Promise<SetResult[]> {
-  const o: SuiteOptions = { sets: null, repeats: 3, featurizer: {}, train: {}, peers: true, logRegEveryRepeat: false, ...options };
+  const o: SuiteOptions = {
+    sets: null,
+    repeats: 3,
+    featurizer: {},
+    train: {},
+    peers: true,
+    logRegEveryRepeat: false,
+    logReg: true,
+    ...options,
+  };
   mkdirSync(out, { recursive: true });
   const python = o.peers ? findPeerPython(out) : null;
   const script = path.join(here, 'peers', 'suite-peers.py');
@@ -116,7 +127,8 @@ export async function benchSuite(options: Partial<SuiteOptions> = {}): Promise<S
     const keep = (r: PeerScores): void => void runs.set(r.name, [...(runs.get(r.name) ?? []), r]);
     for (let rep = 0; rep < o.repeats; rep++) {
       keep(await runNightshift(split, o.featurizer, o.train));
-      if (python) for (const r of runPythonPeers(python, script, trainFile, testFile, rep === 0 || o.logRegEveryRepeat)) keep(r);
+      if (python)
+        for (const r of runPythonPeers(python, script, trainFile, testFile, o.logReg && (rep === 0 || o.logRegEveryRepeat))) keep(r);
     }
     // Quality is deterministic; time is the median over repeats.
     const merged = [...runs.values()].map((rs) => ({
@@ -175,6 +187,7 @@ function parseArgs(argv: string[]): Partial<SuiteOptions> {
     else if (a === '--train') o.train = JSON.parse(argv[++i]) as Partial<TrainOptions>;
     else if (a === '--no-peers') o.peers = false;
     else if (a === '--logreg-every-repeat') o.logRegEveryRepeat = true;
+    else if (a === '--no-logreg') o.logReg = false;
     else throw new Error(`unknown suite option ${a}`);
   }
   return o;

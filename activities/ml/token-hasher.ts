@@ -101,11 +101,55 @@ export function murmur3CodePoints(cps: Int32Array, start: number, length: number
 }
 
 let charBuffer = new Int32Array(64);
+const utf8 = new Int32Array(4);
+
+/** UTF-8 bytes of code point `c` into `utf8`; returns their number. */
+function encodeUtf8(c: number): number {
+  if (c < 0x80) {
+    utf8[0] = c;
+    return 1;
+  }
+  if (c < 0x800) {
+    utf8[0] = 0xc0 | (c >> 6);
+    utf8[1] = 0x80 | (c & 0x3f);
+    return 2;
+  }
+  if (c < 0x10000) {
+    utf8[0] = 0xe0 | (c >> 12);
+    utf8[1] = 0x80 | ((c >> 6) & 0x3f);
+    utf8[2] = 0x80 | (c & 0x3f);
+    return 3;
+  }
+  utf8[0] = 0xf0 | (c >> 18);
+  utf8[1] = 0x80 | ((c >> 12) & 0x3f);
+  utf8[2] = 0x80 | ((c >> 6) & 0x3f);
+  utf8[3] = 0x80 | (c & 0x3f);
+  return 4;
+}
+
+/** murmur3's tail and finalisation of a token's running state. */
+function finalize(h: number, k: number, shift: number, bytes: number): number {
+  if (shift > 0) {
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, 0x1b873593);
+    h ^= k;
+  }
+  h ^= bytes;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
 
 /**
  * Emits, for every token (after the length filter), its word hash, the bigram hash when bigrams are
  * on, and when `charNgrams` is given the hash of each character n-gram of " token " (seeded with
  * seed + CHAR_NGRAM_SEED_OFFSET). A padded token shorter than n is emitted once whole, as scikit-learn does.
+ * The hash state lives in locals, not in closures (whose variables live in a context object): this
+ * loop is most of featurization's time.
  */
 export function forEachTokenHash(
   text: string,
@@ -118,71 +162,98 @@ export function forEachTokenHash(
   const charMin = charNgrams?.min ?? 0;
   const charMax = charNgrams?.max ?? 0;
   const charSeed = (seed + CHAR_NGRAM_SEED_OFFSET) >>> 0;
+  const seed32 = seed >>> 0;
   let cps = charBuffer;
   let ncp = 1; // cps[0] is the leading space
   cps[0] = 32;
-  const pushCodePoint = (c: number): void => {
-    if (ncp + 1 >= cps.length) {
-      const grown = new Int32Array(cps.length * 2);
-      grown.set(cps);
-      cps = charBuffer = grown;
-    }
-    cps[ncp++] = c;
-  };
-  let h = seed >>> 0;
+  let h = seed32;
   let k = 0;
   let shift = 0;
   let bytes = 0;
   let units = 0; // UTF-16 length of the lowercased token
-  let inToken = false;
   let previous = -1;
 
-  const mix = (byte: number): void => {
-    k |= byte << shift;
-    shift += 8;
-    bytes++;
-    if (shift === 32) {
-      k = Math.imul(k, 0xcc9e2d51);
-      k = (k << 15) | (k >>> 17);
-      k = Math.imul(k, 0x1b873593);
-      h ^= k;
-      h = (h << 13) | (h >>> 19);
-      h = (Math.imul(h, 5) + 0xe6546b64) | 0;
-      k = 0;
-      shift = 0;
-    }
-  };
-  const mixCodePoint = (c: number): void => {
-    if (c < 0x80) mix(c);
-    else if (c < 0x800) {
-      mix(0xc0 | (c >> 6));
-      mix(0x80 | (c & 0x3f));
-    } else if (c < 0x10000) {
-      mix(0xe0 | (c >> 12));
-      mix(0x80 | ((c >> 6) & 0x3f));
-      mix(0x80 | (c & 0x3f));
-    } else {
-      mix(0xf0 | (c >> 18));
-      mix(0x80 | ((c >> 12) & 0x3f));
-      mix(0x80 | ((c >> 6) & 0x3f));
-      mix(0x80 | (c & 0x3f));
-    }
-  };
-  const finish = (): void => {
-    if (units >= minTokenLength && units <= maxTokenLength) {
-      if (shift > 0) {
-        k = Math.imul(k, 0xcc9e2d51);
-        k = (k << 15) | (k >>> 17);
-        k = Math.imul(k, 0x1b873593);
-        h ^= k;
+  const n = text.length;
+  // i === n is a virtual separator that ends the last token.
+  for (let i = 0; i <= n; i++) {
+    let c = i < n ? text.charCodeAt(i) : 32;
+    if (c < 128) {
+      if (ASCII_WORD[c] === 1) {
+        if (c >= 65 && c <= 90) c += 32;
+        k |= c << shift;
+        shift += 8;
+        bytes++;
+        units++;
+        if (shift === 32) {
+          k = Math.imul(k, 0xcc9e2d51);
+          k = (k << 15) | (k >>> 17);
+          k = Math.imul(k, 0x1b873593);
+          h ^= k;
+          h = (h << 13) | (h >>> 19);
+          h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+          k = 0;
+          shift = 0;
+        }
+        if (charMin > 0) {
+          if (ncp + 1 >= cps.length) {
+            const grown = new Int32Array(cps.length * 2);
+            grown.set(cps);
+            cps = charBuffer = grown;
+          }
+          cps[ncp++] = c;
+        }
+        continue;
       }
-      h ^= bytes;
-      h ^= h >>> 16;
-      h = Math.imul(h, 0x85ebca6b);
-      h ^= h >>> 13;
-      h = Math.imul(h, 0xc2b2ae35);
-      h ^= h >>> 16;
-      const hash = h >>> 0;
+    } else {
+      let cp = c;
+      if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
+        const lo = text.charCodeAt(i + 1);
+        if (lo >= 0xdc00 && lo <= 0xdfff) {
+          cp = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
+          i++;
+        }
+      }
+      const lower = classifyNonAscii(cp);
+      if (lower !== '') {
+        for (let j = 0; j < lower.length; j++) {
+          let lc = lower.charCodeAt(j);
+          if (lc >= 0xd800 && lc <= 0xdbff && j + 1 < lower.length) {
+            lc = 0x10000 + ((lc - 0xd800) << 10) + (lower.charCodeAt(j + 1) - 0xdc00);
+            j++;
+          }
+          const nb = encodeUtf8(lc);
+          for (let b = 0; b < nb; b++) {
+            k |= utf8[b] << shift;
+            shift += 8;
+            bytes++;
+            if (shift === 32) {
+              k = Math.imul(k, 0xcc9e2d51);
+              k = (k << 15) | (k >>> 17);
+              k = Math.imul(k, 0x1b873593);
+              h ^= k;
+              h = (h << 13) | (h >>> 19);
+              h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+              k = 0;
+              shift = 0;
+            }
+          }
+          if (charMin > 0) {
+            if (ncp + 1 >= cps.length) {
+              const grown = new Int32Array(cps.length * 2);
+              grown.set(cps);
+              cps = charBuffer = grown;
+            }
+            cps[ncp++] = lc;
+          }
+        }
+        units += lower.length;
+        continue;
+      }
+    }
+    // A separator: the token, if any, ends here.
+    if (bytes === 0) continue;
+    if (units >= minTokenLength && units <= maxTokenLength) {
+      const hash = finalize(h, k, shift, bytes);
       onHash(hash);
       if (bigrams) {
         if (previous !== -1) onHash(bigramHash(previous, hash));
@@ -190,61 +261,20 @@ export function forEachTokenHash(
       }
       if (charMin > 0) {
         cps[ncp++] = 32;
-        for (let n = charMin; n <= charMax; n++) {
-          if (ncp <= n) {
+        for (let len = charMin; len <= charMax; len++) {
+          if (ncp <= len) {
             onHash(murmur3CodePoints(cps, 0, ncp, charSeed));
             break;
           }
-          for (let s = 0; s + n <= ncp; s++) onHash(murmur3CodePoints(cps, s, n, charSeed));
+          for (let s0 = 0; s0 + len <= ncp; s0++) onHash(murmur3CodePoints(cps, s0, len, charSeed));
         }
       }
     }
     ncp = 1;
-    h = seed >>> 0;
+    h = seed32;
     k = 0;
     shift = 0;
     bytes = 0;
     units = 0;
-    inToken = false;
-  };
-
-  const n = text.length;
-  for (let i = 0; i < n; i++) {
-    let c = text.charCodeAt(i);
-    if (c < 128) {
-      if (ASCII_WORD[c] === 1) {
-        if (c >= 65 && c <= 90) c += 32;
-        mix(c);
-        if (charMin > 0) pushCodePoint(c);
-        units++;
-        inToken = true;
-      } else if (inToken) finish();
-      continue;
-    }
-    let cp = c;
-    if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
-      const lo = text.charCodeAt(i + 1);
-      if (lo >= 0xdc00 && lo <= 0xdfff) {
-        cp = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
-        i++;
-      }
-    }
-    const lower = classifyNonAscii(cp);
-    if (lower === '') {
-      if (inToken) finish();
-      continue;
-    }
-    for (let j = 0; j < lower.length; j++) {
-      let lc = lower.charCodeAt(j);
-      if (lc >= 0xd800 && lc <= 0xdbff && j + 1 < lower.length) {
-        lc = 0x10000 + ((lc - 0xd800) << 10) + (lower.charCodeAt(j + 1) - 0xdc00);
-        j++;
-      }
-      mixCodePoint(lc);
-      if (charMin > 0) pushCodePoint(lc);
-    }
-    units += lower.length;
-    inToken = true;
   }
-  if (inToken) finish();
 }

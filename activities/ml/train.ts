@@ -50,9 +50,12 @@ export interface TrainingState {
 export function stateWeights(state: TrainingState): Float32Array {
   const C = state.columns;
   const stride = 3 * C;
-  const buckets = state.params.length / stride;
+  const params = state.params;
+  const buckets = params.length / stride;
   const weights = new Float32Array(buckets * C);
-  for (let j = 0; j < buckets; j++) for (let c = 0; c < C; c++) weights[j * C + c] = state.params[j * stride + c];
+  for (let j = 0, from = 0, to = 0; j < buckets; j++, from += stride, to += C) {
+    for (let c = 0; c < C; c++) weights[to + c] = params[from + c];
+  }
   return weights;
 }
 

@@ -10,7 +10,7 @@ import { syntheticTexts } from '../support/synthetic.ts';
 
 describe('model file', async () => {
   const rows = syntheticTexts(100, ['ham', 'spam'], 4);
-  const { model } = await fitClassifier(rows, { featurizer: { buckets: 2048 }, train: { epochs: 3 } });
+  const { model } = await fitClassifier(rows, { featurizer: { buckets: 2048, idf: true }, train: { epochs: 3 } });
   const encoded = encodeModel(model);
 
   it('round-trips weights, labels and featurizer exactly', () => {
