@@ -39,6 +39,10 @@ export function describeDatabaseUrl(url: string): string {
 
 export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  // A connection cut while checked out (server restart, pg_terminate_backend) emits 'error' on the
+  // client as well as failing the query in flight; without a listener the process would crash.
+  const onError = (): void => undefined;
+  client.on('error', onError);
   try {
     await client.query('BEGIN');
     const result = await fn(client);
@@ -48,6 +52,7 @@ export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClie
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   } finally {
+    client.off('error', onError);
     client.release();
   }
 }
