@@ -23,10 +23,14 @@ import type {
   TrainingHeartbeat,
 } from './pipeline/types.ts';
 import type { Db } from './registry/pool.ts';
+import { assessModel, recordMonitorEvent, type AssessModelInput, type RecordMonitorEventInput } from './pipeline/monitor-model.ts';
+import { deliverNotification, type DeliverySummary, type NotificationInput, type NotificationLinks } from './pipeline/notify.ts';
 import { runSlotWorkflowId } from '../workflows/definitions.ts';
 
 export interface ActivityDeps {
   db: Db;
+  /** Where notifications link to (the Temporal Web UI); none: messages carry no link. */
+  links?: NotificationLinks;
 }
 
 function currentRun(): RunRef {
@@ -48,8 +52,16 @@ async function runSlotHolder(input: { model: string }): Promise<string | null> {
   }
 }
 
-export function createActivities({ db }: ActivityDeps) {
+export function createActivities({ db, links = { uiUrl: null, namespace: 'default' } }: ActivityDeps) {
   return {
+    assessModel: permanentErrorsAreFinal((input: AssessModelInput) => assessModel(db, input)),
+    recordMonitorEvent: permanentErrorsAreFinal((input: RecordMonitorEventInput) => recordMonitorEvent(db, currentRun(), input)),
+    /** Throws (so Temporal retries) while any target failed; each retry sends only to those. */
+    deliverNotification: async (input: NotificationInput): Promise<DeliverySummary> => {
+      const summary = await deliverNotification(db, links, Context.current().info.attempt, input);
+      if (summary.failed.length) throw new Error(`webhook delivery failed: ${summary.failed.map((f) => `${f.url}: ${f.error}`).join('; ')}`);
+      return summary;
+    },
     fetchNewData: permanentErrorsAreFinal((input: FetchNewDataInput) => fetchNewData(db, currentRun(), input)),
     evaluateModel: permanentErrorsAreFinal((input: EvaluateModelInput) => evaluateModel(db, input)),
     trainCandidate: permanentErrorsAreFinal((input: TrainCandidateInput) => {

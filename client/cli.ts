@@ -13,6 +13,11 @@ import { train, TRAIN_HELP } from './commands/train.ts';
 import { schedule, SCHEDULE_HELP } from './commands/schedule.ts';
 import { approve, APPROVE_HELP } from './commands/approve.ts';
 import { runs, RUNS_HELP } from './commands/runs.ts';
+import { serve, SERVE_HELP } from './commands/serve.ts';
+import { predict, PREDICT_HELP } from './commands/predict.ts';
+import { feedback, FEEDBACK_HELP } from './commands/feedback.ts';
+import { monitor, MONITOR_HELP } from './commands/monitor.ts';
+import { notify, NOTIFY_HELP } from './commands/notify.ts';
 
 interface Command {
   summary: string;
@@ -41,6 +46,23 @@ const COMMANDS: Record<string, Command> = {
     run: (a, c) => models(a, c()),
   },
   data: { summary: 'import labelled JSONL; release the next batch of the demo feed', help: DATA_HELP, run: (a, c) => data(a, c()) },
+  serve: {
+    summary: "serve every model's production version over HTTP (MLflow and Open Inference v2)",
+    help: SERVE_HELP,
+    run: (a, c) => serve(a, c()),
+  },
+  predict: { summary: 'predict texts with a model', help: PREDICT_HELP, run: (a, c) => predict(a, c()) },
+  feedback: { summary: 'record the true labels of earlier predictions', help: FEEDBACK_HELP, run: (a, c) => feedback(a, c()) },
+  monitor: {
+    summary: "live metrics; the monitor's policy, events, and an evaluation now",
+    help: MONITOR_HELP,
+    run: (a, c) => monitor(a, c()),
+  },
+  notify: {
+    summary: 'webhooks for approvals, promotions, rejections, failures, decay and drift',
+    help: NOTIFY_HELP,
+    run: (a, c) => notify(a, c()),
+  },
   train: { summary: 'train and evaluate on JSONL files with the ML modules alone', help: TRAIN_HELP, run: (a) => train(a) },
 };
 

@@ -24,7 +24,8 @@ export const SEARCH_ATTRIBUTES = [ModelNameKey, OutcomeKey, CandidateVersionKey,
 /** Set by Temporal on runs a schedule starts: the scheduled (not actual) start time. */
 export const ScheduledStartTimeKey = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
 
-export type Trigger = 'manual' | 'schedule' | 'startup' | 'test';
+/** Who started a run: a person, the nightly schedule, `nightshift up`, the monitor (decay or drift), a test. */
+export type Trigger = 'manual' | 'schedule' | 'startup' | 'decay' | 'drift' | 'test';
 
 export interface ApprovalPolicy {
   /** How long to wait for a person, e.g. '24 hours'. */
@@ -38,6 +39,8 @@ export const DEFAULT_APPROVAL: ApprovalPolicy = { timeout: '24 hours', onTimeout
 export interface RetrainInput {
   model: string;
   trigger: Trigger;
+  /** Why the run was started, in numbers (the monitor says which metric breached which threshold). */
+  reason?: string;
   /** ISO time; examples that arrived after it are not in this run's window. Default: run start. */
   windowEnd?: string;
   force?: boolean;
@@ -130,3 +133,19 @@ export const releaseRunSlotSignal = defineSignal('release');
 
 /** Who cancels a run and why: `nightshift runs cancel` signals this, then requests the cancellation. */
 export const cancelReasonSignal = defineSignal<[{ reason: string; by: string }]>('cancelReason');
+
+/** The monitor of a model runs on this schedule (every 15 minutes by default). */
+export const monitorScheduleId = (model: string): string => `monitor-${model}`;
+
+export interface MonitorInput {
+  model: string;
+}
+
+export interface MonitorResult {
+  model: string;
+  version: number | null;
+  trigger: 'decay' | 'drift' | null;
+  action: 'none' | 'retrain-started' | 'cooldown' | 'run-in-progress' | 'retrain-disabled' | 'no-production';
+  reason: string;
+  retrainWorkflowId: string | null;
+}

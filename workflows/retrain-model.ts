@@ -52,6 +52,7 @@ import { renderRunDetails } from './run-details.ts';
 import { checkRetrainInput, InvalidInputError } from './validate-input.ts';
 import { describeRootCause, rootCause } from './failure-cause.ts';
 import { modelRunSlot } from './run-slot.ts';
+import { announce } from './announce.ts';
 
 /**
  * Database reads and writes and evaluation: short; retried with backoff while PostgreSQL is away,
@@ -117,7 +118,7 @@ export async function retrainModel(input: RetrainInput): Promise<RunResult> {
     if (!patched('run-slot')) return await runPipeline(state);
     const slot = await acquireRunSlot(input.model);
     if (!slot.held) {
-      return finish(state, {
+      return await finish(state, {
         ...emptyResult(state),
         outcome: 'SKIPPED_RUN_IN_PROGRESS',
         reason: `model ${input.model} already has a run in progress${slot.holder ? `: ${slot.holder}` : ''}; this run did nothing`,
@@ -146,6 +147,17 @@ async function recordFailure(state: RunState, err: unknown): Promise<void> {
   const why =
     cancelled && state.cancelReason ? `cancelled by ${state.cancelReason.by}: ${state.cancelReason.reason}` : describeRootCause(cause);
   await CancellationScope.nonCancellable(async () => {
+    if (!cancelled) {
+      const { workflowId, runId } = workflowInfo();
+      await announce({
+        event: 'failed',
+        model: state.progress.model,
+        summary: `run failed during ${state.progress.stage}: ${why}`,
+        workflowId,
+        runId,
+        details: { cause },
+      });
+    }
     const trained = ['training', 'evaluating-candidate', 'comparing', 'awaiting-approval', 'promoting'].includes(state.progress.stage);
     let abandoned: number | null = null;
     if (trained) abandoned = (await shortActivities(state.input.stepTimeout as Duration | undefined).abandonRun()).abandonedVersion;
@@ -175,13 +187,13 @@ async function runPipeline(state: RunState): Promise<RunResult> {
   );
   const early = { ...emptyResult(state), snapshot, championVersion: snapshot.championVersion };
   if (snapshot.status === 'empty') {
-    return finish(state, {
+    return await finish(state, {
       ...early,
       outcome: 'SKIPPED_NO_NEW_DATA',
       reason: `no new labelled data for ${input.model} up to ${windowEnd} since the last decided run`,
     });
   }
-  if (snapshot.status === 'invalid') return finish(state, { ...early, outcome: 'DATA_INVALID', reason: snapshot.issues.join('; ') });
+  if (snapshot.status === 'invalid') return await finish(state, { ...early, outcome: 'DATA_INVALID', reason: snapshot.issues.join('; ') });
 
   if (snapshot.championVersionId !== null) {
     enterStage(state, 'evaluating-champion');
@@ -193,7 +205,7 @@ async function runPipeline(state: RunState): Promise<RunResult> {
 
   enterStage(state, 'training');
   const training = await trainOrReport(state, snapshot);
-  if ('outcome' in training) return finish(state, { ...early, champion: state.champion, ...training });
+  if ('outcome' in training) return await finish(state, { ...early, champion: state.champion, ...training });
 
   enterStage(state, 'evaluating-candidate');
   state.candidate = await shortActivity.evaluateModel.executeWithOptions(
@@ -221,7 +233,7 @@ async function runPipeline(state: RunState): Promise<RunResult> {
     decision,
     candidateVersion: training.version,
   };
-  if (decision.decision === 'REJECT') return finish(state, { ...decided, outcome: 'REJECTED', reason: decision.reason });
+  if (decision.decision === 'REJECT') return await finish(state, { ...decided, outcome: 'REJECTED', reason: decision.reason });
 
   let actor = `workflow:${input.trigger}`;
   let reason = decision.reason;
@@ -231,7 +243,7 @@ async function runPipeline(state: RunState): Promise<RunResult> {
       await shortActivity.markCandidateRejected.executeWithOptions({ summary: `Mark candidate v${training.version} not approved` }, [
         { versionId: training.versionId },
       ]);
-      return finish(state, {
+      return await finish(state, {
         ...decided,
         outcome: 'NOT_APPROVED',
         reason: `not approved by ${record.approver}: ${record.reason}`,
@@ -259,9 +271,9 @@ async function runPipeline(state: RunState): Promise<RunResult> {
   const promoted = { ...decided, promotion, approval: state.approval };
   if (promotion.status === 'superseded') {
     const why = `production moved to v${promotion.fromVersion} while this run was deciding; v${training.version} was not promoted`;
-    return finish(state, { ...promoted, outcome: 'SUPERSEDED', reason: why });
+    return await finish(state, { ...promoted, outcome: 'SUPERSEDED', reason: why });
   }
-  return finish(state, { ...promoted, outcome: 'PROMOTED', reason });
+  return await finish(state, { ...promoted, outcome: 'PROMOTED', reason });
 }
 
 /** The progress query and the approval updates (validated before they are accepted). */
@@ -362,6 +374,16 @@ async function awaitApproval(state: RunState, training: CandidateSummary, decisi
   const policy = state.input.approval ?? DEFAULT_APPROVAL;
   state.progress.candidateVersion = training.version;
   enterStage(state, 'awaiting-approval', { decision });
+  const { workflowId, runId } = workflowInfo();
+  await announce({
+    event: 'approval',
+    model: state.input.model,
+    summary: `candidate v${training.version} waits for approval (${decision.reason}); the default after ${policy.timeout} is ${policy.onTimeout}`,
+    command: `nightshift approve ${workflowId} --reason TEXT   (or: nightshift reject ${workflowId} --reason TEXT)`,
+    workflowId,
+    runId,
+    details: { candidateVersion: training.version, decision: decision.decision, checks: decision.checks },
+  });
   const answered = await condition(() => state.approval !== null, policy.timeout as Duration);
   if (!answered) {
     state.approval = {
@@ -386,6 +408,7 @@ function showDetails(state: RunState, extra: Partial<RunResult> = {}): void {
       stage: state.progress.stage,
       champion: state.champion,
       candidate: state.candidate,
+      startedBecause: state.input.reason ? `${state.input.trigger}: ${state.input.reason}` : null,
       ...extra,
     }),
   );
@@ -411,8 +434,14 @@ function emptyResult(state: RunState): Omit<RunResult, 'outcome' | 'reason'> {
   };
 }
 
-/** Records the outcome where people look: the progress query, search attributes, UI details. */
-function finish(state: RunState, result: RunResult): RunResult {
+const ANNOUNCED: Partial<Record<Outcome, 'promoted' | 'rejected'>> = {
+  PROMOTED: 'promoted',
+  REJECTED: 'rejected',
+  NOT_APPROVED: 'rejected',
+};
+
+/** Records the outcome where people look: the progress query, search attributes, UI details, webhooks. */
+async function finish(state: RunState, result: RunResult): Promise<RunResult> {
   state.progress.stage = 'done';
   state.progress.outcome = result.outcome;
   const updates: Parameters<typeof upsertSearchAttributes>[0] = [{ key: OutcomeKey, value: result.outcome }];
@@ -420,5 +449,23 @@ function finish(state: RunState, result: RunResult): RunResult {
   if (result.championVersion !== null) updates.push({ key: ChampionVersionKey, value: result.championVersion });
   upsertSearchAttributes(updates);
   showDetails(state, result);
+  const event = ANNOUNCED[result.outcome];
+  if (event) {
+    const versions = `${result.championVersion === null ? 'no champion' : `champion v${result.championVersion}`} -> candidate v${result.candidateVersion}`;
+    await announce({
+      event,
+      model: result.model,
+      summary: `${result.outcome} (${versions}): ${result.reason}`,
+      workflowId: result.workflowId,
+      runId: result.runId,
+      details: {
+        outcome: result.outcome,
+        championVersion: result.championVersion,
+        candidateVersion: result.candidateVersion,
+        champion: result.champion?.metrics ?? null,
+        candidate: result.candidate?.metrics ?? null,
+      },
+    });
+  }
   return result;
 }

@@ -16,6 +16,8 @@ export function describeWindow(s: SnapshotSummary): string {
 
 export interface RunDetailsInput extends Partial<RunResult> {
   model: string;
+  /** Why the run was started, when something (the monitor) said so. */
+  startedBecause?: string | null;
   stage: Stage;
   champion: EvaluationSummary | null;
   candidate: EvaluationSummary | null;
@@ -23,6 +25,7 @@ export interface RunDetailsInput extends Partial<RunResult> {
 
 export function renderRunDetails(r: RunDetailsInput): string {
   const lines = [`### ${r.model}: ${r.outcome ?? `running (${r.stage})`}`];
+  if (r.startedBecause) lines.push('', `Started by the monitor: ${r.startedBecause}`);
   if (r.reason) lines.push('', r.reason);
   if (r.champion || r.candidate) {
     const champ = r.champion ? `champion v${r.champion.version}` : 'champion (none)';

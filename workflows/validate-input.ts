@@ -24,7 +24,7 @@ export const DURATION_BOUNDS = {
   stepTimeout: { min: SECOND, max: DAY },
 } satisfies Record<string, DurationBounds>;
 
-const TRIGGERS: readonly Trigger[] = ['manual', 'schedule', 'startup', 'test'];
+const TRIGGERS: readonly Trigger[] = ['manual', 'schedule', 'startup', 'decay', 'drift', 'test'];
 
 export class InvalidInputError extends Error {}
 
@@ -70,6 +70,8 @@ export function checkRetrainInput(input: unknown): RetrainInput {
   if (i.windowEnd !== undefined && (typeof i.windowEnd !== 'string' || Number.isNaN(Date.parse(i.windowEnd)))) {
     throw new InvalidInputError(`windowEnd must be an ISO time, got ${JSON.stringify(i.windowEnd)}`);
   }
+  if (i.reason !== undefined && typeof i.reason !== 'string')
+    throw new InvalidInputError(`reason must be a string, got ${JSON.stringify(i.reason)}`);
   if (i.force !== undefined && typeof i.force !== 'boolean')
     throw new InvalidInputError(`force must be true or false, got ${JSON.stringify(i.force)}`);
   if (i.requireApproval !== undefined && typeof i.requireApproval !== 'boolean') {

@@ -1,13 +1,15 @@
 import type { Config } from '../../stack/config.ts';
 import { openRegistry } from '../../stack/stack.ts';
 import { printJson } from '../output.ts';
-import { parse, UsageError } from './args.ts';
+import { dispatch, parse, UsageError } from './args.ts';
+import { MONITOR_WATCH_HELP, monitorEvents, monitorPolicy, monitorRun } from './monitor-watch.ts';
 import { checkModelName } from '../../activities/registry/models.ts';
 import { monitorReport, type MonitorReport } from '../../activities/registry/live-metrics.ts';
 
 export const MONITOR_HELP = `Usage: nightshift monitor show --model NAME [--window 1h] [--windows N] [--last N] [--json]
+${MONITOR_WATCH_HELP}
 
-Live metrics of a served model, from the prediction log and the feedback on it (the same metric
+show: live metrics of a served model, from the prediction log and the feedback on it (the same metric
 functions as offline evaluation): accuracy, precision, recall and F1 (macro and per class), the
 confusion matrix, prediction counts, the predicted-label distribution and latency; for the
 production version, over the last N labelled predictions, and per version in time windows (by
@@ -77,13 +79,7 @@ export function formatMonitorReport(r: MonitorReport): string {
   return lines.join('\n');
 }
 
-export async function monitor(argv: string[], config: Config): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (sub === undefined || sub === '--help' || sub === '-h') {
-    process.stdout.write(MONITOR_HELP + '\n');
-    return sub === undefined ? 2 : 0;
-  }
-  if (sub !== 'show') throw new UsageError(`unknown subcommand monitor ${sub}; use show`);
+async function show(rest: string[], config: Config): Promise<number> {
   const { values } = parse(rest, {
     model: { type: 'string' },
     window: { type: 'string' },
@@ -115,4 +111,24 @@ export async function monitor(argv: string[], config: Config): Promise<number> {
   } finally {
     await registry.close();
   }
+}
+
+/** Each subcommand's --help prints the whole monitor help. */
+const withHelp =
+  (run: (argv: string[], config: Config) => Promise<number>, config: Config) =>
+  (argv: string[]): Promise<number> => {
+    if (argv.includes('--help') || argv.includes('-h')) {
+      process.stdout.write(MONITOR_HELP + '\n');
+      return Promise.resolve(0);
+    }
+    return run(argv, config);
+  };
+
+export function monitor(argv: string[], config: Config): Promise<number> {
+  return dispatch('monitor', argv, MONITOR_HELP, {
+    show: { summary: 'live metrics', run: withHelp(show, config) },
+    policy: { summary: "the monitor's policy", run: withHelp(monitorPolicy, config) },
+    events: { summary: "the monitor's evaluations", run: withHelp(monitorEvents, config) },
+    run: { summary: 'evaluate now', run: withHelp(monitorRun, config) },
+  });
 }

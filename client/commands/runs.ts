@@ -5,7 +5,7 @@ import { resolveTemporal, runUiLink, type TemporalTarget } from '../../stack/sta
 import { connectClient, findRun, listRuns, runProgress, type LiveProgress } from '../runs.ts';
 import { formatRunResult, printJson } from '../output.ts';
 import { dispatch, parse, UsageError } from './args.ts';
-import { cancelReasonSignal, type RunResult } from '../../workflows/definitions.ts';
+import { cancelReasonSignal, ScheduledStartTimeKey, type RunResult } from '../../workflows/definitions.ts';
 import { describeRootCause, rootCause, type RootCause } from '../failures.ts';
 import { renderTable } from '../table.ts';
 import { paintOutcome } from '../style.ts';
@@ -37,6 +37,17 @@ function outcomeOf(w: WorkflowExecutionInfo): string | null {
   return status === 'CANCELLED' ? 'CANCELLED' : status;
 }
 
+/**
+ * The run's trigger, from its memo; a scheduled run whose scheduled time is well before its start
+ * was a backfill.
+ */
+function triggerOf(w: WorkflowExecutionInfo): string | null {
+  const trigger = (w.memo?.trigger as string | undefined) ?? null;
+  const scheduledAt = w.typedSearchAttributes.get(ScheduledStartTimeKey);
+  if (trigger === 'schedule' && scheduledAt && w.startTime.getTime() - scheduledAt.getTime() > 60_000) return 'backfill';
+  return trigger;
+}
+
 const UNFINISHED = new Set(['FAILED', 'TERMINATED', 'TIMED_OUT', 'CANCELLED', 'CANCELED']);
 
 async function withClient<T>(config: Config, fn: (client: Client, target: TemporalTarget) => Promise<T>): Promise<T> {
@@ -61,7 +72,7 @@ async function list(argv: string[], config: Config): Promise<number> {
       workflowId: w.workflowId,
       runId: w.runId,
       model: attr(w.searchAttributes, 'ModelName'),
-      trigger: (w.memo?.trigger as string | undefined) ?? null,
+      trigger: triggerOf(w),
       status: w.status.name,
       outcome: outcomeOf(w),
       championVersion: attr(w.searchAttributes, 'ChampionVersion'),

@@ -1,0 +1,208 @@
+/**
+ * `nightshift monitor policy|events|run`: the monitor's policy per model (stored in the registry,
+ * audited, applied to the model's monitor schedule), the evaluations it recorded, and one
+ * evaluation now.
+ */
+import os from 'node:os';
+import type { Config } from '../../stack/config.ts';
+import { openRegistry, resolveTemporal, runUiLink } from '../../stack/stack.ts';
+import { printJson } from '../output.ts';
+import { durationFlag, modelFlag, parse, UsageError } from './args.ts';
+import { connectClient, runWorkflowId } from '../runs.ts';
+import { upsertMonitorSchedule } from '../monitor-schedules.ts';
+import { getModel } from '../../activities/registry/models.ts';
+import { currentMonitorPolicy, listMonitorEvents, setMonitorPolicy } from '../../activities/registry/monitoring.ts';
+import { resolveMonitorPolicy } from '../../activities/pipeline/monitor-model.ts';
+import type { MonitorPolicy } from '../../activities/ml/monitor-policy.ts';
+import { ModelNameKey, monitorScheduleId } from '../../workflows/definitions.ts';
+import type { monitorModel } from '../../workflows/index.ts';
+import { TypedSearchAttributes } from '@temporalio/common';
+import { renderTable } from '../table.ts';
+
+export const MONITOR_WATCH_HELP = `       nightshift monitor policy --model M [--json] [policy flags --reason TEXT]
+       nightshift monitor events --model M [--limit N] [--json]
+       nightshift monitor run --model M [--json]
+
+policy:  the monitor's policy for the model (defaults until one is set). Changing it stores a new
+         audited version (--reason required, --actor defaults to the login name) and creates or
+         updates the model's monitor schedule (monitor-<model>) on the running stack:
+           --min-accuracy X          retrain when live accuracy < X (0.8)
+           --max-accuracy-drop D     retrain when live accuracy is D below the offline one (0.05)
+           --min-labelled N          judge accuracy only with N labelled predictions (50)
+           --max-drift J             retrain when served-token JS divergence vs training > J (0.15)
+           --max-prediction-drift P  retrain when predicted-label PSI vs training > P (0.25)
+           --min-served N            judge drift only with N served texts (100)
+           --every D                 how often the monitor evaluates (15 minutes)
+           --window D                which predictions it evaluates: the last D (24 hours)
+           --cooldown D              after it starts a run, none for D (6 hours)
+           --no-retrain / --retrain  record and notify only / also start runs (retrain)
+events:  the evaluations the monitor recorded, newest first: numbers, breaches, what it did.
+run:     evaluate now (the same workflow the schedule runs) and print what it decided.`;
+
+const NUMBER_FLAGS = {
+  'min-accuracy': 'minAccuracy',
+  'max-accuracy-drop': 'maxAccuracyDrop',
+  'min-labelled': 'minLabelled',
+  'max-drift': 'maxDrift',
+  'max-prediction-drift': 'maxPredictionDrift',
+  'min-served': 'minServed',
+} as const satisfies Record<string, keyof MonitorPolicy>;
+const DURATION_FLAGS = { every: 'every', window: 'window', cooldown: 'cooldown' } as const satisfies Record<string, keyof MonitorPolicy>;
+const DAY = 86_400_000;
+
+export async function monitorPolicy(argv: string[], config: Config): Promise<number> {
+  const { values } = parse(argv, {
+    model: { type: 'string' },
+    json: { type: 'boolean' },
+    reason: { type: 'string' },
+    actor: { type: 'string' },
+    retrain: { type: 'boolean' },
+    'no-retrain': { type: 'boolean' },
+    ...Object.fromEntries([...Object.keys(NUMBER_FLAGS), ...Object.keys(DURATION_FLAGS)].map((f) => [f, { type: 'string' as const }])),
+  });
+  const flags = values as Record<string, string | boolean | undefined>;
+  const name = modelFlag(values.model, 'monitor policy');
+  const edits: Partial<MonitorPolicy> = {};
+  for (const [flag, key] of Object.entries(NUMBER_FLAGS)) {
+    const raw = flags[flag];
+    if (typeof raw !== 'string') continue;
+    const n = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${flag} must be a number, got ${JSON.stringify(raw)}`);
+    (edits as Record<string, number>)[key] = n;
+  }
+  for (const [flag, key] of Object.entries(DURATION_FLAGS)) {
+    const raw = durationFlag(flag, flags[flag] as string | undefined, { min: flag === 'cooldown' ? 0 : 60_000, max: 365 * DAY });
+    if (raw !== undefined) edits[key] = raw;
+  }
+  if (values.retrain && values['no-retrain']) throw new UsageError('use --retrain or --no-retrain, not both');
+  if (values.retrain) edits.retrain = true;
+  if (values['no-retrain']) edits.retrain = false;
+  const changing = Object.keys(edits).length > 0;
+  if (changing && !values.reason?.trim()) throw new UsageError('changing the monitor policy needs --reason TEXT saying why');
+
+  const registry = await openRegistry(config);
+  try {
+    const model = await getModel(registry.db, name);
+    const stored = await currentMonitorPolicy(registry.db, model.id);
+    if (!changing) {
+      const { policy, source } = resolveMonitorPolicy(stored);
+      const out = {
+        model: model.name,
+        source,
+        version: stored?.version ?? null,
+        changedBy: stored?.changedBy ?? null,
+        reason: stored?.reason ?? null,
+        policy,
+        scheduleId: monitorScheduleId(model.name),
+      };
+      if (values.json) printJson(out);
+      else
+        process.stdout.write(
+          `${model.name}: ${source}${stored ? ` (by ${stored.changedBy}: ${stored.reason})` : ''}\n${describe(policy)}\n`,
+        );
+      return 0;
+    }
+    let next: MonitorPolicy;
+    try {
+      next = resolveMonitorPolicy({ version: 0, policy: { ...(stored?.policy ?? {}), ...edits } }).policy;
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    // The schedule needs the stack: reach it before storing anything.
+    const target = await resolveTemporal(config);
+    const actor = `person:${values.actor ?? os.userInfo().username}`;
+    const saved = await setMonitorPolicy(registry.db, model.id, next, actor, values.reason!);
+    const { client, close } = await connectClient(target);
+    let schedule: 'created' | 'updated';
+    try {
+      schedule = await upsertMonitorSchedule(client, model.name, next.every, target.taskQueue);
+    } finally {
+      await close();
+    }
+    if (values.json)
+      printJson({
+        model: model.name,
+        source: `monitor policy v${saved.version}`,
+        version: saved.version,
+        changedBy: actor,
+        reason: saved.reason,
+        policy: next,
+        scheduleId: monitorScheduleId(model.name),
+        schedule,
+      });
+    else
+      process.stdout.write(
+        `${model.name}: monitor policy v${saved.version} in force (by ${actor}: ${saved.reason}); schedule ${monitorScheduleId(model.name)} ${schedule}\n${describe(next)}\n`,
+      );
+    return 0;
+  } finally {
+    await registry.close();
+  }
+}
+
+function describe(p: MonitorPolicy): string {
+  return [
+    `  every ${p.every}, over the last ${p.window}; cooldown ${p.cooldown}; ${p.retrain ? 'starts a retraining run on a breach' : 'records and notifies only'}`,
+    `  decay: live accuracy < ${p.minAccuracy}, or more than ${p.maxAccuracyDrop} below the offline accuracy (with >= ${p.minLabelled} labelled)`,
+    `  drift: served-token JS divergence > ${p.maxDrift}, or predicted-label PSI > ${p.maxPredictionDrift} (with >= ${p.minServed} served texts)`,
+  ].join('\n');
+}
+
+export async function monitorEvents(argv: string[], config: Config): Promise<number> {
+  const { values } = parse(argv, { model: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } });
+  const name = modelFlag(values.model, 'monitor events');
+  const limit = values.limit === undefined ? 20 : Number(values.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 10_000)
+    throw new UsageError(`--limit must be an integer in 1..10000, got ${JSON.stringify(values.limit)}`);
+  const registry = await openRegistry(config);
+  try {
+    const model = await getModel(registry.db, name);
+    const events = await listMonitorEvents(registry.db, model.id, limit);
+    if (values.json) printJson({ model: model.name, events });
+    else if (events.length === 0)
+      process.stdout.write(
+        `${model.name}: no monitor events yet (set a policy with \`nightshift monitor policy\`, or \`nightshift monitor run\`)\n`,
+      );
+    else
+      process.stdout.write(
+        renderTable(events, [
+          { header: 'TIME', value: (e) => e.createdAt },
+          { header: 'VERSION', value: (e) => (e.version === null ? null : `v${e.version}`) },
+          { header: 'TRIGGER', value: (e) => e.trigger ?? 'healthy' },
+          { header: 'ACTION', value: (e) => e.action },
+          { header: 'RUN', value: (e) => e.retrainWorkflowId },
+          { header: 'REASON', value: (e) => e.reason },
+        ]) + '\n',
+      );
+    return 0;
+  } finally {
+    await registry.close();
+  }
+}
+
+export async function monitorRun(argv: string[], config: Config): Promise<number> {
+  const { values } = parse(argv, { model: { type: 'string' }, json: { type: 'boolean' } });
+  const model = modelFlag(values.model, 'monitor run');
+  const target = await resolveTemporal(config);
+  const { client, close } = await connectClient(target);
+  try {
+    const workflowId = runWorkflowId(model, new Date(), 'monitor');
+    const handle = await client.workflow.start<typeof monitorModel>('monitorModel', {
+      taskQueue: target.taskQueue,
+      workflowId,
+      args: [{ model }],
+      typedSearchAttributes: new TypedSearchAttributes([{ key: ModelNameKey, value: model }]),
+      staticSummary: `Monitor ${model} (by hand)`,
+    });
+    const result = await handle.result();
+    const link = runUiLink(target.uiUrl, target.namespace, workflowId, handle.firstExecutionRunId);
+    if (values.json) printJson({ workflowId, ...result, uiLink: link });
+    else
+      process.stdout.write(
+        `${model}: ${result.trigger ?? 'healthy'} (${result.action}): ${result.reason}${result.retrainWorkflowId ? `\n  started ${result.retrainWorkflowId}` : ''}\n`,
+      );
+    return 0;
+  } finally {
+    await close();
+  }
+}
