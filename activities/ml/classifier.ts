@@ -4,11 +4,13 @@
  */
 import { HashingVectorizer, resolveCharNgrams, resolveFeaturizerOptions, type FeaturizerOptions } from './hashing-vectorizer.ts';
 import type { CsrMatrix } from './sparse.ts';
-import { encodeTestLabels, encodeTrainingLabels, type LabelledText } from './labelled-data.ts';
+import { MlError } from './errors.ts';
+import { checkExamples, encodeTestLabels, encodeTrainingLabels, type LabelledText } from './labelled-data.ts';
 import { classificationMetrics, type ClassificationMetrics } from './metrics.ts';
 import { argmaxRows, predictProba, type LinearModel } from './softmax-regression.ts';
 import { trainSoftmax, type TrainHooks, type TrainingState } from './train.ts';
-import type { TrainOptions } from './train-options.ts';
+import { resolveTrainOptions, type TrainOptions } from './train-options.ts';
+import { warmStartState } from './warm-start.ts';
 
 export interface FitResult {
   model: LinearModel;
@@ -23,11 +25,20 @@ export interface FitOptions {
   /** Overrides of the default training options. */
   train?: Partial<TrainOptions>;
   hooks?: TrainHooks;
-  /** A checkpointed training state to continue from. */
+  /** A checkpointed training state to continue from (wins over warmStart: it is the same run, resumed). */
   resumeFrom?: TrainingState;
+  /**
+   * Update mode: continue from this model (the champion) rather than from zero. Its featurizer and
+   * IDF weights are used as they are (featurizer overrides are refused) and every row's label must be
+   * one of its labels.
+   */
+  warmStart?: LinearModel;
+  /** With warmStart: the champion's last training state, whose Adam moments and step carry over. */
+  warmStartAdam?: TrainingState;
 }
 
 export async function fitClassifier(examples: readonly LabelledText[], fit: FitOptions = {}): Promise<FitResult> {
+  if (fit.warmStart) return fitFromModel(examples, fit.warmStart, fit);
   const { featurizer = {}, train = {}, hooks = {}, resumeFrom } = fit;
   const { labels, y } = encodeTrainingLabels(examples);
   const texts = examples.map((e) => e.text);
@@ -40,6 +51,36 @@ export async function fitClassifier(examples: readonly LabelledText[], fit: FitO
   const trained = await trainSoftmax({ x, y, labels, featurizer: featurizerOptions, options: train, hooks, resumeFrom });
   const t2 = performance.now();
   const model: LinearModel = vectorizer.idf ? { ...trained.model, idf: vectorizer.idf } : trained.model;
+  return { model, state: trained.state, featurizeSeconds: (t1 - t0) / 1000, trainSeconds: (t2 - t1) / 1000 };
+}
+
+async function fitFromModel(examples: readonly LabelledText[], champion: LinearModel, fit: FitOptions): Promise<FitResult> {
+  const { train = {}, hooks = {}, resumeFrom, warmStartAdam } = fit;
+  if (fit.featurizer && Object.keys(fit.featurizer).length > 0) {
+    throw new MlError('InvalidOptions', "update mode keeps the model's featurizer; featurizer options cannot be changed");
+  }
+  checkExamples(examples, 'training');
+  const known = new Set(champion.labels);
+  const unknown = [...new Set(examples.map((e) => e.label))].filter((l) => !known.has(l));
+  if (unknown.length > 0) {
+    throw new MlError(
+      'InvalidTrainingData',
+      `update mode continues a model that knows ${champion.labels.map((l) => JSON.stringify(l)).join(', ')}; ` +
+        `the rows also have ${unknown.map((l) => JSON.stringify(l)).join(', ')} (a full retrain can add labels)`,
+    );
+  }
+  const { labels, y } = encodeTestLabels(examples, champion.labels);
+  const t0 = performance.now();
+  const x = featurizeForModel(
+    champion,
+    examples.map((e) => e.text),
+  );
+  const t1 = performance.now();
+  const options = resolveTrainOptions(train);
+  const start = resumeFrom ?? warmStartState(champion, options, warmStartAdam);
+  const trained = await trainSoftmax({ x, y, labels, featurizer: champion.featurizer, options: train, hooks, resumeFrom: start });
+  const t2 = performance.now();
+  const model: LinearModel = champion.idf ? { ...trained.model, idf: champion.idf } : trained.model;
   return { model, state: trained.state, featurizeSeconds: (t1 - t0) / 1000, trainSeconds: (t2 - t1) / 1000 };
 }
 
