@@ -43,7 +43,7 @@ if (process.env.NIGHTSHIFT_BENCH_SERVE_CHILD === '1') {
     databaseUrl: process.env.DATABASE_URL!,
     host: '127.0.0.1',
     port: Number(process.env.BENCH_SERVE_PORT),
-    options: { model: MODEL },
+    options: { model: MODEL, logText: process.env.BENCH_SERVE_LOG_TEXT !== '0' },
   });
   process.stdout.write(`${server.url}\n`);
   process.once('SIGTERM', () => void server.close().then(() => process.exit(0)));
@@ -325,7 +325,8 @@ export async function benchServe(
 
     // Nightshift's server, its own process.
     const port = await freePort();
-    const child = spawn(process.execPath, [path.join(root, 'bin', 'run-ts.js'), fileURLToPath(import.meta.url)], {
+    const nodeArgs = (process.env.BENCH_SERVE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const child = spawn(process.execPath, [...nodeArgs, path.join(root, 'bin', 'run-ts.js'), fileURLToPath(import.meta.url)], {
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, NIGHTSHIFT_BENCH_SERVE_CHILD: '1', DATABASE_URL: databaseUrl, BENCH_SERVE_PORT: String(port) },

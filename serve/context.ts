@@ -5,6 +5,7 @@ import type { ServeMetrics } from './metrics.ts';
 import type { Log, ModelStore } from './model-store.ts';
 import type { ServeOptions } from './options.ts';
 import type { PredictionLog } from './prediction-log.ts';
+import type { PredictContext } from './predict.ts';
 
 export type Guard = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 
@@ -18,6 +19,8 @@ export interface ServeContext {
   /** Guards for feedback and (with --require-token-for-predictions) for predictions; none without a token. */
   feedbackGuard: Guard[];
   predictionGuard: Guard[];
+  /** What a prediction needs: the store, the log, the batch limit, the request coalescer. */
+  predict: PredictContext;
   /** The server's own version, for /version and /v2. */
   serverVersion: string;
 }

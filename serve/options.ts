@@ -42,7 +42,7 @@ export const DEFAULT_SERVE_OPTIONS: ServeOptions = {
   pollMs: 5000,
   logBufferRows: 20_000,
   logBufferBytes: 64 * 1024 * 1024,
-  logBatchRows: 1000,
+  logBatchRows: 500,
   logFlushMs: 200,
 };
 

@@ -13,6 +13,67 @@ export interface PredictContext {
   store: ModelStore;
   log: PredictionLog;
   maxBatch: number;
+  batcher: PredictionBatcher;
+}
+
+interface Waiting {
+  texts: string[];
+  resolve: (predictions: Prediction[]) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Coalesces the requests of one event-loop turn that use the same served version into one
+ * predictTexts call (up to `maxTexts` texts), so concurrent single-text requests share its fixed
+ * cost (the featurizer's scratch space) instead of paying it each. Requests read in the same poll
+ * phase are predicted in the check phase right after it: no timer, no added wait when idle. Each
+ * request keeps the version it was resolved against.
+ */
+export class PredictionBatcher {
+  private readonly waiting = new Map<ServedVersion, Waiting[]>();
+  private scheduled = false;
+
+  constructor(private readonly maxTexts = 256) {}
+
+  predict(served: ServedVersion, texts: string[]): Promise<Prediction[]> {
+    if (texts.length >= this.maxTexts) return Promise.resolve(predictTexts(served.model, texts));
+    return new Promise((resolve, reject) => {
+      let list = this.waiting.get(served);
+      if (!list) this.waiting.set(served, (list = []));
+      list.push({ texts, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const all = [...this.waiting];
+    this.waiting.clear();
+    for (const [served, list] of all) {
+      let i = 0;
+      while (i < list.length) {
+        const group: Waiting[] = [];
+        let n = 0;
+        while (i < list.length && (group.length === 0 || n + list[i].texts.length <= this.maxTexts)) {
+          n += list[i].texts.length;
+          group.push(list[i++]);
+        }
+        try {
+          const predictions = predictTexts(served.model, group.length === 1 ? group[0].texts : group.flatMap((w) => w.texts));
+          let offset = 0;
+          for (const w of group) {
+            w.resolve(predictions.slice(offset, offset + w.texts.length));
+            offset += w.texts.length;
+          }
+        } catch (err) {
+          for (const w of group) w.reject(err);
+        }
+      }
+    }
+  }
 }
 
 export interface PredictResult {
@@ -50,11 +111,16 @@ export function resolveModel(store: ModelStore, name: string | undefined): Model
   return entry as ModelEntry & { served: ServedVersion };
 }
 
-export function predict(ctx: PredictContext, name: string | undefined, texts: string[], elapsedMs: () => number): PredictResult {
+export async function predict(
+  ctx: PredictContext,
+  name: string | undefined,
+  texts: string[],
+  elapsedMs: () => number,
+): Promise<PredictResult> {
   const entry = resolveModel(ctx.store, name);
   if (texts.length > ctx.maxBatch) throw new HttpError(413, `${texts.length} texts in one request; the limit is ${ctx.maxBatch}`);
   const served = entry.served;
-  const predictions = texts.length === 0 ? [] : predictTexts(served.model, texts);
+  const predictions = texts.length === 0 ? [] : await ctx.batcher.predict(served, texts);
   const latencyMs = elapsedMs();
   served.latency.observe(latencyMs / 1000);
   served.batchSize.observe(texts.length);

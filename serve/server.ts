@@ -19,6 +19,7 @@ import { createServeMetrics, type ServeMetrics } from './metrics.ts';
 import { ModelStore, type Log } from './model-store.ts';
 import { resolveServeOptions, type ServeOptions } from './options.ts';
 import { PredictionLog } from './prediction-log.ts';
+import { PredictionBatcher } from './predict.ts';
 import { ProductionListener } from './production-listener.ts';
 import { feedbackRoutes } from './routes/feedback.ts';
 import { metricsRoutes } from './routes/metrics.ts';
@@ -108,6 +109,7 @@ export async function createModelServer(input: ModelServerInput): Promise<ModelS
     feedbackGuard: tokenGuard,
     predictionGuard: options.requireTokenForPredictions ? tokenGuard : [],
     serverVersion: serverVersion(),
+    predict: { store, log: predictionLog, maxBatch: options.maxBatch, batcher: new PredictionBatcher() },
   };
 
   const app = Fastify({

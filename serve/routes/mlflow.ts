@@ -71,7 +71,7 @@ export function mlflowRoutes(ctx: ServeContext) {
       models: Object.fromEntries(ctx.store.list().map((e) => [e.name, e.served ? e.served.versionText : null])),
     }));
 
-    const invoke = (name: string | undefined, body: MlflowBody, elapsed: () => number) => {
+    const invoke = async (name: string | undefined, body: MlflowBody, elapsed: () => number) => {
       let texts: string[];
       try {
         texts = mlflowTexts(body);
@@ -79,7 +79,7 @@ export function mlflowRoutes(ctx: ServeContext) {
         if (err instanceof BadInput) throw new HttpError(400, err.message);
         throw err;
       }
-      const r = predict({ store: ctx.store, log: ctx.predictionLog, maxBatch: ctx.options.maxBatch }, name, texts, elapsed);
+      const r = await predict(ctx.predict, name, texts, elapsed);
       return {
         version: r.served.versionText,
         body: {
@@ -91,12 +91,12 @@ export function mlflowRoutes(ctx: ServeContext) {
     };
     const route = { schema: { body: BODY_SCHEMA, response: { 200: MLFLOW_REPLY_SCHEMA, ...ERRORS } }, preHandler: ctx.predictionGuard };
     app.post<{ Body: MlflowBody }>('/invocations', route, async (request, reply) => {
-      const out = invoke(undefined, request.body, () => reply.elapsedTime);
+      const out = await invoke(undefined, request.body, () => reply.elapsedTime);
       void reply.header('x-model-version', out.version);
       return out.body;
     });
     app.post<{ Body: MlflowBody; Params: { name: string } }>('/models/:name/invocations', route, async (request, reply) => {
-      const out = invoke(request.params.name, request.body, () => reply.elapsedTime);
+      const out = await invoke(request.params.name, request.body, () => reply.elapsedTime);
       void reply.header('x-model-version', out.version);
       return out.body;
     });

@@ -97,7 +97,7 @@ export function v2Routes(ctx: ServeContext) {
       return { name: request.params.name, ready: true };
     });
 
-    const infer = (name: string, version: string | undefined, body: V2InferBody, elapsed: () => number) => {
+    const infer = async (name: string, version: string | undefined, body: V2InferBody, elapsed: () => number) => {
       if (version !== undefined) {
         const served = resolveModel(ctx.store, name).served;
         if (served.versionText !== version) {
@@ -114,7 +114,7 @@ export function v2Routes(ctx: ServeContext) {
         if (err instanceof BadInput) throw new HttpError(400, err.message);
         throw err;
       }
-      const r = predict({ store: ctx.store, log: ctx.predictionLog, maxBatch: ctx.options.maxBatch }, name, texts, elapsed);
+      const r = await predict(ctx.predict, name, texts, elapsed);
       const N = texts.length;
       const K = r.served.labels.length;
       const outputs = [];
@@ -142,7 +142,7 @@ export function v2Routes(ctx: ServeContext) {
       preHandler: ctx.predictionGuard,
     };
     app.post<{ Body: V2InferBody; Params: { name: string } }>('/v2/models/:name/infer', route, async (request, reply) => {
-      const out = infer(request.params.name, undefined, request.body, () => reply.elapsedTime);
+      const out = await infer(request.params.name, undefined, request.body, () => reply.elapsedTime);
       void reply.header('x-model-version', out.version);
       return out.body;
     });
@@ -150,7 +150,7 @@ export function v2Routes(ctx: ServeContext) {
       '/v2/models/:name/versions/:version/infer',
       route,
       async (request, reply) => {
-        const out = infer(request.params.name, request.params.version, request.body, () => reply.elapsedTime);
+        const out = await infer(request.params.name, request.params.version, request.body, () => reply.elapsedTime);
         void reply.header('x-model-version', out.version);
         return out.body;
       },

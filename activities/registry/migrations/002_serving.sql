@@ -21,6 +21,9 @@ CREATE TABLE predictions (
   -- Whether the labelled prediction was handed to the examples import (retried until it was).
   example_imported boolean NOT NULL DEFAULT false
 );
+-- Texts stored out of line without compression: the log's write rate is the server's throughput
+-- limit with texts on, and pglz costs CPU on every row; retention bounds the space instead.
+ALTER TABLE predictions ALTER COLUMN text SET STORAGE EXTERNAL;
 -- Retention deletes by time; live windows read one model's rows by time.
 CREATE INDEX predictions_created_at ON predictions (created_at);
 CREATE INDEX predictions_model_created_at ON predictions (model_id, created_at);
