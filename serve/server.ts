@@ -116,7 +116,7 @@ export async function createModelServer(input: ModelServerInput): Promise<ModelS
     logger: false,
     bodyLimit: options.bodyLimit,
     // Strict validation: a number is not silently a text, and nothing unknown is dropped unseen.
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, allowUnionTypes: true } },
     forceCloseConnections: 'idle',
     return503OnClosing: true,
   });
