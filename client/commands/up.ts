@@ -16,7 +16,7 @@ import { preparePrivateHome } from '../../stack/pg-credentials.ts';
 import { shutdownGrace } from '../../stack/shutdown-grace.ts';
 import { createWorker } from '../../worker/create-worker.ts';
 import { demoHasData, releaseNextBatch, DEMO_MODEL } from '../../activities/data/spam-demo.ts';
-import { connectClient, RunAlreadyRunningError, startRetrain } from '../runs.ts';
+import { connectClient, listRuns, RunAlreadyRunningError, startRetrain } from '../runs.ts';
 import { scheduleId, upsertSchedule } from '../schedules.ts';
 import { formatRunResult, log, printJson } from '../output.ts';
 import { parse } from './args.ts';
@@ -292,16 +292,23 @@ async function runOrFollow(
 ): Promise<RunResult> {
   let handle: WorkflowHandle<typeof retrainModel>;
   let runId: string;
-  let verb = 'started run';
-  try {
-    const started = await startRetrain(client, config.taskQueue, { model: options.model, trigger: 'startup' });
-    handle = started;
-    runId = started.firstExecutionRunId;
-  } catch (err) {
-    if (!(err instanceof RunAlreadyRunningError)) throw err;
-    handle = client.workflow.getHandle<typeof retrainModel>(err.workflowId, err.runId);
-    runId = err.runId;
-    verb = `following run already in progress`;
+  let verb = 'following run already in progress';
+  // A run whose worker died before it took the run slot holds no slot yet, but is in flight all the same.
+  const [inFlight] = await listRuns(client, options.model, { running: true, limit: 1 });
+  if (inFlight) {
+    handle = client.workflow.getHandle<typeof retrainModel>(inFlight.workflowId, inFlight.runId);
+    runId = inFlight.runId;
+  } else {
+    try {
+      const started = await startRetrain(client, config.taskQueue, { model: options.model, trigger: 'startup' });
+      handle = started;
+      runId = started.firstExecutionRunId;
+      verb = 'started run';
+    } catch (err) {
+      if (!(err instanceof RunAlreadyRunningError)) throw err;
+      handle = client.workflow.getHandle<typeof retrainModel>(err.workflowId, err.runId);
+      runId = err.runId;
+    }
   }
   const link = runUiLink(temporal.uiUrl, config.namespace, handle.workflowId, runId);
   log(`${verb} ${handle.workflowId}${link ? `\n  ${link}` : ''}`);
