@@ -9,7 +9,8 @@
  * serve` (one uvicorn worker) of scikit-learn's HashingVectorizer + SGDClassifier trained on the
  * training split (peers/mlflow-peer.py), in a virtual environment created once under
  * ~/.cache/nightshift/mlflow-venv (MLFLOW_VENV to use another); skipped, with the reason, when it
- * cannot be made. Durations: BENCH_SERVE_SECONDS (10 per load), BENCH_SERVE_SOAK_SECONDS (60).
+ * cannot be made, or with BENCH_SERVE_PEER=0. Durations: BENCH_SERVE_SECONDS (10 per load),
+ * BENCH_SERVE_SOAK_SECONDS (60). BENCH_SERVE_LOG_TEXT=0 serves with --no-log-text.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -394,7 +395,7 @@ export async function benchServe(
     // The peer.
     log('mlflow: preparing the peer');
     let mlflow: ServeBenchReport['mlflow'];
-    const peer = await startMlflowPeer(trainFile, log);
+    const peer = process.env.BENCH_SERVE_PEER === '0' ? 'BENCH_SERVE_PEER=0' : await startMlflowPeer(trainFile, log);
     if (typeof peer === 'string') {
       mlflow = { skipped: peer };
       log(`mlflow peer skipped: ${peer}`);
