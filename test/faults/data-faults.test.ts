@@ -255,7 +255,7 @@ describe('hostile names', () => {
     expect(Number(tables.rows[0].n)).toBe(1);
 
     const badName = await runCli(['retrain', '--model', `x"; DROP TABLE models; --`], env());
-    expect(badName.code).toBe(1);
+    expect(badName.code).toBe(2); // a usage error: the name is refused before anything starts
     expect(badName.stderr).toMatch(/invalid model name/);
     const file = path.join(dir, 'nul.jsonl');
     writeFileSync(
