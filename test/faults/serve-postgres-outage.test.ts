@@ -79,9 +79,13 @@ describe('PostgreSQL stops while serving', () => {
     expect(fb.statusCode).toBe(503);
 
     pg = await startEmbeddedPostgres(home, port, () => undefined);
+    // What the buffer held is written once PostgreSQL is back; then new predictions are logged again.
+    await waitFor('the buffer written', async () => (server.predictionLog.stats().buffered === 0 ? true : undefined), 60_000);
     const after = await predict('bword3 bword4');
     const afterId = after.body.predictions[0].prediction_id;
-    await waitFor('the log writing again', async () => (await getPredictions(db, [afterId])).get(afterId), 60_000);
+    await waitFor('the log writing again', async () => (await getPredictions(db, [afterId])).get(afterId), 60_000).catch((err: Error) => {
+      throw new Error(`${err.message}; server log: ${lines.join(' | ')}; stats ${JSON.stringify(server.predictionLog.stats())}`);
+    });
     expect(lines.some((l) => /prediction log: writing again; \d+ predictions were dropped/.test(l))).toBe(true);
     // What the buffer held is written: everything but the drops.
     expect(await countPredictions(db)).toBe(1 + BUFFER_ROWS * 3 + 1 - server.predictionLog.stats().dropped);
