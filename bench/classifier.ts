@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spamAssassinSplit } from '../activities/data/spam-assassin.ts';
 import { evaluateClassifier, fitClassifier } from '../activities/ml/classifier.ts';
-import { HashingVectorizer, resolveFeaturizerOptions } from '../activities/ml/hashing-vectorizer.ts';
+import { HashingVectorizer, resolveCharNgrams, resolveFeaturizerOptions } from '../activities/ml/hashing-vectorizer.ts';
 import { classificationMetrics } from '../activities/ml/metrics.ts';
 import { onPath } from '../stack/temporal-cli.ts';
 import type { CsrMatrix } from '../activities/ml/sparse.ts';
@@ -45,10 +45,13 @@ export async function benchClassifier(): Promise<PeerResult[]> {
   const results: PeerResult[] = [];
 
   // Nightshift: featurize train + test (as the peers do), train with defaults.
-  const featurizer = resolveFeaturizerOptions();
+  const featurizer = resolveCharNgrams(
+    resolveFeaturizerOptions(),
+    train.map((m) => m.text),
+  );
   const t0 = performance.now();
   const vectorizer = new HashingVectorizer(featurizer);
-  const xTrain = vectorizer.transform(train.map((m) => m.text));
+  const xTrain = vectorizer.fitTransform(train.map((m) => m.text));
   const xTest = vectorizer.transform(test.map((m) => m.text));
   const featurizeSeconds = (performance.now() - t0) / 1000;
   const fit = await fitClassifier(train, { featurizer });
@@ -57,7 +60,7 @@ export async function benchClassifier(): Promise<PeerResult[]> {
   const allTexts = [...train, ...test].map((m) => m.text);
   for (let i = 0; i < 3; i++) {
     const s = performance.now();
-    new HashingVectorizer(featurizer).transform(allTexts);
+    new HashingVectorizer(featurizer).fitTransform(allTexts);
     hashBest = Math.min(hashBest, (performance.now() - s) / 1000);
   }
   results.push({

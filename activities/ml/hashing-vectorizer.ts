@@ -119,6 +119,8 @@ export class HashingVectorizer {
   private nTouched = 0;
   private readonly rowValues: number[] = [];
   private readonly charNgrams: CharNgramRange | undefined;
+  private readonly buckets: number;
+  private readonly mask: number;
 
   constructor(options: Partial<FeaturizerOptions> = {}, idf: Float32Array | null = null) {
     this.options = resolveFeaturizerOptions(options);
@@ -130,12 +132,16 @@ export class HashingVectorizer {
     }
     this.idf = idf;
     this.counts = new Float64Array(this.options.buckets);
+    this.buckets = this.options.buckets;
+    this.mask = (this.buckets & (this.buckets - 1)) === 0 ? this.buckets - 1 : -1;
     this.touched = new Int32Array(4096);
     this.charNgrams = this.options.charNgrams === 'on' ? { min: this.options.charNgramMin, max: this.options.charNgramMax } : undefined;
   }
 
   private readonly addHash = (hash: number): void => {
-    const bucket = hash % this.options.buckets;
+    // A mask when buckets is a power of two: the same bucket as hash % buckets, without a float modulo
+    // (an unsigned 32-bit hash is not a small integer to V8).
+    const bucket = this.mask >= 0 ? hash & this.mask : hash % this.buckets;
     if (this.counts[bucket] === 0) {
       if (this.nTouched === this.touched.length) {
         const grown = new Int32Array(this.touched.length * 2);
