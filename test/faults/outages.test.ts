@@ -1,7 +1,7 @@
 /**
  * Faults 4 and 5 of docs/reliability.md: PostgreSQL stops during a run and comes back; the
- * Temporal dev server restarts (same SQLite state file) during a run. The worker is a separate
- * process (`node bin/worker.js`) and must survive both.
+ * Temporal dev server restarts (same SQLite state file) during a run, while `retrain --wait`
+ * follows it. The worker is a separate process (`node bin/worker.js`) and must survive both.
  */
 
 import type { retrainModel } from '../../workflows/index.ts';
@@ -19,6 +19,7 @@ import { runProgress } from '../../client/runs.ts';
 import { createTestDatabase, type TestDatabase } from '../support/services.ts';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.ts';
 import { waitFor } from '../support/wait.ts';
+import { spawnCli } from '../support/cli.ts';
 import type { RetrainInput, RunResult } from '../../workflows/definitions.ts';
 
 const dir = tempDir(path.join(inject('stateDir'), 'outages-'));
@@ -134,6 +135,14 @@ describe('the Temporal dev server restarts during a run', () => {
       120_000,
       50,
     );
+    // A person following the run from the CLI through the restart.
+    const follower = spawnCli(['retrain', '--model', 'restart', '--attach', '--wait', '--json'], {
+      TEMPORAL_ADDRESS: server.address,
+      DATABASE_URL: database.url,
+      NIGHTSHIFT_TASK_QUEUE: taskQueue,
+      NIGHTSHIFT_HOME: path.join(dir, 'follower'),
+    });
+    await waitFor('the CLI to attach', async () => (/waiting for the decision/.test(follower.stderr()) ? true : undefined), 60_000);
 
     await connection.close();
     await server.stop();
@@ -146,5 +155,9 @@ describe('the Temporal dev server restarts during a run', () => {
     expect(result.outcome).toBe('PROMOTED');
     expect(worker.child.exitCode).toBeNull();
     await registryIsConsistent(database.db);
+    // The CLI kept following through the restart and printed the decision.
+    const followed = await follower.done;
+    expect(followed.code, followed.stderr).toBe(0);
+    expect(JSON.parse(followed.stdout)).toMatchObject({ workflowId, outcome: 'PROMOTED' });
   });
 });

@@ -83,7 +83,7 @@ describe.sequential('nightshift up --once --json', () => {
 
 describe('a home whose `nightshift up` was killed with SIGKILL', () => {
   it('is recovered by the next `up`: the orphaned dev server and PostgreSQL are stopped, and the run works', async () => {
-    const env = { ...(await stackEnv()), NIGHTSHIFT_HOME: tempDir(path.join(inject('stateDir'), 'killed-')) };
+    const env: NodeJS.ProcessEnv = { ...(await stackEnv()), NIGHTSHIFT_HOME: tempDir(path.join(inject('stateDir'), 'killed-')) };
     const child = spawn(process.execPath, [path.join(REPO, 'bin', 'nightshift.js'), 'up', '--no-run', '--no-schedule'], {
       cwd: REPO,
       env: { ...process.env, ...env },
