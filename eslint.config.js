@@ -70,4 +70,10 @@ export default tseslint.config(
     files: ['bin/*.js', 'scripts/*.js', '*.js'],
     ...tseslint.configs.disableTypeChecked,
   },
+  {
+    // The dashboard: plain ES modules for the browser, served as they are (no build step).
+    files: ['serve/dashboard/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, globals: { ...globals.browser } },
+  },
 );

@@ -26,6 +26,9 @@ import { metricsRoutes } from './routes/metrics.ts';
 import { mlflowRoutes } from './routes/mlflow.ts';
 import { modelRoutes } from './routes/models.ts';
 import { v2Routes } from './routes/v2.ts';
+import { dashboardRoutes } from './routes/dashboard.ts';
+import { viewRoutes } from './routes/views.ts';
+import { TemporalAccess, type TemporalResolver } from './temporal-access.ts';
 
 const LIVE_GAUGE_EVERY_MS = 15_000;
 const LIVE_GAUGE_LAST_N = 500;
@@ -39,6 +42,8 @@ export interface ModelServerInput {
   log?: Log;
   /** Apply pending migrations first (default true; cheap when there are none). */
   migrate?: boolean;
+  /** Where Temporal is, for the runs on the dashboard (connected on first use); none: runs unavailable. */
+  temporal?: TemporalResolver;
 }
 
 export interface ModelServer {
@@ -160,6 +165,9 @@ export async function createModelServer(input: ModelServerInput): Promise<ModelS
   await app.register(feedbackRoutes(ctx));
   await app.register(modelRoutes(ctx));
   await app.register(metricsRoutes(ctx));
+  const temporal = new TemporalAccess(input.temporal ?? null);
+  await app.register(viewRoutes(ctx, temporal));
+  await app.register(dashboardRoutes());
 
   const refresh = () => {
     store
@@ -216,6 +224,7 @@ export async function createModelServer(input: ModelServerInput): Promise<ModelS
         clearInterval(gauges);
         await listener.close();
         await app.close();
+        await temporal.close();
         await predictionLog.close();
         if (ownDb) await db.end().catch(() => undefined);
       })();
@@ -235,6 +244,7 @@ export interface StartModelServerInput {
   port?: number;
   log?: Log;
   options?: Partial<ServeOptions>;
+  temporal?: TemporalResolver;
 }
 
 /** Starts a listening model server; what `nightshift serve` and `nightshift up` call. */
@@ -245,6 +255,7 @@ export async function startModelServer(
     db: input.db,
     databaseUrl: input.databaseUrl,
     log: input.log,
+    temporal: input.temporal,
     options: {
       host: input.host ?? input.config?.serveHost,
       port: input.port ?? input.config?.servePort,

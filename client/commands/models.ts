@@ -10,10 +10,8 @@ import { ModelNameKey } from '../../workflows/definitions.ts';
 import type { setProduction } from '../../workflows/index.ts';
 import { rootCause } from '../failures.ts';
 import type { SetProductionInput } from '../../activities/pipeline/types.ts';
-import { getModel, listModels } from '../../activities/registry/models.ts';
-import { listVersions } from '../../activities/registry/versions.ts';
-import { listPromotionEvents, productionVersionId } from '../../activities/registry/promotions.ts';
-import { decisionsByCandidate } from '../../activities/registry/run-outcomes.ts';
+import { getModel } from '../../activities/registry/models.ts';
+import { modelDetail, modelsList } from '../../views/models.ts';
 import { currentPolicy, policyHistory, setPolicy } from '../../activities/registry/policies.ts';
 import { checkPolicy, defaultComparisonPolicy, type ComparisonPolicy } from '../../activities/ml/compare.ts';
 import { policyFile } from './retrain.ts';
@@ -66,12 +64,7 @@ async function list(argv: string[], config: Config): Promise<number> {
   const { values } = parse(argv, { json: { type: 'boolean' } });
   if (values.help) return printHelp();
   return withRegistry(config, async ({ db }) => {
-    const rows = [];
-    for (const m of await listModels(db)) {
-      const versions = await listVersions(db, m.id);
-      const prod = await productionVersionId(db, m.id);
-      rows.push({ name: m.name, versions: versions.length, production: versions.find((v) => v.id === prod)?.version ?? null });
-    }
+    const { models: rows } = await modelsList(db);
     if (values.json) printJson({ models: rows });
     else if (rows.length === 0) process.stdout.write('no models yet: import data with `nightshift data import` or run `nightshift up`\n');
     else
@@ -91,46 +84,8 @@ async function show(argv: string[], config: Config): Promise<number> {
   if (values.help) return printHelp();
   const name = modelFlag(values.model, 'models show');
   return withRegistry(config, async ({ db }) => {
-    const model = await getModel(db, name);
-    const versions = await listVersions(db, model.id);
-    const decisions = await decisionsByCandidate(db, model.id);
-    const prodId = await productionVersionId(db, model.id);
-    const history = await listPromotionEvents(db, model.id);
-    const out = {
-      model: model.name,
-      production: versions.find((v) => v.id === prodId)?.version ?? null,
-      versions: versions.map((v) => {
-        const d = decisions.get(v.id);
-        const c = d?.record.candidate.metrics;
-        const b = d?.record.champion?.metrics;
-        return {
-          version: v.version,
-          status: v.status,
-          sha256: v.sha256,
-          sizeBytes: v.sizeBytes,
-          labels: v.labels,
-          createdAt: v.createdAt,
-          workflowId: v.workflowId,
-          // Candidate and champion on the same held-out rows of the version's own run: like with like.
-          evaluation: d
-            ? {
-                rows: c?.examples ?? null,
-                snapshotId: d.snapshotId,
-                decision: d.record.decision,
-                outcome: d.outcome,
-                metrics: c ? { accuracy: c.accuracy, precision: c.precision, recall: c.recall, f1: c.f1 } : null,
-                champion: d.record.champion
-                  ? {
-                      version: d.record.champion.version,
-                      metrics: b ? { accuracy: b.accuracy, precision: b.precision, recall: b.recall, f1: b.f1 } : null,
-                    }
-                  : null,
-              }
-            : null,
-        };
-      }),
-      promotions: history,
-    };
+    const out = await modelDetail(db, name);
+    const history = out.promotions;
     if (values.json) {
       printJson(out);
       return 0;

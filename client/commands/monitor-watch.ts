@@ -11,7 +11,8 @@ import { durationFlag, modelFlag, parse, UsageError } from './args.ts';
 import { connectClient, runWorkflowId } from '../runs.ts';
 import { upsertMonitorSchedule } from '../monitor-schedules.ts';
 import { getModel } from '../../activities/registry/models.ts';
-import { currentMonitorPolicy, listMonitorEvents, setMonitorPolicy } from '../../activities/registry/monitoring.ts';
+import { currentMonitorPolicy, setMonitorPolicy } from '../../activities/registry/monitoring.ts';
+import { monitorEventsList, monitorPolicyView } from '../../views/monitor.ts';
 import { resolveMonitorPolicy } from '../../activities/pipeline/monitor-model.ts';
 import type { MonitorPolicy } from '../../activities/ml/monitor-policy.ts';
 import { ModelNameKey, monitorScheduleId } from '../../workflows/definitions.ts';
@@ -82,26 +83,18 @@ export async function monitorPolicy(argv: string[], config: Config): Promise<num
 
   const registry = await openRegistry(config);
   try {
-    const model = await getModel(registry.db, name);
-    const stored = await currentMonitorPolicy(registry.db, model.id);
     if (!changing) {
-      const { policy, source } = resolveMonitorPolicy(stored);
-      const out = {
-        model: model.name,
-        source,
-        version: stored?.version ?? null,
-        changedBy: stored?.changedBy ?? null,
-        reason: stored?.reason ?? null,
-        policy,
-        scheduleId: monitorScheduleId(model.name),
-      };
+      const out = await monitorPolicyView(registry.db, name);
+      const { policy, source } = out;
       if (values.json) printJson(out);
       else
         process.stdout.write(
-          `${model.name}: ${source}${stored ? ` (by ${stored.changedBy}: ${stored.reason})` : ''}\n${describe(policy)}\n`,
+          `${out.model}: ${source}${out.version !== null ? ` (by ${out.changedBy}: ${out.reason})` : ''}\n${describe(policy)}\n`,
         );
       return 0;
     }
+    const model = await getModel(registry.db, name);
+    const stored = await currentMonitorPolicy(registry.db, model.id);
     let next: MonitorPolicy;
     try {
       next = resolveMonitorPolicy({ version: 0, policy: { ...(stored?.policy ?? {}), ...edits } }).policy;
@@ -156,12 +149,11 @@ export async function monitorEvents(argv: string[], config: Config): Promise<num
     throw new UsageError(`--limit must be an integer in 1..10000, got ${JSON.stringify(values.limit)}`);
   const registry = await openRegistry(config);
   try {
-    const model = await getModel(registry.db, name);
-    const events = await listMonitorEvents(registry.db, model.id, limit);
-    if (values.json) printJson({ model: model.name, events });
+    const { model, events } = await monitorEventsList(registry.db, name, limit);
+    if (values.json) printJson({ model, events });
     else if (events.length === 0)
       process.stdout.write(
-        `${model.name}: no monitor events yet (set a policy with \`nightshift monitor policy\`, or \`nightshift monitor run\`)\n`,
+        `${model}: no monitor events yet (set a policy with \`nightshift monitor policy\`, or \`nightshift monitor run\`)\n`,
       );
     else
       process.stdout.write(

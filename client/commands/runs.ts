@@ -1,11 +1,12 @@
 import os from 'node:os';
-import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { Config } from '../../stack/config.ts';
 import { resolveTemporal, runUiLink, type TemporalTarget } from '../../stack/stack.ts';
-import { connectClient, findRun, listRuns, runProgress, type LiveProgress } from '../runs.ts';
+import { connectClient, findRun, runProgress, type LiveProgress } from '../runs.ts';
+import { runsList } from '../../views/runs.ts';
 import { formatRunResult, printJson } from '../output.ts';
 import { dispatch, parse, UsageError } from './args.ts';
-import { cancelReasonSignal, ScheduledStartTimeKey, type RunResult } from '../../workflows/definitions.ts';
+import { cancelReasonSignal, type RunResult } from '../../workflows/definitions.ts';
 import { describeRootCause, rootCause, type RootCause } from '../failures.ts';
 import { renderTable } from '../table.ts';
 import { paintOutcome } from '../style.ts';
@@ -22,31 +23,6 @@ show:   one run: its stage, epoch and loss while it runs; its decision when it f
         cancelled, terminated or timed out.
 cancel: stops a run (a stuck or unwanted one): its candidate is marked abandoned, and its data
         goes to the next run. --reason is required; --by defaults to the login name.`;
-
-const attr = (sa: Record<string, unknown> | undefined, key: string): string | number | null => {
-  const v = sa?.[key] as Array<string | number> | undefined;
-  return v?.[0] ?? null;
-};
-
-/** The outcome a run list shows: the run's own Outcome, else what its Temporal status says. */
-function outcomeOf(w: WorkflowExecutionInfo): string | null {
-  const recorded = attr(w.searchAttributes, 'Outcome');
-  if (recorded !== null) return String(recorded);
-  const status = w.status.name;
-  if (status === 'RUNNING' || status === 'COMPLETED') return null;
-  return status === 'CANCELLED' ? 'CANCELLED' : status;
-}
-
-/**
- * The run's trigger, from its memo; a scheduled run whose scheduled time is well before its start
- * was a backfill.
- */
-function triggerOf(w: WorkflowExecutionInfo): string | null {
-  const trigger = (w.memo?.trigger as string | undefined) ?? null;
-  const scheduledAt = w.typedSearchAttributes.get(ScheduledStartTimeKey);
-  if (trigger === 'schedule' && scheduledAt && w.startTime.getTime() - scheduledAt.getTime() > 60_000) return 'backfill';
-  return trigger;
-}
 
 const UNFINISHED = new Set(['FAILED', 'TERMINATED', 'TIMED_OUT', 'CANCELLED', 'CANCELED']);
 
@@ -67,19 +43,7 @@ async function list(argv: string[], config: Config): Promise<number> {
   if (!Number.isInteger(limit) || limit < 1)
     throw new UsageError(`--limit must be a positive integer, got ${JSON.stringify(values.limit)}`);
   return withClient(config, async (client) => {
-    const found = await listRuns(client, values.model ?? null, { limit });
-    const rows = found.map((w) => ({
-      workflowId: w.workflowId,
-      runId: w.runId,
-      model: attr(w.searchAttributes, 'ModelName'),
-      trigger: triggerOf(w),
-      status: w.status.name,
-      outcome: outcomeOf(w),
-      championVersion: attr(w.searchAttributes, 'ChampionVersion'),
-      candidateVersion: attr(w.searchAttributes, 'CandidateVersion'),
-      startTime: w.startTime.toISOString(),
-      closeTime: w.closeTime?.toISOString() ?? null,
-    }));
+    const { runs: rows } = await runsList(client, values.model ?? null, { limit });
     if (values.json) printJson({ runs: rows });
     else if (rows.length === 0) process.stdout.write('no runs\n');
     else {

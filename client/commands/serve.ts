@@ -1,5 +1,5 @@
 import type { Config } from '../../stack/config.ts';
-import { openRegistry } from '../../stack/stack.ts';
+import { openRegistry, resolveTemporal } from '../../stack/stack.ts';
 import { log } from '../output.ts';
 import { parse, UsageError } from './args.ts';
 import { checkModelName } from '../../activities/registry/models.ts';
@@ -18,6 +18,7 @@ Protocols (docs/serving.md):
   Open Inference v2   GET /v2/health/live|ready, GET /v2/models/NAME[/ready], POST /v2/models/NAME/infer
   feedback            POST /v1/feedback {"model": M, "feedback": [{"prediction_id": ..., "label": ...}]}
   live metrics        GET /v1/models, GET /v1/models/NAME/monitor, GET /metrics (Prometheus)
+  dashboard           GET / (the JSON it reads: GET /v1/overview, /v1/registry/models[/NAME], /v1/runs, ...)
 
   --model NAME                      serve only this model (/invocations then needs no model name)
   --host ADDR                       address to bind (NIGHTSHIFT_SERVE_HOST, default 127.0.0.1); any
@@ -86,7 +87,17 @@ export async function serve(argv: string[], config: Config): Promise<number> {
   const registry = await openRegistry(config);
   let server: Awaited<ReturnType<typeof startModelServer>>;
   try {
-    server = await startModelServer({ db: registry.db, databaseUrl: registry.databaseUrl, config, host: values.host, port, log, options });
+    server = await startModelServer({
+      db: registry.db,
+      databaseUrl: registry.databaseUrl,
+      config,
+      host: values.host,
+      port,
+      log,
+      options,
+      // Runs on the dashboard: TEMPORAL_ADDRESS or the home's running stack, when there is one.
+      temporal: () => resolveTemporal(config),
+    });
   } catch (err) {
     await registry.close();
     if (err instanceof ServeOptionsError) throw new UsageError(err.message);
