@@ -37,7 +37,7 @@ export function formatRunResult(r: RunResult, uiLink: string | null): string {
   if (r.training) {
     lines.push(
       '',
-      `  training: ${r.training.epochs} epochs${r.training.stoppedEarly ? ' (early stop)' : ''}, ${r.training.trainSeconds.toFixed(2)}s, attempts ${r.training.attempts.map((a) => `#${a.attempt} from epoch ${a.resumedFromEpoch}`).join(', ')}`,
+      `  training: ${r.training.mode === 'update' ? `update of v${r.training.warmStartFrom} on ${r.training.trainRows - r.training.replayRows} new + ${r.training.replayRows} replayed rows` : `full, ${r.training.trainRows} rows`}, ${r.training.epochs} epochs${r.training.stoppedEarly ? ' (early stop)' : ''}, ${r.training.trainSeconds.toFixed(2)}s, attempts ${r.training.attempts.map((a) => `#${a.attempt} from epoch ${a.resumedFromEpoch}`).join(', ')}`,
     );
   }
   if (uiLink) lines.push(`  Temporal UI: ${uiLink}`);

@@ -11,6 +11,8 @@ import type {
   EvaluationSummary,
   Hyperparameters,
   PromotionSummary,
+  ReplaySettings,
+  TrainingMode,
   SnapshotSummary,
 } from '../activities/pipeline/types.ts';
 
@@ -45,6 +47,10 @@ export interface RetrainInput {
   windowEnd?: string;
   force?: boolean;
   hyperparameters?: Hyperparameters;
+  /** full (train from zero on all history) or update (continue the champion); default: the model's setting. */
+  mode?: TrainingMode;
+  /** Update mode's replay of older rows. */
+  replay?: ReplaySettings;
   policy?: ComparisonPolicy;
   /** Wait for a person's approval (an Update) after comparing, before promoting. */
   requireApproval?: boolean;

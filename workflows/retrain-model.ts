@@ -359,7 +359,14 @@ async function trainOrReport(state: RunState, snapshot: SnapshotSummary): Promis
   try {
     return await trainingActivity(state.input.trainingHeartbeatTimeout as Duration | undefined).trainCandidate.executeWithOptions(
       { summary: `Train a challenger with Adam on ${snapshot.trainRows} rows` },
-      [{ snapshotId: snapshot.snapshotId, hyperparameters: state.input.hyperparameters }],
+      [
+        {
+          snapshotId: snapshot.snapshotId,
+          hyperparameters: state.input.hyperparameters,
+          mode: state.input.mode,
+          replay: state.input.replay,
+        },
+      ],
     );
   } catch (err) {
     if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === 'InvalidTrainingData') {

@@ -7,6 +7,7 @@
 import { msToNumber } from '@temporalio/common/lib/time.js';
 import { checkHyperparameters } from '../activities/ml/hyperparameters.ts';
 import { checkPolicy } from '../activities/ml/compare.ts';
+import { resolveReplayOptions } from '../activities/ml/replay-sample.ts';
 import type { RetrainInput, Trigger } from './definitions.ts';
 
 const SECOND = 1000;
@@ -87,6 +88,13 @@ export function checkRetrainInput(input: unknown): RetrainInput {
     checkDuration(i.trainingHeartbeatTimeout, 'trainingHeartbeatTimeout', DURATION_BOUNDS.trainingHeartbeatTimeout);
   if (i.stepTimeout !== undefined) checkDuration(i.stepTimeout, 'stepTimeout', DURATION_BOUNDS.stepTimeout);
   wrap('hyperparameters', () => checkHyperparameters(i.hyperparameters));
+  if (i.mode !== undefined && i.mode !== 'full' && i.mode !== 'update')
+    throw new InvalidInputError(`mode must be full or update, got ${JSON.stringify(i.mode)}`);
+  if (i.replay !== undefined) {
+    if (typeof i.replay !== 'object' || i.replay === null)
+      throw new InvalidInputError(`replay must be an object, got ${JSON.stringify(i.replay)}`);
+    wrap('replay', () => resolveReplayOptions({ size: i.replay!.size ?? null, share: i.replay!.share }));
+  }
   if (i.policy !== undefined) {
     if (typeof i.policy !== 'object' || i.policy === null || !Array.isArray(i.policy.absolute) || !Array.isArray(i.policy.change)) {
       throw new InvalidInputError('policy must be an object with "absolute" and "change" lists');

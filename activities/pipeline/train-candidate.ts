@@ -16,11 +16,19 @@ import {
   createCandidateVersion,
   deleteCheckpoint,
   findVersionForRun,
+  getVersion,
   loadCheckpoint,
   saveCheckpoint,
   type VersionSummary,
 } from '../registry/versions.ts';
-import type { CandidateSummary, RunRef, TrainCandidateInput, TrainingAttempt, TrainingHeartbeat } from './types.ts';
+import type { CandidateSummary, RunRef, TrainCandidateInput, TrainingAttempt, TrainingHeartbeat, TrainingMode } from './types.ts';
+import { replaySample } from '../ml/replay-sample.ts';
+import { resolveTrainOptions } from '../ml/train-options.ts';
+import type { LinearModel } from '../ml/softmax-regression.ts';
+import { modelSettings } from '../registry/model-settings.ts';
+import type { SnapshotRow } from '../registry/datasets.ts';
+import type { StoredExample } from '../registry/examples.ts';
+import { loadModelVersion } from './evaluate-model.ts';
 
 export interface TrainingContext {
   run: RunRef;
@@ -38,6 +46,10 @@ function summaryOf(v: VersionSummary): CandidateSummary {
     finalValidationLoss: number | null;
     attempts: TrainingAttempt[];
     trainSeconds: number;
+    mode?: TrainingMode;
+    warmStartFrom?: number | null;
+    trainRows: number;
+    replayRows?: number;
   };
   return {
     versionId: v.id,
@@ -49,6 +61,43 @@ function summaryOf(v: VersionSummary): CandidateSummary {
     finalValidationLoss: t.finalValidationLoss,
     attempts: t.attempts,
     trainSeconds: t.trainSeconds,
+    mode: t.mode ?? 'full',
+    warmStartFrom: t.warmStartFrom ?? null,
+    trainRows: t.trainRows,
+    replayRows: t.replayRows ?? 0,
+  };
+}
+
+interface TrainingSet {
+  rows: StoredExample[];
+  mode: TrainingMode;
+  champion: { version: number; model: LinearModel } | null;
+  replayRows: number;
+}
+
+/**
+ * What the candidate trains on. Full: every training-split row to date. Update: the champion's
+ * weights continued on the window's new training rows plus a seeded replay sample of older ones;
+ * without a champion there is nothing to continue, so it trains in full.
+ */
+async function trainingSet(db: Db, snapshot: SnapshotRow, input: TrainCandidateInput, seed: number): Promise<TrainingSet> {
+  const mode = input.mode ?? (await modelSettings(db, snapshot.modelId)).trainingMode;
+  const all = () => selectExamples(db, { modelId: snapshot.modelId, afterId: 0, toId: snapshot.toExampleId, split: 'train' });
+  if (mode === 'full' || snapshot.championVersionId === null) return { rows: await all(), mode: 'full', champion: null, replayRows: 0 };
+  const fresh = await selectExamples(db, {
+    modelId: snapshot.modelId,
+    afterId: snapshot.afterExampleId,
+    toId: snapshot.toExampleId,
+    split: 'train',
+  });
+  const older = await selectExamples(db, { modelId: snapshot.modelId, afterId: 0, toId: snapshot.afterExampleId, split: 'train' });
+  const replayed = replaySample(older, fresh.length, { ...input.replay, seed });
+  const champion = await getVersion(db, snapshot.championVersionId);
+  return {
+    rows: [...replayed, ...fresh],
+    mode: 'update',
+    champion: { version: champion.version, model: await loadModelVersion(db, snapshot.championVersionId) },
+    replayRows: replayed.length,
   };
 }
 
@@ -57,8 +106,9 @@ export async function trainCandidate(db: Db, ctx: TrainingContext, input: TrainC
   if (written) return summaryOf(written);
 
   const snapshot = await getSnapshot(db, input.snapshotId);
-  const rows = await selectExamples(db, { modelId: snapshot.modelId, afterId: 0, toId: snapshot.toExampleId, split: 'train' });
   const { featurizer, train } = splitHyperparameters(input.hyperparameters);
+  const set = await trainingSet(db, snapshot, input, resolveTrainOptions(train).seed);
+  const rows = set.rows;
 
   let resumeFrom: TrainingState | undefined;
   const stored = await loadCheckpoint(db, ctx.run.workflowId, ctx.run.runId);
@@ -74,6 +124,7 @@ export async function trainCandidate(db: Db, ctx: TrainingContext, input: TrainC
     featurizer,
     train,
     resumeFrom,
+    ...(set.champion ? { warmStart: set.champion.model } : {}),
     hooks: {
       signal: ctx.signal,
       onYield: () => ctx.heartbeat(last),
@@ -103,6 +154,9 @@ export async function trainCandidate(db: Db, ctx: TrainingContext, input: TrainC
       history,
       attempts,
       trainRows: rows.length,
+      mode: set.mode,
+      warmStartFrom: set.champion?.version ?? null,
+      replayRows: set.replayRows,
       trainSeconds: fit.trainSeconds,
       featurizeSeconds: fit.featurizeSeconds,
     },

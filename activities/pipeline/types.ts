@@ -61,9 +61,22 @@ export interface EvaluationSummary {
   metrics: MonitoredMetrics;
 }
 
+export type TrainingMode = 'full' | 'update';
+
+/** Update mode's replay of older rows beside the new ones (see activities/ml/replay-sample.ts). */
+export interface ReplaySettings {
+  /** Older rows to replay; wins over share. */
+  size?: number;
+  /** Share of the training set that replayed rows make up, in [0, 1). Default 0.5. */
+  share?: number;
+}
+
 export interface TrainCandidateInput {
   snapshotId: number;
   hyperparameters?: Hyperparameters;
+  /** full: all training rows to date from zero; update: continue the champion on the new rows and a replay sample. Default: the model's setting (full). */
+  mode?: TrainingMode;
+  replay?: ReplaySettings;
 }
 
 export interface TrainingAttempt {
@@ -89,6 +102,13 @@ export interface CandidateSummary {
   finalValidationLoss: number | null;
   attempts: TrainingAttempt[];
   trainSeconds: number;
+  /** How it was trained, and from what (the version's lineage). */
+  mode: TrainingMode;
+  /** Update mode: the version it continued; null for full training. */
+  warmStartFrom: number | null;
+  /** Rows it trained on: all (full), or the new ones and the replayed older ones (update). */
+  trainRows: number;
+  replayRows: number;
 }
 
 export interface CompareModelsInput {

@@ -16,6 +16,7 @@ import { currentPolicy, policyHistory, setPolicy } from '../../activities/regist
 import { checkPolicy, defaultComparisonPolicy, type ComparisonPolicy } from '../../activities/ml/compare.ts';
 import { policyFile } from './retrain.ts';
 import { renderTable } from '../table.ts';
+import { modelsMode } from './models-mode.ts';
 
 export const MODELS_HELP = `Usage: nightshift models list [--json]
        nightshift models show --model NAME [--json]
@@ -23,6 +24,7 @@ export const MODELS_HELP = `Usage: nightshift models list [--json]
        nightshift models rollback --model NAME [--to V] --reason TEXT [--actor NAME] [--json]
        nightshift models policy --model NAME [--json] [--history]
        nightshift models policy --model NAME (--set FILE.json | policy flags) --reason TEXT [--actor NAME]
+       nightshift models mode --model NAME [--set full|update --reason TEXT] [--json]
 
 list:     every model with its production version and version count.
 show:     one model's versions (status: production, candidate, archived, rejected, superseded,
@@ -41,7 +43,9 @@ policy:   the promotion policy scheduled and manual runs of the model use (the b
             --max-accuracy-drop X     accuracy at most X below the champion's (default 0.005)
             --significance ALPHA      also require McNemar's test at ALPHA (none: drop it)
             --max-token-drift X       refuse when the token distribution drifted more (JS divergence)
-list, show and policy work with or without \`nightshift up\` running (they start the embedded
+mode:     the training mode of runs that name no --mode: full (from zero on all history, the
+          default) or update (continue the production version on the new rows and a replay sample).
+list, show, policy and mode work with or without \`nightshift up\` running (they start the embedded
 PostgreSQL if needed); promote and rollback need the running stack (or TEMPORAL_ADDRESS).`;
 
 const f = formatMetric;
@@ -313,5 +317,6 @@ export function models(argv: string[], config: Config): Promise<number> {
     promote: { summary: 'promote a version by hand', run: (a) => setProductionCommand('promote', a, config) },
     rollback: { summary: 'roll production back', run: (a) => setProductionCommand('rollback', a, config) },
     policy: { summary: "read or change a model's promotion policy", run: (a) => policy(a, config) },
+    mode: { summary: "read or set a model's default training mode", run: (a) => modelsMode(a, config, MODELS_HELP) },
   });
 }

@@ -18,6 +18,8 @@ import {
 import { DEFAULT_APPROVAL, type RetrainInput, type RunResult } from '../../workflows/definitions.ts';
 import { DURATION_BOUNDS } from '../../workflows/validate-input.ts';
 import { checkPolicy, type ComparisonPolicy } from '../../activities/ml/compare.ts';
+import { resolveReplayOptions } from '../../activities/ml/replay-sample.ts';
+import type { ReplaySettings } from '../../activities/pipeline/types.ts';
 import type { retrainModel } from '../../workflows/index.ts';
 
 export const RETRAIN_HELP = `Usage: nightshift retrain --model NAME [--wait] [--force] [--require-approval] [--attach] [--json] [hyperparameters]
@@ -32,6 +34,12 @@ runs one retraining at a time: a second start is refused with the running run's 
   --require-approval       stop after comparing; promote only after \`nightshift approve\`
   --approval-timeout D     how long to wait for approval, 1s to 365 days (default 24 hours)
   --approval-default A     reject (default) or approve when nobody answers in time
+  --mode M                 full (train from zero on all history) or update (continue the production
+                           version on the new rows plus a replay sample of older ones); default:
+                           the model's setting (\`nightshift models mode\`), else full
+  --replay-share X         update mode: share of the training set that replayed older rows make
+                           up, in [0, 1) (default 0.5)
+  --replay-size N          update mode: replay exactly N older rows instead
   --policy FILE.json       the promotion policy for this run only (default: the model's stored
                            policy, see \`nightshift models policy\`, else the built-in default)
   --attach                 when a run is already in progress, follow it instead of failing
@@ -50,6 +58,9 @@ export async function retrain(argv: string[], config: Config): Promise<number> {
     'approval-default': { type: 'string' },
     attach: { type: 'boolean' },
     policy: { type: 'string' },
+    mode: { type: 'string' },
+    'replay-share': { type: 'string' },
+    'replay-size': { type: 'string' },
     ...HYPERPARAMETER_FLAGS,
   });
   if (values.help) {
@@ -68,6 +79,7 @@ export async function retrain(argv: string[], config: Config): Promise<number> {
       onTimeout: choiceFlag('approval-default', values['approval-default'], ['approve', 'reject'] as const) ?? DEFAULT_APPROVAL.onTimeout,
     },
     ...(values.policy ? { policy: policyFile(values.policy) } : {}),
+    ...replayAndMode(values.mode, values['replay-share'], values['replay-size']),
   };
   const target = await resolveTemporal(config);
   await assertModelExists(config, model);
@@ -174,4 +186,24 @@ export function policyFile(file: string): ComparisonPolicy {
     throw new UsageError(`--policy ${file}: ${(err as Error).message}`);
   }
   return policy;
+}
+
+function replayAndMode(
+  mode: string | undefined,
+  share: string | undefined,
+  size: string | undefined,
+): Pick<RetrainInput, 'mode' | 'replay'> {
+  const chosen = choiceFlag('mode', mode, ['full', 'update'] as const);
+  const replay: ReplaySettings = {};
+  if (share !== undefined) replay.share = Number(share);
+  if (size !== undefined) replay.size = Number(size);
+  if ((share !== undefined || size !== undefined) && chosen === 'full')
+    throw new UsageError('--replay-share and --replay-size apply to --mode update only');
+  try {
+    resolveReplayOptions({ share: replay.share, size: replay.size ?? null });
+  } catch (err) {
+    const message = (err as Error).message.replace(/^replay share/, '--replay-share').replace(/^replay size/, '--replay-size');
+    throw new UsageError(message);
+  }
+  return { ...(chosen ? { mode: chosen } : {}), ...(Object.keys(replay).length ? { replay } : {}) };
 }
