@@ -136,8 +136,10 @@ export class SparseBatchTrainer {
     const { l2, beta1, beta2, learningRate, epsilon, weightDecay } = this.options;
     const oneMinusBeta1 = 1 - beta1;
     const oneMinusBeta2 = 1 - beta2;
-    const invC1 = 1 / (1 - Math.pow(beta1, step));
-    const invC2 = 1 / (1 - Math.pow(beta2, step));
+    // lr * m-hat / (sqrt(v-hat) + eps) with the bias corrections folded into two constants.
+    const stepSize = learningRate / (1 - Math.pow(beta1, step));
+    const sqrtInvC2 = 1 / Math.sqrt(1 - Math.pow(beta2, step));
+    const decay = learningRate * weightDecay;
     let finite = true;
     for (let s = 0; s < nTouched; s++) {
       const wBase = touched[s] * stride;
@@ -152,7 +154,7 @@ export class SparseBatchTrainer {
         const v = beta2 * params[vi] + oneMinusBeta2 * g * g;
         params[mi] = m;
         params[vi] = v;
-        const next = w - learningRate * ((m * invC1) / (Math.sqrt(v * invC2) + epsilon) + weightDecay * w);
+        const next = w - (stepSize * m) / (Math.sqrt(v) * sqrtInvC2 + epsilon) - decay * w;
         params[wi] = next;
         if (next - next !== 0) finite = false;
       }
