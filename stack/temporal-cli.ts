@@ -37,17 +37,41 @@ export function onPath(name: string, env: NodeJS.ProcessEnv = process.env): stri
   return null;
 }
 
+/** How often a long build says it is still going. */
+const PROGRESS_EVERY_MS = 15_000;
+
+/**
+ * Runs a command, keeping the tail of its output for the error; while it runs, logs a progress line
+ * every 15 s (elapsed time, modules downloaded so far), since the first build takes minutes.
+ */
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<void> {
   return new Promise((resolve, reject) => {
+    const started = Date.now();
     const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let tail = '';
+    let downloaded = 0;
     const collect = (chunk: Buffer): void => {
-      tail = (tail + chunk.toString()).slice(-4000);
+      const text = chunk.toString();
+      downloaded += text.match(/^go: downloading /gm)?.length ?? 0;
+      tail = (tail + text).slice(-4000);
     };
+    const progress = setInterval(() => {
+      const seconds = Math.round((Date.now() - started) / 1000);
+      log(`  still building (${seconds} s${downloaded ? `, ${downloaded} modules downloaded` : ''}; compiling takes most of the time)`);
+    }, PROGRESS_EVERY_MS);
     child.stdout.on('data', collect);
     child.stderr.on('data', collect);
-    child.once('error', reject);
-    child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}:\n${tail}`))));
+    child.once('error', (err) => {
+      clearInterval(progress);
+      reject(err);
+    });
+    child.once('close', (code) => {
+      clearInterval(progress);
+      if (code === 0) {
+        log(`  built in ${Math.round((Date.now() - started) / 1000)} s`);
+        resolve();
+      } else reject(new Error(`${cmd} ${args.join(' ')} exited ${code}:\n${tail}`));
+    });
     log(`$ ${cmd} ${args.join(' ')}`);
   });
 }
