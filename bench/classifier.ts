@@ -13,6 +13,7 @@ import { evaluateClassifier, fitClassifier } from '../activities/ml/classifier.t
 import { HashingVectorizer, resolveCharNgrams, resolveFeaturizerOptions } from '../activities/ml/hashing-vectorizer.ts';
 import { classificationMetrics } from '../activities/ml/metrics.ts';
 import { onPath } from '../stack/temporal-cli.ts';
+import { findPeerPython } from './suite/python-peers.ts';
 import type { CsrMatrix } from '../activities/ml/sparse.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -77,8 +78,9 @@ export async function benchClassifier(): Promise<PeerResult[]> {
   writeFileSync(trainFile, train.map((m) => JSON.stringify({ text: m.text, label: m.label })).join('\n') + '\n');
   writeFileSync(testFile, test.map((m) => JSON.stringify({ text: m.text, label: m.label })).join('\n') + '\n');
 
-  const sk = spawnSync('python3', [path.join(here, 'peers', 'sklearn-peer.py'), trainFile, testFile], { encoding: 'utf8' });
-  if (sk.status === 0) {
+  const python = findPeerPython(out);
+  const sk = python ? spawnSync(python, [path.join(here, 'peers', 'sklearn-peer.py'), trainFile, testFile], { encoding: 'utf8' }) : null;
+  if (sk && sk.status === 0) {
     const r = JSON.parse(sk.stdout) as { accuracy: number; macro_f1: number; featurize_s: number; train_s: number; hash_s: number };
     results.push({
       name: 'scikit-learn HashingVectorizer+SGDClassifier(log_loss)',
@@ -89,7 +91,7 @@ export async function benchClassifier(): Promise<PeerResult[]> {
       hashSeconds: r.hash_s,
     });
   } else {
-    process.stderr.write(`scikit-learn peer skipped: ${sk.stderr.split('\n').filter(Boolean).pop() ?? 'python3 failed'}\n`);
+    process.stderr.write(`scikit-learn peer skipped: ${sk?.stderr.split('\n').filter(Boolean).pop() ?? 'no python with scikit-learn'}\n`);
   }
 
   if (has('liblinear-train') && has('liblinear-predict')) {
