@@ -14,7 +14,7 @@ export interface ServedModel {
   loadError: string | null;
 }
 
-export type LiveStatus = 'no-production' | 'not-served' | 'load-error' | 'unwatched' | 'healthy' | 'decay' | 'drift';
+export type LiveStatus = 'no-production' | 'not-served' | 'load-error' | 'unwatched' | 'not-judged' | 'healthy' | 'decay' | 'drift';
 
 export interface ModelOverview {
   name: string;
@@ -28,6 +28,12 @@ export interface ModelOverview {
 }
 
 const LAST_N = 500;
+
+/** Whether the monitor judged anything (a live accuracy or a drift reading), or lacked the data for both. */
+const judged = (live: unknown): boolean => {
+  const l = live as { accuracy?: number | null; drift?: unknown } | null;
+  return (l?.accuracy ?? null) !== null || Boolean(l?.drift);
+};
 
 export async function modelsOverview(db: Queryable, served: ServedModel[]): Promise<{ models: ModelOverview[] }> {
   const byName = new Map(served.map((s) => [s.name, s]));
@@ -43,7 +49,7 @@ export async function modelsOverview(db: Queryable, served: ServedModel[]): Prom
     else if (s?.loadError) status = 'load-error';
     else if (!s?.version) status = 'not-served';
     else if (!monitor) status = 'unwatched';
-    else status = monitor.trigger ?? 'healthy';
+    else status = monitor.trigger ?? (judged(event.live) ? 'healthy' : 'not-judged');
     models.push({
       name: m.name,
       production: facts?.version ?? null,

@@ -8,7 +8,7 @@ import { countExamples } from '../registry/examples.ts';
 import { ensureModel } from '../registry/models.ts';
 import type { Db } from '../registry/pool.ts';
 import { importExamples, type ImportReport } from './import-examples.ts';
-import { spamAssassinByDate } from './spam-assassin.ts';
+import { spamAssassinByDate, type SpamAssassinMessage } from './spam-assassin.ts';
 
 export const DEMO_MODEL = 'spam';
 export const DEMO_SOURCE = 'spamassassin';
@@ -60,4 +60,19 @@ export async function releaseNextBatch(db: Db, modelName = DEMO_MODEL): Promise<
 export async function demoHasData(db: Db, modelName = DEMO_MODEL): Promise<boolean> {
   const model = await ensureModel(db, modelName);
   return (await countExamples(db, model.id)) > 0;
+}
+
+/**
+ * The demo feed's messages not yet released to training, oldest first (read-only): what
+ * `nightshift demo traffic` sends to the model server as if they were new mail.
+ */
+export async function unreleasedMessages(db: Db, modelName = DEMO_MODEL): Promise<{ released: number; messages: SpamAssassinMessage[] }> {
+  const all = spamAssassinByDate();
+  const { rows } = await db.query<{ n: string }>(
+    `SELECT coalesce(max((e.metadata->>'corpusPosition')::int) + 1, 0) AS n
+     FROM examples e JOIN models m ON m.id = e.model_id WHERE m.name = $1 AND e.source = $2`,
+    [modelName, DEMO_SOURCE],
+  );
+  const released = Number(rows[0].n);
+  return { released, messages: all.slice(released) };
 }

@@ -10,7 +10,7 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { Config } from '../../stack/config.ts';
 import { findTemporalCli } from '../../stack/temporal-cli.ts';
 import { startDevServer, waitForTemporal } from '../../stack/temporal-server.ts';
-import { openRegistry, runUiLink, type Registry } from '../../stack/stack.ts';
+import { openRegistry, resolveTemporal, runUiLink, type Registry } from '../../stack/stack.ts';
 import { readStackFile, removeStackFile, writeSharedDatabaseUrl, writeStackFile } from '../../stack/stack-file.ts';
 import { preparePrivateHome } from '../../stack/pg-credentials.ts';
 import { shutdownGrace } from '../../stack/shutdown-grace.ts';
@@ -18,24 +18,34 @@ import { createWorker } from '../../worker/create-worker.ts';
 import { demoHasData, releaseNextBatch, DEMO_MODEL } from '../../activities/data/spam-demo.ts';
 import { connectClient, listRuns, RunAlreadyRunningError, startRetrain } from '../runs.ts';
 import { scheduleId, upsertSchedule } from '../schedules.ts';
+import { upsertMonitorSchedule } from '../monitor-schedules.ts';
+import { startModelServer } from '../../serve/server.ts';
+import { findModel } from '../../activities/registry/models.ts';
+import { currentMonitorPolicy } from '../../activities/registry/monitoring.ts';
+import { resolveMonitorPolicy } from '../../activities/pipeline/monitor-model.ts';
+import { monitorScheduleId } from '../../workflows/definitions.ts';
 import { formatRunResult, log, printJson } from '../output.ts';
 import { parse } from './args.ts';
 import type { RunResult } from '../../workflows/definitions.ts';
 import type { retrainModel } from '../../workflows/index.ts';
 
-export const UP_HELP = `Usage: nightshift up [--once] [--json] [--no-worker] [--no-run] [--no-schedule] [--model NAME]
+export const UP_HELP = `Usage: nightshift up [--once] [--json] [--no-worker] [--no-run] [--no-schedule] [--no-serve] [--model NAME]
 
 Starts the embedded stack (Temporal dev server with its Web UI, PostgreSQL) unless TEMPORAL_ADDRESS
 or DATABASE_URL point elsewhere, migrates the registry, seeds the demo model "spam" from the
-SpamAssassin corpus if it has no data, creates (or updates) the model's nightly schedule, runs a
-worker, starts one retraining run (or follows the model's run already in progress) and prints its
-decision with the Temporal UI link. Then serves until Ctrl-C (a second Ctrl-C stops at once).
+SpamAssassin corpus if it has no data, starts the model server with its dashboard (on
+NIGHTSHIFT_SERVE_PORT, default 8080), creates (or updates) the model's nightly schedule and its
+monitor schedule (monitor-<model>), runs a worker, starts one retraining run (or follows the
+model's run already in progress) and prints its decision with the Temporal UI link. Then serves
+until Ctrl-C (a second Ctrl-C stops at once).
 
-  --once        exit after the run, printing its decision
+  --once        exit after the run, printing its decision (starts no model server: nothing would
+                be served)
   --json        print the run's decision record as one JSON document on stdout
   --no-worker   run no worker here (start \`npm run worker\` processes instead); implies --no-run
   --no-run      start no retraining run
-  --no-schedule create no nightly schedule
+  --no-schedule create neither the nightly schedule nor the monitor schedule
+  --no-serve    start no model server (run \`nightshift serve\` elsewhere)
   --model NAME  the model to retrain (default spam)
 
 State lives in NIGHTSHIFT_HOME (default ./.nightshift); shutdown waits at most
@@ -48,6 +58,8 @@ interface UpOptions {
   worker: boolean;
   run: boolean;
   schedule: boolean;
+  /** Start the model server (not with --once or --no-serve). */
+  serve: boolean;
 }
 
 interface TemporalEndpoint {
@@ -63,6 +75,7 @@ function parseUpOptions(argv: string[]): UpOptions | null {
     'no-worker': { type: 'boolean' },
     'no-run': { type: 'boolean' },
     'no-schedule': { type: 'boolean' },
+    'no-serve': { type: 'boolean' },
     model: { type: 'string' },
   });
   if (values.help) {
@@ -77,6 +90,7 @@ function parseUpOptions(argv: string[]): UpOptions | null {
     worker,
     run: worker && !values['no-run'],
     schedule: !values['no-schedule'],
+    serve: !values.once && !values['no-serve'],
   };
 }
 
@@ -280,6 +294,45 @@ async function ensureSchedule(client: Client, config: Config, model: string): Pr
 }
 
 /**
+ * The model server, with the dashboard, on NIGHTSHIFT_SERVE_PORT: added to stack.json as serveUrl
+ * (for \`nightshift demo traffic\` and people), stopped before PostgreSQL.
+ */
+async function startServer(config: Config, registry: Registry, parts: StartedParts): Promise<string> {
+  let server: Awaited<ReturnType<typeof startModelServer>>;
+  try {
+    server = await startModelServer({
+      db: registry.db,
+      databaseUrl: registry.databaseUrl,
+      config,
+      log,
+      // The endpoint just advertised in stack.json (or TEMPORAL_ADDRESS), resolved as every client command does.
+      temporal: () => resolveTemporal(config),
+    });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE')
+      throw new Error(
+        `port ${config.servePort} (model server) is already in use; set NIGHTSHIFT_SERVE_PORT to another port, or pass --no-serve`,
+      );
+    throw err;
+  }
+  parts.add({ name: 'model server', graceful: () => server.close(), now: () => void server.close().catch(() => undefined) });
+  const stack = readStackFile(config.home);
+  if (stack) writeStackFile(config.home, { ...stack, serveUrl: server.url });
+  log(`model server: ${server.url} (dashboard at ${server.url}/)`);
+  return server.url;
+}
+
+/** The monitor's schedule, at the interval of the model's monitor policy (the default's until one is set). */
+async function ensureMonitorSchedule(client: Client, config: Config, registry: Registry, model: string): Promise<void> {
+  const found = await findModel(registry.db, model);
+  const { policy, source } = resolveMonitorPolicy(found ? await currentMonitorPolicy(registry.db, found.id) : null);
+  const what = await upsertMonitorSchedule(client, model, policy.every, config.taskQueue);
+  log(
+    `monitor schedule ${monitorScheduleId(model)} ${what} (every ${policy.every}, ${source}; \`nightshift monitor policy --model ${model}\`)`,
+  );
+}
+
+/**
  * Starts a run, or follows the model's run already in flight (one started before a crash of an
  * earlier `up`, say) so it finishes here; prints its decision.
  */
@@ -337,12 +390,14 @@ export async function up(argv: string[], config: Config): Promise<number> {
     const { temporal, registry } = await startServices(config, parts);
     advertiseStack(config, temporal, registry, parts);
     await seedDemo(registry, options.model);
+    const serveUrl = options.serve ? await startServer(config, registry, parts) : null;
     const worker = options.worker ? await startLocalWorker(config, temporal, registry, parts, grace.text) : null;
     const client = await connectTemporalClient(config, temporal, parts);
     if (options.schedule) await ensureSchedule(client, config, options.model);
+    if (options.schedule) await ensureMonitorSchedule(client, config, registry, options.model);
     if (options.run && worker) await runOrFollow(client, config, temporal, options, worker.stopped);
     if (!options.once) {
-      log('serving; press Ctrl-C to stop');
+      log(serveUrl ? `serving; dashboard at ${serveUrl}/ ; press Ctrl-C to stop` : 'serving; press Ctrl-C to stop');
       signals.serving();
       await signals.stopRequested;
     }

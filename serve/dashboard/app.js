@@ -76,7 +76,7 @@ function renderModels(overview) {
         { header: 'With feedback', value: (m) => count(m.live.labelled), align: 'right' },
         {
           header: 'Monitor',
-          value: (m) => (m.monitor ? h('span', { title: m.monitor.reason }, `${m.monitor.action}, ${ago(m.monitor.at)}`) : '–'),
+          value: (m) => (m.monitor ? h('span', { title: m.monitor.reason }, `${actionText(m.monitor.action)}, ${ago(m.monitor.at)}`) : '–'),
         },
       ],
       overview.models,
@@ -84,6 +84,19 @@ function renderModels(overview) {
     ),
   );
 }
+
+const ACTIONS = {
+  none: 'no action',
+  'retrain-started': 'started a run',
+  cooldown: 'in cooldown',
+  'run-in-progress': 'a run was in progress',
+  'retrain-disabled': 'notified only',
+  'no-production': 'no production version',
+};
+const actionText = (action) => ACTIONS[action] ?? action;
+
+/** The monitor's verdict on one evaluation: its trigger, healthy, or nothing judged for lack of data. */
+const verdict = (e) => e.trigger ?? (e.live?.accuracy === null && !e.live?.drift ? 'not-judged' : 'healthy');
 
 function tile(label, value, sub) {
   return h(
@@ -120,10 +133,10 @@ function renderConfusion(cm) {
   if (!cm || cm.labels.length === 0) return replace('confusion');
   replace(
     'confusion',
+    h('p', { class: 'caption' }, 'Confusion matrix of the production version, from feedback (rows: true label, columns: predicted)'),
     h(
       'table',
       { class: 'confusion' },
-      h('caption', {}, 'Confusion matrix of the production version (rows: true label, columns: predicted)'),
       h(
         'thead',
         {},
@@ -234,8 +247,8 @@ function renderEvents(events, policy) {
       [
         { header: 'Time', value: (e) => when(e.createdAt) },
         { header: 'Version', value: (e) => (e.version === null ? '–' : `v${e.version}`), align: 'right' },
-        { header: 'Verdict', value: (e) => statusBadge(e.trigger ?? 'healthy') },
-        { header: 'Action', value: (e) => e.action },
+        { header: 'Verdict', value: (e) => statusBadge(verdict(e)) },
+        { header: 'Action', value: (e) => actionText(e.action) },
         { header: 'Live accuracy', value: (e) => pct(e.live?.accuracy), align: 'right' },
         { header: 'Labelled', value: (e) => count(e.live?.labelled), align: 'right' },
         { header: 'Run', value: (e) => e.retrainWorkflowId },
@@ -276,8 +289,10 @@ async function loadModel(overview) {
     settle(getJson(`/v1/runs/awaiting-approval?model=${q}`)),
   ]);
   state.loaded = { overview, report, detail, events, policy, runs, approvals };
-  const to = Date.parse(report.generatedAt);
-  const range = { from: to - windowSeconds * windows * 1000, to };
+  // Windows are aligned to multiples of their width: the axis ends where the current one does.
+  const width = windowSeconds * 1000;
+  const to = Math.ceil(Date.parse(report.generatedAt) / width) * width;
+  const range = { from: to - width * windows, to };
   const oldestEvent = events.events.length ? Date.parse(events.events[events.events.length - 1].createdAt) : range.from;
   renderTiles(entry, report);
   liveChart(report, detail.promotions, policy?.policy, range);

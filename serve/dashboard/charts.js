@@ -35,14 +35,23 @@ function tickTime(value, span) {
   return d.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' });
 }
 
-/** A linear x axis of epoch milliseconds over [min, max]. */
+const STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440, 2880, 10080].map((minutes) => minutes * 60_000);
+
+/** A linear x axis of epoch milliseconds over [min, max], ticks on round times (in UTC offsets of whole minutes). */
 export function timeAxis(min, max) {
+  const stepSize = STEPS.find((s) => (max - min) / s <= 7) ?? STEPS[STEPS.length - 1];
+  const offset = new Date(min).getTimezoneOffset() * 60_000;
   return {
     type: 'linear',
     min,
     max,
     grid: { color: '#f1f3f5' },
-    ticks: { maxTicksLimit: 8, callback: (v) => tickTime(v, max - min), maxRotation: 0 },
+    afterBuildTicks: (axis) => {
+      const ticks = [];
+      for (let t = Math.ceil((min - offset) / stepSize) * stepSize + offset; t <= max; t += stepSize) ticks.push({ value: t });
+      axis.ticks = ticks;
+    },
+    ticks: { callback: (v) => tickTime(v, max - min), maxRotation: 0, autoSkip: false },
   };
 }
 
@@ -148,7 +157,12 @@ export function liveChart(report, promotions, policy, range) {
       interaction: { mode: 'nearest', axis: 'x', intersect: false },
       scales: { x: timeAxis(range.from, range.to), y: percentAxis(min) },
       plugins: {
-        markers: { marks: promotions.map((p) => ({ x: Date.parse(p.createdAt), label: `v${p.toVersion} ${p.kind}` })) },
+        markers: {
+          marks: promotions.map((p) => ({
+            x: Date.parse(p.createdAt),
+            label: p.kind === 'promote' ? `v${p.toVersion}` : `v${p.toVersion} (${p.kind})`,
+          })),
+        },
         tooltip: tooltipTime(),
       },
     },
@@ -157,23 +171,26 @@ export function liveChart(report, promotions, policy, range) {
 
 export function trafficChart(report, range) {
   const half = (report.windowSeconds * 1000) / 2;
-  const bars = (key, color, label) => ({
+  const bars = (label, color, value, metric) => ({
     label,
-    data: report.windows.map((w) => ({ x: Date.parse(w.start) + half, y: w[key] })),
+    data: report.windows.map((w) => ({ x: Date.parse(w.start) + half, y: value(w) })),
     backgroundColor: color,
-    borderRadius: 2,
-    grouped: false,
-    barPercentage: 0.9,
+    barPercentage: 0.92,
     categoryPercentage: 1,
-    metric: key,
+    metric,
   });
   return draw('chart-traffic', {
     type: 'bar',
-    data: { datasets: [bars('predictions', COLORS.predictions, 'predictions'), bars('labelled', COLORS.labelled, 'with feedback')] },
+    data: {
+      datasets: [
+        bars('with feedback', COLORS.labelled, (w) => w.labelled, 'labelled'),
+        bars('no feedback yet', COLORS.predictions, (w) => w.predictions - w.labelled, 'unlabelled'),
+      ],
+    },
     options: {
       scales: {
-        x: { ...timeAxis(range.from, range.to), offset: false },
-        y: { beginAtZero: true, grid: { color: '#f1f3f5' }, ticks: { precision: 0 } },
+        x: { ...timeAxis(range.from, range.to), stacked: true, offset: false },
+        y: { stacked: true, beginAtZero: true, grid: { color: '#f1f3f5' }, ticks: { precision: 0 } },
       },
       plugins: { tooltip: tooltipTime() },
     },

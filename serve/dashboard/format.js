@@ -70,6 +70,7 @@ const STATUS_TEXT = {
   decay: 'decay',
   drift: 'drift',
   unwatched: 'not evaluated yet',
+  'not-judged': 'too little data',
   'no-production': 'no production version',
   'not-served': 'not served here',
   'load-error': 'load failed',
