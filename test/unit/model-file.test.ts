@@ -81,3 +81,26 @@ describe('model file format 1', () => {
     expect(predictTexts(model, texts).map((p) => p.label)).toEqual(Array.from(expected, (k) => model.labels[k]));
   });
 });
+
+describe('serving a model with character n-grams and IDF', () => {
+  it('records the settled options, and predictTexts on the decoded model featurizes as training did', async () => {
+    const names = ['anna', 'maria', 'julia', 'sophia', 'emma', 'olivia', 'bob', 'tom', 'jack', 'peter', 'mark', 'john'];
+    const rows = names.map((text, i) => ({ text, label: i < 6 ? 'female' : 'male' }));
+    const fit = await fitClassifier(rows, { featurizer: { buckets: 4096, idf: true }, train: { epochs: 20, earlyStopping: false } });
+    expect(fit.model.featurizer.charNgrams).toBe('on');
+    const back = decodeModel(encodeModel(fit.model).bytes);
+    expect(back.featurizer).toEqual(fit.model.featurizer);
+    const served = predictTexts(
+      back,
+      rows.map((r) => r.text),
+    );
+    const direct = predictTexts(
+      fit.model,
+      rows.map((r) => r.text),
+    );
+    expect(served.map((p) => Array.from(p.probabilities))).toEqual(direct.map((p) => Array.from(p.probabilities)));
+    expect(served.map((p) => p.label)).toEqual(rows.map((r) => r.label));
+    // Character n-grams generalise to a name it never saw: "-ia" and "-a" endings.
+    expect(predictTexts(back, ['amelia'])[0].label).toBe('female');
+  });
+});
