@@ -6,7 +6,7 @@
  * whatever the size of the input.
  */
 import { ensureModel, type ModelRow } from '../registry/models.ts';
-import { insertExamplesChecked, type NewExample } from '../registry/examples.ts';
+import { copyExamplesChecked, createExamplesStaging, type NewExample } from '../registry/examples.ts';
 import { withTransaction, type Db } from '../registry/pool.ts';
 import type { JsonlLine, RejectedLine } from './jsonl.ts';
 
@@ -21,11 +21,21 @@ export interface ImportReport {
   rejected: RejectedLine[];
   /** Every rejected line, reported or not. */
   rejectedCount: number;
+  /** Wall time of the import: reading, checking and writing, commit included. */
+  seconds: number;
+  /** Rows (accepted, duplicate or rejected) per second of that time. */
+  rowsPerSecond: number;
 }
 
 /** Rejections kept for the report: an endless stream of bad lines must not grow memory. */
 export const MAX_REPORTED_REJECTIONS = 1000;
-const BATCH = 500;
+/**
+ * A batch is COPYed into a staging table and moved to `examples` by one INSERT ... SELECT; it is
+ * flushed at this many rows or bytes of text, whichever comes first, so memory stays bounded
+ * (two batches at most: one being written while the next is read).
+ */
+const BATCH_ROWS = 5000;
+const BATCH_BYTES = 16 * 1024 * 1024;
 
 /** An import that failed as a whole: nothing it read was stored. */
 export class ImportFailed extends Error {
@@ -56,34 +66,62 @@ export async function importExamples(
 
 /** Imports a stream of parsed lines (see readJsonl) into `model`, in one transaction. */
 export async function importLines(db: Db, model: ModelRow, source: string, input: AsyncIterable<JsonlLine>): Promise<ImportReport> {
-  const report: ImportReport = { model: model.name, source, lines: 0, accepted: 0, duplicates: 0, rejected: [], rejectedCount: 0 };
+  const started = performance.now();
+  const report: ImportReport = {
+    model: model.name,
+    source,
+    lines: 0,
+    accepted: 0,
+    duplicates: 0,
+    rejected: [],
+    rejectedCount: 0,
+    seconds: 0,
+    rowsPerSecond: 0,
+  };
   const reject = (r: RejectedLine): void => {
     report.rejectedCount++;
     if (report.rejected.length < MAX_REPORTED_REJECTIONS) report.rejected.push(r);
   };
   try {
     await withTransaction(db, async (client) => {
+      await createExamplesStaging(client);
       let batch: Array<{ line: number; example: NewExample }> = [];
-      const flush = async (): Promise<void> => {
-        if (!batch.length) return;
-        const result = await insertExamplesChecked(
+      let batchBytes = 0;
+      // The batch being written: the next one is read and checked meanwhile (the database and
+      // this process work at once), and awaited before another starts (one statement at a time
+      // on the transaction's connection).
+      let writing: Promise<void> = Promise.resolve();
+      const write = async (rows: Array<{ line: number; example: NewExample }>): Promise<void> => {
+        const result = await copyExamplesChecked(
           client,
           model.id,
           source,
-          batch.map((b) => b.example),
+          rows.map((b) => b.example),
         );
         report.accepted += result.inserted;
         report.duplicates += result.duplicates;
-        for (const r of result.refused) reject({ line: batch[r.index].line, reason: r.reason });
+        for (const r of result.refused) reject({ line: rows[r.index].line, reason: r.reason });
+      };
+      const flush = async (): Promise<void> => {
+        await writing;
+        if (!batch.length) return;
+        writing = write(batch);
+        // Awaited at the next flush; until then a failure must not count as unhandled.
+        writing.catch(() => undefined);
         batch = [];
+        batchBytes = 0;
       };
       for await (const item of input) {
         report.lines = item.line;
         if ('reason' in item) reject(item);
-        else batch.push(item);
-        if (batch.length >= BATCH) await flush();
+        else {
+          batch.push(item);
+          batchBytes += item.example.text.length;
+        }
+        if (batch.length >= BATCH_ROWS || batchBytes >= BATCH_BYTES) await flush();
       }
       await flush();
+      await writing;
       report.rejected.sort((a, b) => a.line - b.line);
     });
   } catch (err) {
@@ -92,5 +130,8 @@ export async function importLines(db: Db, model: ModelRow, source: string, input
       report.lines,
     );
   }
+  report.seconds = (performance.now() - started) / 1000;
+  const rows = report.accepted + report.duplicates + report.rejectedCount;
+  report.rowsPerSecond = report.seconds > 0 ? Math.round(rows / report.seconds) : 0;
   return report;
 }

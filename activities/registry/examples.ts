@@ -4,6 +4,10 @@
  * same text lands in the same split on every machine.
  */
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import type { Queryable } from './pool.ts';
 
 export interface NewExample {
@@ -103,6 +107,16 @@ export async function insertExamplesChecked(
     await client.query('ROLLBACK TO SAVEPOINT examples_batch');
     if (!isRowFault(err)) throw err;
   }
+  return insertRowByRow(client, modelId, source, batch);
+}
+
+/** Each row under its own savepoint: the refused ones are left out with the database's reason. */
+async function insertRowByRow(
+  client: Queryable,
+  modelId: number,
+  source: string,
+  batch: NewExample[],
+): Promise<InsertResult & { refused: LineRefusal[] }> {
   let inserted = 0;
   const refused: LineRefusal[] = [];
   for (let index = 0; index < batch.length; index++) {
@@ -117,6 +131,83 @@ export async function insertExamplesChecked(
     }
   }
   return { inserted, duplicates: batch.length - inserted - refused.length, refused };
+}
+
+/** COPY's text format: backslash, newline, carriage return and tab are escaped; \\N is NULL. */
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+const copyField = (s: string | null): string => (s === null ? '\\N' : s.replace(/[\\\n\r\t]/g, (c) => COPY_ESCAPES[c]));
+
+/**
+ * A temporary table, private to the import's transaction and dropped at its end, that batches are
+ * copied into before one INSERT ... SELECT moves them to `examples`: COPY cannot skip the rows
+ * that conflict, INSERT can, so deduplication happens in the database, on the unique index.
+ */
+export async function createExamplesStaging(client: pg.PoolClient): Promise<void> {
+  await client.query(
+    `CREATE TEMPORARY TABLE IF NOT EXISTS examples_staging (
+       ord integer NOT NULL, text text NOT NULL, label text NOT NULL, external_id text, example_ts timestamptz,
+       metadata jsonb NOT NULL, content_hash bytea NOT NULL, split text NOT NULL
+     ) ON COMMIT DROP`,
+  );
+}
+
+async function copyBatch(client: pg.PoolClient, modelId: number, source: string, batch: NewExample[]): Promise<number> {
+  function* lines(): Generator<string> {
+    let chunk = '';
+    for (let i = 0; i < batch.length; i++) {
+      const e = batch[i];
+      const hash = contentHash(e.text);
+      chunk +=
+        `${i}\t${copyField(e.text)}\t${copyField(e.label)}\t${copyField(e.externalId ?? null)}\t${copyField(e.ts ?? null)}\t` +
+        `${copyField(JSON.stringify(e.metadata ?? {}))}\t\\\\x${hash.toString('hex')}\t${splitFor(hash)}\n`;
+      if (chunk.length >= 1 << 16) {
+        yield chunk;
+        chunk = '';
+      }
+    }
+    if (chunk) yield chunk;
+  }
+  await client.query('TRUNCATE examples_staging');
+  await pipeline(
+    Readable.from(lines()),
+    client.query(copyFrom('COPY examples_staging (ord, text, label, external_id, example_ts, metadata, content_hash, split) FROM STDIN')),
+  );
+  const { rowCount } = await client.query(
+    `INSERT INTO examples (model_id, text, label, source, external_id, example_ts, metadata, content_hash, split)
+     SELECT $1, s.text, s.label, $2, s.external_id, s.example_ts, s.metadata, s.content_hash, s.split
+     FROM examples_staging s ORDER BY s.ord
+     ON CONFLICT (model_id, content_hash) DO NOTHING`,
+    [modelId, source],
+  );
+  return rowCount ?? 0;
+}
+
+/** Below this many rows a batch goes through one multi-row INSERT: COPY's set-up would cost more. */
+const COPY_MIN_ROWS = 64;
+
+/**
+ * As insertExamplesChecked, for a large batch: COPY into the staging table (createExamplesStaging,
+ * in the same transaction), then one INSERT ... SELECT ... ON CONFLICT DO NOTHING. A value the
+ * database refuses rolls the batch back to its savepoint and the rows are retried one by one, as
+ * in insertExamplesChecked, so only the refused rows are left out, each with its reason.
+ */
+export async function copyExamplesChecked(
+  client: pg.PoolClient,
+  modelId: number,
+  source: string,
+  batch: NewExample[],
+): Promise<InsertResult & { refused: LineRefusal[] }> {
+  if (batch.length < COPY_MIN_ROWS) return insertExamplesChecked(client, modelId, source, batch);
+  await client.query('SAVEPOINT examples_copy');
+  try {
+    const inserted = await copyBatch(client, modelId, source, batch);
+    await client.query('RELEASE SAVEPOINT examples_copy');
+    return { inserted, duplicates: batch.length - inserted, refused: [] };
+  } catch (err) {
+    await client.query('ROLLBACK TO SAVEPOINT examples_copy');
+    if (!isRowFault(err)) throw err;
+  }
+  return insertRowByRow(client, modelId, source, batch);
 }
 
 export async function countExamples(db: Queryable, modelId: number, source?: string): Promise<number> {

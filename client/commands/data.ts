@@ -15,8 +15,9 @@ export const DATA_HELP = `Usage: nightshift data import --model NAME --file F.js
 
 import:      loads labelled JSONL ({"text": ..., "label": ...} a line; optional "id", "ts"; other
              fields kept as metadata) from a regular file, or standard input with --file -.
-             Reports rows accepted, duplicates (same text already stored) and each rejected line
-             with its reason; a bad line never stops the good ones. An import is one transaction:
+             Reports rows accepted, duplicates (same text already stored), each rejected line
+             with its reason, and throughput (rows/s; "rowsPerSecond" in --json). Rows are
+             COPYed in batches and deduplicated by the database; a bad line never stops the good ones. An import is one transaction:
              if it fails as a whole (say, a full disk) nothing is stored and it says so. Exits 1
              when every line was rejected. The model must exist unless --create is given.
 next-batch:  releases the next batch of the SpamAssassin demo feed (ordered by Date header: the
@@ -52,7 +53,7 @@ async function importTarget(db: Db, name: string, create: boolean) {
 function printImport(report: ImportReport, json: boolean): void {
   if (json) return printJson(report);
   process.stdout.write(
-    `${report.model}: ${report.accepted} accepted, ${report.duplicates} duplicates, ${report.rejectedCount} rejected (${report.lines} lines read)\n`,
+    `${report.model}: ${report.accepted} accepted, ${report.duplicates} duplicates, ${report.rejectedCount} rejected (${report.lines} lines read in ${report.seconds.toFixed(1)} s, ${report.rowsPerSecond} rows/s)\n`,
   );
   for (const r of report.rejected.slice(0, 50)) process.stdout.write(`  line ${r.line}: ${r.reason}\n`);
   if (report.rejectedCount > 50)
