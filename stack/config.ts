@@ -24,6 +24,8 @@ export interface Config {
   serveHost: string;
   /** Bearer token the model server requires for feedback (NIGHTSHIFT_SERVE_TOKEN); required off loopback. */
   serveToken: string | null;
+  /** How many activities (trainings) one worker runs at once (NIGHTSHIFT_MAX_CONCURRENT_ACTIVITIES, default 4). */
+  maxConcurrentActivities: number;
 }
 
 function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -31,6 +33,16 @@ function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`${name} must be a port number (1-65535), got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+/** NIGHTSHIFT_MAX_CONCURRENT_ACTIVITIES: a worker's activity slots, so a fleet's trainings queue rather than pile up. */
+export function maxConcurrentActivities(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.NIGHTSHIFT_MAX_CONCURRENT_ACTIVITIES;
+  if (raw === undefined || raw === '') return 4;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 1000)
+    throw new Error(`NIGHTSHIFT_MAX_CONCURRENT_ACTIVITIES must be a whole number from 1 to 1000, got ${JSON.stringify(raw)}`);
   return n;
 }
 
@@ -60,5 +72,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     servePort: port(env, 'NIGHTSHIFT_SERVE_PORT', 8080),
     serveHost: env.NIGHTSHIFT_SERVE_HOST || '127.0.0.1',
     serveToken: env.NIGHTSHIFT_SERVE_TOKEN || null,
+    maxConcurrentActivities: maxConcurrentActivities(env),
   };
 }

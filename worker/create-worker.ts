@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, type NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { createActivities } from '../activities/index.ts';
 import type { Db } from '../activities/registry/pool.ts';
+import { maxConcurrentActivities } from '../stack/config.ts';
 
 const WORKFLOWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'workflows');
 // index.ts from source (tsx, tests), index.js from dist/ (the compiled worker).
@@ -26,6 +27,8 @@ export interface WorkerOptions {
   identity?: string;
   /** Replaces the activities built from `db` (tests wrap them to inject faults). */
   activities?: object;
+  /** Activities run at once; default NIGHTSHIFT_MAX_CONCURRENT_ACTIVITIES (4). */
+  maxConcurrentActivities?: number;
 }
 
 /**
@@ -76,6 +79,9 @@ export async function createWorker(o: WorkerOptions): Promise<Worker> {
     // Training progress (epoch, loss) reaches `retrain --wait` and `runs show` through heartbeat
     // details; the default throttle (0.8 x heartbeat timeout) would make it 24 s stale.
     maxHeartbeatThrottleInterval: '1 second',
+    // Trainings are CPU-bound: a worker runs at most this many at once; the rest wait in the queue
+    // for any worker with a free slot (NIGHTSHIFT_MAX_CONCURRENT_ACTIVITIES, stack/config.ts).
+    maxConcurrentActivityTaskExecutions: o.maxConcurrentActivities ?? maxConcurrentActivities(),
     ...(o.identity ? { identity: o.identity } : {}),
   });
 }
