@@ -1,11 +1,5 @@
 /** Runs from a client: start (one per model at a time), list, show, progress. */
-import {
-  Client,
-  Connection,
-  WorkflowNotFoundError,
-  type WorkflowExecutionInfo,
-  type WorkflowHandleWithFirstExecutionRunId,
-} from '@temporalio/client';
+import { Client, WorkflowNotFoundError, type WorkflowExecutionInfo, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow/index.js';
 import {
@@ -18,6 +12,7 @@ import {
 } from '../workflows/definitions.ts';
 import type { retrainModel } from '../workflows/index.ts';
 import type { TemporalTarget } from '../stack/stack.ts';
+import { connectTemporal, temporalDataConverter } from '../stack/temporal-connection.ts';
 import type { TrainingHeartbeat } from '../activities/pipeline/types.ts';
 
 /** A workflow id that says what and when: `<kind>-<model>-2026-11-29T02-00-00Z`. */
@@ -28,9 +23,12 @@ export function runWorkflowId(model: string, at: Date = new Date(), kind = 'retr
     .replace(/:/g, '-')}`;
 }
 
+/** TLS, API key and the payload codec come from the stack module, as for workers and the model server. */
 export async function connectClient(target: TemporalTarget): Promise<{ client: Client; close: () => Promise<void> }> {
-  const connection = await Connection.connect({ address: target.address, connectTimeout: 5000 });
-  return { client: new Client({ connection, namespace: target.namespace }), close: () => connection.close() };
+  const dataConverter = temporalDataConverter();
+  const connection = await connectTemporal(target);
+  const client = new Client({ connection, namespace: target.namespace, ...(dataConverter ? { dataConverter } : {}) });
+  return { client, close: () => connection.close() };
 }
 
 /** Visibility query quoting: a model name is validated, but quote it anyway. */

@@ -29,6 +29,7 @@ import { v2Routes } from './routes/v2.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
 import { viewRoutes } from './routes/views.ts';
 import { TemporalAccess, type TemporalResolver } from './temporal-access.ts';
+import { codecRoutes } from './codec-routes.ts';
 
 const LIVE_GAUGE_EVERY_MS = 15_000;
 const LIVE_GAUGE_LAST_N = 500;
@@ -168,6 +169,8 @@ export async function createModelServer(input: ModelServerInput): Promise<ModelS
   const temporal = new TemporalAccess(input.temporal ?? null);
   await app.register(viewRoutes(ctx, temporal));
   await app.register(dashboardRoutes());
+  // Encrypted payloads (NIGHTSHIFT_ENCRYPTION_KEY_FILE): the Temporal Web UI's codec server.
+  await app.register(codecRoutes(ctx));
 
   const refresh = () => {
     store

@@ -1,6 +1,7 @@
 /**
- * Configuration from the environment (DESIGN.md): TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
- * NIGHTSHIFT_TASK_QUEUE, DATABASE_URL, NIGHTSHIFT_HOME. With none set, the embedded stack is used.
+ * Configuration from the environment (DESIGN.md): TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE and the
+ * rest of Temporal's environment configuration (TLS, API key, TOML profiles: see
+ * temporal-connection.ts), NIGHTSHIFT_TASK_QUEUE, DATABASE_URL, NIGHTSHIFT_HOME. With none set, the embedded stack is used.
  * Ports of the embedded stack: NIGHTSHIFT_TEMPORAL_PORT (7233), NIGHTSHIFT_UI_PORT (8233),
  * NIGHTSHIFT_PG_PORT (5433). The model server: NIGHTSHIFT_SERVE_PORT (8080), NIGHTSHIFT_SERVE_HOST
  * (127.0.0.1), NIGHTSHIFT_SERVE_TOKEN.
@@ -8,11 +9,15 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_TASK_QUEUE } from '../workflows/definitions.ts';
+import { loadTemporalProfile, type TemporalSecurity } from './temporal-connection.ts';
 
 export interface Config {
   home: string;
+  /** From TEMPORAL_ADDRESS or a TOML profile (stack/temporal-connection.ts); null: embedded. */
   temporalAddress: string | null;
   namespace: string;
+  /** TLS, API key and gRPC metadata of that Temporal (TEMPORAL_TLS*, TEMPORAL_API_KEY, profiles). */
+  temporalSecurity: TemporalSecurity;
   taskQueue: string;
   databaseUrl: string | null;
   temporalPort: number;
@@ -60,10 +65,12 @@ export function findHome(cwd: string = process.cwd()): string {
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const temporal = loadTemporalProfile(env);
   return {
     home: env.NIGHTSHIFT_HOME ? path.resolve(env.NIGHTSHIFT_HOME) : findHome(),
-    temporalAddress: env.TEMPORAL_ADDRESS || null,
-    namespace: env.TEMPORAL_NAMESPACE || 'default',
+    temporalAddress: temporal.address,
+    namespace: temporal.namespace ?? 'default',
+    temporalSecurity: temporal.security,
     taskQueue: env.NIGHTSHIFT_TASK_QUEUE || DEFAULT_TASK_QUEUE,
     databaseUrl: env.DATABASE_URL || null,
     temporalPort: port(env, 'NIGHTSHIFT_TEMPORAL_PORT', 7233),

@@ -10,6 +10,7 @@ import { getModel } from '../activities/registry/models.ts';
 import { readSharedDatabaseUrl, readStackFile } from './stack-file.ts';
 import { startEmbeddedPostgres, type EmbeddedPg } from './embedded-postgres.ts';
 import { canConnect } from './ports.ts';
+import { PLAINTEXT, type TemporalSecurity } from './temporal-connection.ts';
 
 export interface Registry {
   db: Db;
@@ -73,21 +74,41 @@ export interface TemporalTarget {
   namespace: string;
   taskQueue: string;
   uiUrl: string | null;
+  /** TLS, API key, gRPC metadata (stack/temporal-connection.ts); absent: plaintext (the embedded dev server). */
+  security?: TemporalSecurity;
 }
 
-/** The Temporal server a client command uses; fails fast with what to do when there is none. */
+/**
+ * The Temporal server a client command uses: the environment's (TEMPORAL_ADDRESS or a TOML
+ * profile, with its TLS and API key), else the home's running stack; fails fast with what to do
+ * when there is none.
+ */
 export async function resolveTemporal(config: Config): Promise<TemporalTarget> {
   if (config.temporalAddress) {
     const [host, portText] = config.temporalAddress.split(/:(?=\d+$)/);
     const reachable = await canConnect(host, Number(portText ?? 7233), 3000);
     if (!reachable) throw new Error(`cannot reach Temporal at TEMPORAL_ADDRESS=${config.temporalAddress}`);
-    return { address: config.temporalAddress, namespace: config.namespace, taskQueue: config.taskQueue, uiUrl: null };
+    return {
+      address: config.temporalAddress,
+      namespace: config.namespace,
+      taskQueue: config.taskQueue,
+      uiUrl: null,
+      security: config.temporalSecurity,
+    };
   }
   const stack = readStackFile(config.home);
   if (!stack) {
     throw new Error(`no running Nightshift stack in ${config.home}: start one with \`nightshift up\` (or set TEMPORAL_ADDRESS)`);
   }
-  return { address: stack.temporalAddress, namespace: stack.namespace, taskQueue: stack.taskQueue, uiUrl: stack.uiUrl };
+  // The stack file names the embedded dev server (plaintext, loopback), or the address `up` was
+  // given: then the environment's TLS settings apply, as they did for `up`.
+  return {
+    address: stack.temporalAddress,
+    namespace: stack.namespace,
+    taskQueue: stack.taskQueue,
+    uiUrl: stack.uiUrl,
+    security: stack.uiUrl ? PLAINTEXT : config.temporalSecurity,
+  };
 }
 
 export function runUiLink(uiUrl: string | null, namespace: string, workflowId: string, runId?: string): string | null {

@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
+import { connectTemporal, PLAINTEXT, type TemporalEndpoint } from './temporal-connection.ts';
 import { SEARCH_ATTRIBUTES } from '../workflows/definitions.ts';
 import { assertPortFree, freePort } from './ports.ts';
 import { stopProcess } from './processes.ts';
@@ -18,6 +18,11 @@ export interface DevServerOptions {
   uiPort: number;
   namespace: string;
   dynamicConfig?: string[];
+  /**
+   * The Web UI decodes payloads through this codec server (`--ui-codec-endpoint`): the model
+   * server's /codec when NIGHTSHIFT_ENCRYPTION_KEY_FILE is set. See codecEndpointFor.
+   */
+  uiCodecEndpoint?: string | null;
 }
 
 export interface DevServer {
@@ -43,18 +48,33 @@ export function searchAttributeArgs(): string[] {
   return SEARCH_ATTRIBUTES.flatMap((k) => ['--search-attribute', `${k.name}=${typeName[k.type]}`]);
 }
 
-export async function waitForTemporal(address: string, timeoutMs: number, child?: ChildProcess): Promise<void> {
+/**
+ * Waits until Temporal answers. `target` is an address (the embedded dev server, plaintext) or an
+ * endpoint with its TLS settings. A TLS failure (untrusted certificate, client certificate
+ * refused) will not go away by waiting: it is reported at once, naming the setting.
+ */
+export async function waitForTemporal(target: string | TemporalEndpoint, timeoutMs: number, child?: ChildProcess): Promise<void> {
+  const endpoint: TemporalEndpoint = typeof target === 'string' ? { address: target, security: PLAINTEXT } : target;
+  const address = endpoint.address;
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
     if (child && (child.exitCode !== null || child.signalCode !== null))
       throw new Error(`temporal server exited (${child.exitCode ?? child.signalCode}) during start-up`);
     try {
-      const connection = await Connection.connect({ address, connectTimeout: 1000 });
-      await connection.workflowService.getSystemInfo({});
-      await connection.close();
+      const connection = await connectTemporal(endpoint, 1000);
+      try {
+        await connection.workflowService.getSystemInfo({});
+      } finally {
+        await connection.close();
+      }
       return;
     } catch (err) {
+      if (
+        endpoint.security?.tls &&
+        /is not trusted|requires a client certificate|refused the TLS handshake|speaks TLS/.test((err as Error).message)
+      )
+        throw err;
       lastError = err;
       await new Promise((r) => setTimeout(r, 250));
     }
@@ -111,6 +131,7 @@ export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
     'warn',
     ...searchAttributeArgs(),
     ...(o.dynamicConfig ?? []).flatMap((kv) => ['--dynamic-config-value', kv]),
+    ...(o.uiCodecEndpoint ? ['--ui-codec-endpoint', o.uiCodecEndpoint] : []),
   ];
   // Its own process group: a Ctrl-C in the terminal reaches `nightshift up`, which stops the
   // worker first and the server last, instead of the server dying under a running worker.
@@ -151,4 +172,11 @@ export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
       }),
     kill,
   };
+}
+
+/** The model server's codec endpoint for the dev server's Web UI, when payloads are encrypted. */
+export function codecEndpointFor(env: NodeJS.ProcessEnv, serveHost: string, servePort: number): string | null {
+  if (!env.NIGHTSHIFT_ENCRYPTION_KEY_FILE) return null;
+  const host = serveHost === '0.0.0.0' || serveHost === '::' ? '127.0.0.1' : serveHost.includes(':') ? `[${serveHost}]` : serveHost;
+  return `http://${host}:${servePort}/codec`;
 }

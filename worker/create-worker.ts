@@ -11,6 +11,8 @@ import { bundleWorkflowCode, type NativeConnection, Worker, type WorkflowBundle 
 import { createActivities } from '../activities/index.ts';
 import type { Db } from '../activities/registry/pool.ts';
 import { maxConcurrentActivities } from '../stack/config.ts';
+import { FAILURE_CONVERTER_PATH, temporalDataConverter } from '../stack/temporal-connection.ts';
+import { workerTelemetry } from './telemetry.ts';
 
 const WORKFLOWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'workflows');
 // index.ts from source (tsx, tests), index.js from dist/ (the compiled worker).
@@ -46,11 +48,23 @@ function workflowSourceHash(): string {
   return hash.digest('hex').slice(0, 16);
 }
 
-export async function workflowBundle(cacheDir?: string): Promise<WorkflowBundle> {
-  if (!cacheDir) return bundleWorkflowCode({ workflowsPath: WORKFLOWS_INDEX, logger: quietLogger });
-  const file = path.join(cacheDir, `workflow-bundle-${workflowSourceHash()}.js`);
+/** What goes into the bundle besides the workflows: tracing interceptors, the encrypting failure converter. */
+export interface BundleExtras {
+  workflowInterceptorModules?: string[];
+  failureConverterPath?: string;
+}
+
+export async function workflowBundle(cacheDir?: string, extras: BundleExtras = {}): Promise<WorkflowBundle> {
+  const options = { workflowsPath: WORKFLOWS_INDEX, logger: quietLogger, ...extras };
+  if (!cacheDir) return bundleWorkflowCode(options);
+  // A bundle with tracing or the encoded failure converter is another bundle.
+  const variant = [...(extras.workflowInterceptorModules ?? []), extras.failureConverterPath ?? '']
+    .filter(Boolean)
+    .map((m) => path.basename(m).replace(/\.[cm]?[jt]s$/, ''))
+    .join('+');
+  const file = path.join(cacheDir, `workflow-bundle-${workflowSourceHash()}${variant ? `-${variant}` : ''}.js`);
   if (existsSync(file)) return { code: readFileSync(file, 'utf8') };
-  const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_INDEX, logger: quietLogger });
+  const bundle = await bundleWorkflowCode(options);
   mkdirSync(cacheDir, { recursive: true });
   // Write then rename: processes bundling at once never read a half-written file.
   const temp = `${file}.${process.pid}.tmp`;
@@ -68,12 +82,24 @@ const quietLogger = {
   error: (message: string) => process.stderr.write(`bundler: ${message}\n`),
 };
 
+/**
+ * The data converter (payload codec with NIGHTSHIFT_ENCRYPTION_KEY_FILE), the activity log lines
+ * and tracing (worker/telemetry.ts) come from the environment, as for every other process.
+ */
 export async function createWorker(o: WorkerOptions): Promise<Worker> {
+  const dataConverter = temporalDataConverter();
+  const telemetry = workerTelemetry();
+  const extras: BundleExtras = {
+    workflowInterceptorModules: telemetry.workflowInterceptorModules,
+    ...(dataConverter ? { failureConverterPath: FAILURE_CONVERTER_PATH } : {}),
+  };
   return Worker.create({
     connection: o.connection,
     namespace: o.namespace,
     taskQueue: o.taskQueue,
-    workflowBundle: await workflowBundle(o.bundleCacheDir),
+    workflowBundle: await workflowBundle(o.bundleCacheDir, extras),
+    ...(dataConverter ? { dataConverter } : {}),
+    ...telemetry.workerOptions,
     activities: o.activities ?? createActivities({ db: o.db }),
     shutdownGraceTime: o.shutdownGraceTime ?? '10s',
     // Training progress (epoch, loss) reaches `retrain --wait` and `runs show` through heartbeat
