@@ -1,8 +1,6 @@
 /** The `nightshift` command. */
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadConfig, type Config } from '../stack/config.ts';
+import { nightshiftVersion } from '../stack/version.ts';
 import { UsageError } from './commands/args.ts';
 import { didYouMean } from './suggest.ts';
 import { up, UP_HELP } from './commands/up.ts';
@@ -66,21 +64,6 @@ const COMMANDS: Record<string, Command> = {
   train: { summary: 'train and evaluate on JSONL files with the ML modules alone', help: TRAIN_HELP, run: (a) => train(a) },
 };
 
-function version(): string {
-  // From dist/client/ or client/: the package.json above.
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const file = path.join(dir, 'package.json');
-    if (existsSync(file)) {
-      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'nightshift') return pkg.version ?? 'unknown';
-    }
-    const parent = path.dirname(dir);
-    if (parent === dir) return 'unknown';
-    dir = parent;
-  }
-}
-
 function help(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length)) + 2;
   return `Usage: nightshift <command> [options]
@@ -115,7 +98,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === '--version' || command === '-V' || command === 'version') {
-    process.stdout.write(`nightshift ${version()}\n`);
+    process.stdout.write(`nightshift ${nightshiftVersion()}\n`);
     return 0;
   }
   if (command === 'help') {

@@ -2,7 +2,8 @@
  * The monitor's Temporal Schedule per model (`monitor-<model>`): monitorModel every `every`
  * (15 minutes by default), overlap SKIP. Creating one that exists updates it.
  */
-import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
+import { ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
+import { upsertScheduleOptions } from './schedules.ts';
 import { TypedSearchAttributes, type Duration } from '@temporalio/common';
 import { ModelNameKey, monitorScheduleId, type MonitorInput } from '../workflows/definitions.ts';
 
@@ -26,26 +27,6 @@ export function monitorScheduleOptions(model: string, every: string, taskQueue: 
   };
 }
 
-export async function upsertMonitorSchedule(
-  client: Client,
-  model: string,
-  every: string,
-  taskQueue: string,
-): Promise<'created' | 'updated'> {
-  const options = monitorScheduleOptions(model, every, taskQueue);
-  const handle = client.schedule.getHandle(options.scheduleId);
-  try {
-    await handle.describe();
-  } catch (err) {
-    if (!(err instanceof ScheduleNotFoundError)) throw err;
-    await client.schedule.create(options);
-    return 'created';
-  }
-  await handle.update((previous) => ({
-    ...previous,
-    spec: options.spec,
-    action: options.action,
-    policies: options.policies ?? previous.policies,
-  }));
-  return 'updated';
+export function upsertMonitorSchedule(client: Client, model: string, every: string, taskQueue: string): Promise<'created' | 'updated'> {
+  return upsertScheduleOptions(client, monitorScheduleOptions(model, every, taskQueue));
 }

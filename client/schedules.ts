@@ -96,7 +96,11 @@ export function buildScheduleOptions(s: ScheduleSettings): ScheduleOptions {
 
 /** Creates the schedule, or updates it in place when it exists. Returns which happened. */
 export async function upsertSchedule(client: Client, s: ScheduleSettings): Promise<'created' | 'updated'> {
-  const options = buildScheduleOptions(s);
+  return upsertScheduleOptions(client, buildScheduleOptions(s));
+}
+
+/** Creates a schedule from `options`, or updates its spec, action and policies when it exists. */
+export async function upsertScheduleOptions(client: Client, options: ScheduleOptions): Promise<'created' | 'updated'> {
   const handle = client.schedule.getHandle(options.scheduleId);
   try {
     await handle.describe();
@@ -106,7 +110,7 @@ export async function upsertSchedule(client: Client, s: ScheduleSettings): Promi
       await client.schedule.create(options);
       return 'created';
     } catch (createErr) {
-      throw new Error(`cannot create schedule: ${(createErr as Error).message}`);
+      throw new Error(`cannot create schedule ${options.scheduleId}: ${(createErr as Error).message}`);
     }
   }
   await handle.update((previous) => ({

@@ -6,55 +6,21 @@
 import type { MonitorPolicy } from '../ml/monitor-policy.ts';
 import { liveScores, type LiveScores } from '../ml/live-windows.ts';
 import type { DatasetProfile } from '../ml/drift.ts';
-import { withTransaction, type Db, type Queryable } from './pool.ts';
+import type { Db, Queryable } from './pool.ts';
+import { appendPolicyVersion, currentPolicyVersion, type StoredPolicyVersion } from './versioned-policies.ts';
 
-export interface StoredMonitorPolicy {
-  version: number;
-  policy: Partial<MonitorPolicy>;
-  changedBy: string;
-  reason: string;
-  createdAt: string;
-}
+export type StoredMonitorPolicy = StoredPolicyVersion<Partial<MonitorPolicy>>;
 
-interface RawPolicy {
-  version: number;
-  policy: Partial<MonitorPolicy>;
-  changed_by: string;
-  reason: string;
-  created_at: Date;
-}
+export const currentMonitorPolicy = (db: Queryable, modelId: number): Promise<StoredMonitorPolicy | null> =>
+  currentPolicyVersion(db, 'monitor_policies', modelId);
 
-const toPolicy = (r: RawPolicy): StoredMonitorPolicy => ({
-  version: r.version,
-  policy: r.policy,
-  changedBy: r.changed_by,
-  reason: r.reason,
-  createdAt: r.created_at.toISOString(),
-});
-
-export async function currentMonitorPolicy(db: Queryable, modelId: number): Promise<StoredMonitorPolicy | null> {
-  const { rows } = await db.query<RawPolicy>('SELECT * FROM monitor_policies WHERE model_id = $1 ORDER BY version DESC LIMIT 1', [modelId]);
-  return rows[0] ? toPolicy(rows[0]) : null;
-}
-
-export async function setMonitorPolicy(
+export const setMonitorPolicy = (
   db: Db,
   modelId: number,
   policy: MonitorPolicy,
   changedBy: string,
   reason: string,
-): Promise<StoredMonitorPolicy> {
-  return withTransaction(db, async (client) => {
-    await client.query('SELECT id FROM models WHERE id = $1 FOR UPDATE', [modelId]);
-    const { rows } = await client.query<RawPolicy>(
-      `INSERT INTO monitor_policies (model_id, version, policy, changed_by, reason)
-       SELECT $1, COALESCE(MAX(version), 0) + 1, $2, $3, $4 FROM monitor_policies WHERE model_id = $1
-       RETURNING *`,
-      [modelId, JSON.stringify(policy), changedBy, reason],
-    );
-    return toPolicy(rows[0]);
-  });
-}
+): Promise<StoredMonitorPolicy> => appendPolicyVersion(db, 'monitor_policies', modelId, policy, changedBy, reason);
 
 export interface ProductionFacts {
   versionId: number;

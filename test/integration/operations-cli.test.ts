@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { tempDir } from '../support/dirs.ts';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startTestStack, type TestStack } from '../support/services.ts';
+import { cliEnv, startTestStack, type TestStack } from '../support/services.ts';
 import { importRows } from '../support/runs.ts';
 import { syntheticTexts } from '../support/synthetic.ts';
 import { waitFor } from '../support/wait.ts';
@@ -19,12 +19,7 @@ let env: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
   stack = await startTestStack();
-  env = {
-    TEMPORAL_ADDRESS: inject('temporalAddress'),
-    DATABASE_URL: stack.database.url,
-    NIGHTSHIFT_TASK_QUEUE: stack.taskQueue,
-    NIGHTSHIFT_HOME: tempDir(path.join(inject('stateDir'), 'ops-cli-')),
-  };
+  env = { ...cliEnv(stack, tempDir(path.join(inject('stateDir'), 'ops-cli-'))) };
   await importRows(stack.database.db, 'cli', syntheticTexts(300, ['on', 'off'], 41));
 });
 afterAll(async () => {

@@ -11,7 +11,7 @@ import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/clie
 import { ApplicationFailure } from '@temporalio/common';
 import type { retrainModel } from '../../workflows/index.ts';
 import { tempDir } from '../support/dirs.ts';
-import { startTestStack, type TestStack } from '../support/services.ts';
+import { cliEnv, startTestStack, type TestStack } from '../support/services.ts';
 import { importRows } from '../support/runs.ts';
 import { syntheticTexts } from '../support/synthetic.ts';
 import { waitFor } from '../support/wait.ts';
@@ -29,13 +29,7 @@ const permissive = { absolute: [{ metric: 'accuracy', min: 0 }], change: [] };
 
 beforeAll(async () => {
   stack = await startTestStack();
-  env = {
-    TEMPORAL_ADDRESS: inject('temporalAddress'),
-    DATABASE_URL: stack.database.url,
-    NIGHTSHIFT_TASK_QUEUE: stack.taskQueue,
-    NIGHTSHIFT_HOME: dir,
-    NO_COLOR: '1',
-  };
+  env = { ...cliEnv(stack, dir), NO_COLOR: '1' };
 });
 afterAll(async () => {
   await stack?.stop();
@@ -289,9 +283,9 @@ describe('the CLI follows the conventions people bring', () => {
     const foreign = await runCli(['models', 'list', '--version', '3', '--to', '1', '--reason', 'x'], env);
     expect(foreign.code).toBe(2);
     expect(foreign.stderr).toMatch(/unknown option --version/);
-    const flag = await runCli(['retrain', '--modle', 'x'], env);
+    const flag = await runCli(['retrain', '--modell', 'x'], env);
     expect(flag.code).toBe(2);
-    expect(flag.stderr).toMatch(/unknown option --modle \(did you mean --model\?\)/);
+    expect(flag.stderr).toMatch(/unknown option --modell \(did you mean --model\?\)/);
     const unknownModel = await runCli(['retrain', '--model', 'nosuch'], env);
     expect(unknownModel.code).toBe(1);
     expect(unknownModel.stderr).toMatch(/nosuch/);

@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { tempDir } from '../support/dirs.ts';
-import { startTestStack, type TestStack } from '../support/services.ts';
+import { cliEnv, startTestStack, type TestStack } from '../support/services.ts';
 import { importRows } from '../support/runs.ts';
 import { syntheticTexts } from '../support/synthetic.ts';
 import { runCli } from '../support/cli.ts';
@@ -21,12 +21,7 @@ const lenient = path.join(tempDir(path.join(inject('stateDir'), 'update-policy-'
 
 beforeAll(async () => {
   stack = await startTestStack();
-  env = {
-    TEMPORAL_ADDRESS: inject('temporalAddress'),
-    DATABASE_URL: stack.database.url,
-    NIGHTSHIFT_TASK_QUEUE: stack.taskQueue,
-    NIGHTSHIFT_HOME: tempDir(path.join(inject('stateDir'), 'update-')),
-  };
+  env = { ...cliEnv(stack, tempDir(path.join(inject('stateDir'), 'update-'))) };
   writeFileSync(lenient, JSON.stringify({ absolute: [{ metric: 'accuracy', min: 0 }], change: [] }));
 });
 afterAll(async () => {

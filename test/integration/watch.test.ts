@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { retrainModel } from '../../workflows/index.ts';
 import { tempDir } from '../support/dirs.ts';
-import { startTestStack, type TestStack } from '../support/services.ts';
+import { cliEnv, startTestStack, type TestStack } from '../support/services.ts';
 import { importRows } from '../support/runs.ts';
 import { syntheticTexts } from '../support/synthetic.ts';
 import { waitFor } from '../support/wait.ts';
@@ -45,13 +45,7 @@ const urlOf = (s: Server): string => `http://127.0.0.1:${(s.address() as Address
 
 beforeAll(async () => {
   stack = await startTestStack();
-  env = {
-    TEMPORAL_ADDRESS: inject('temporalAddress'),
-    DATABASE_URL: stack.database.url,
-    NIGHTSHIFT_TASK_QUEUE: stack.taskQueue,
-    NIGHTSHIFT_HOME: tempDir(path.join(inject('stateDir'), 'watch-')),
-    NO_COLOR: '1',
-  };
+  env = { ...cliEnv(stack, tempDir(path.join(inject('stateDir'), 'watch-'))), NO_COLOR: '1' };
   good = await listen((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));

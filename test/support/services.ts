@@ -104,3 +104,13 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     },
   };
 }
+
+/** The environment a CLI started by a test needs to use this stack: its Temporal, database, task queue and a home. */
+export function cliEnv(stack: TestStack, home: string): NodeJS.ProcessEnv {
+  return {
+    TEMPORAL_ADDRESS: inject('temporalAddress'),
+    DATABASE_URL: stack.database.url,
+    NIGHTSHIFT_TASK_QUEUE: stack.taskQueue,
+    NIGHTSHIFT_HOME: home,
+  };
+}

@@ -14,7 +14,7 @@ describe('did you mean', () => {
   it('suggests the nearest known word only when it is a plausible typo', () => {
     expect(nearest('retrian', ['retrain', 'runs', 'models'])).toBe('retrain');
     expect(nearest('lst', ['list', 'show'])).toBe('list');
-    expect(nearest('--modle', ['--model', '--json'])).toBe('--model');
+    expect(nearest('--modell', ['--model', '--mode', '--json'])).toBe('--model');
     expect(nearest('zzzzzz', ['retrain', 'runs'])).toBeNull();
   });
 });
