@@ -295,9 +295,9 @@ async function ensureSchedule(client: Client, config: Config, model: string): Pr
 
 /**
  * The model server, with the dashboard, on NIGHTSHIFT_SERVE_PORT: added to stack.json as serveUrl
- * (for \`nightshift demo traffic\` and people), stopped before PostgreSQL.
+ * (for \`nightshift demo traffic\` and people), stopped before PostgreSQL. A busy port is a warning.
  */
-async function startServer(config: Config, registry: Registry, parts: StartedParts): Promise<string> {
+async function startServer(config: Config, registry: Registry, parts: StartedParts): Promise<string | null> {
   let server: Awaited<ReturnType<typeof startModelServer>>;
   try {
     server = await startModelServer({
@@ -309,10 +309,13 @@ async function startServer(config: Config, registry: Registry, parts: StartedPar
       temporal: () => resolveTemporal(config),
     });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE')
-      throw new Error(
-        `port ${config.servePort} (model server) is already in use; set NIGHTSHIFT_SERVE_PORT to another port, or pass --no-serve`,
+    // The stack's work (runs, schedules, the monitor) goes on without the server: say so loudly.
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      log(
+        `WARNING: no model server or dashboard: port ${config.servePort} is already in use (set NIGHTSHIFT_SERVE_PORT to a free port, or pass --no-serve)`,
       );
+      return null;
+    }
     throw err;
   }
   parts.add({ name: 'model server', graceful: () => server.close(), now: () => void server.close().catch(() => undefined) });
