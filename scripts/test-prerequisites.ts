@@ -1,11 +1,12 @@
 /**
  * `npm test` runs this first (pretest): it makes sure the test suite's real parts are here.
  * - The Temporal CLI v1.5.1: found or built once into the user cache (minutes the first time).
- * - docker-compose (Debian's package), used to validate docker-compose.yml, and Chromium (Debian's
- *   package), driven by playwright-core for the Temporal Web UI test: installed with apt-get when
- *   missing and running as root on Debian; otherwise a message saying what to install.
+ * - docker-compose (Debian's package), used to validate docker-compose.yml, Chromium (Debian's
+ *   package), driven by playwright-core for the Temporal Web UI tests, and nginx (Debian's
+ *   package), the TLS terminator in front of the dev server in the TLS tests: installed with
+ *   apt-get when missing and running as root on Debian; otherwise a message saying what to install.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { findTemporalCli, onPath } from '../stack/temporal-cli.ts';
@@ -22,6 +23,7 @@ async function main(): Promise<void> {
   const missing: string[] = [];
   if (!has('docker-compose')) missing.push('docker-compose');
   if (!existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium')) missing.push('chromium');
+  if (!has('nginx') && !existsSync('/usr/sbin/nginx')) missing.push('nginx');
   if (missing.length) {
     if (os.userInfo().uid === 0 && has('apt-get')) {
       say(`installing Debian packages ${missing.join(' ')} with apt-get`);
@@ -35,6 +37,8 @@ async function main(): Promise<void> {
     }
   }
   say('docker-compose: ' + execFileSync('docker-compose', ['version', '--short'], { encoding: 'utf8' }).trim());
+  // nginx -v prints its version on stderr.
+  say('nginx: ' + spawnSync('nginx', ['-v'], { encoding: 'utf8' }).stderr.trim());
   say(
     'chromium: ' +
       execFileSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', ['--version'], {

@@ -21,6 +21,8 @@ export interface WorkerProcessOptions {
   /** e.g. 'kill-after:promoteModel': SIGKILL the worker right after that activity's work commits. */
   fault?: string;
   shutdownGrace?: string;
+  /** More environment (TLS settings, an encryption key file, telemetry). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export async function startWorkerProcess(o: WorkerProcessOptions): Promise<WorkerProcess> {
@@ -38,6 +40,7 @@ export async function startWorkerProcess(o: WorkerProcessOptions): Promise<Worke
         NIGHTSHIFT_HOME: o.home,
         NIGHTSHIFT_SHUTDOWN_GRACE: o.shutdownGrace ?? '5s',
         ...(o.fault ? { NIGHTSHIFT_FAULT: o.fault } : {}),
+        ...o.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
