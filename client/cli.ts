@@ -16,6 +16,7 @@ import { predict, PREDICT_HELP } from './commands/predict.ts';
 import { feedback, FEEDBACK_HELP } from './commands/feedback.ts';
 import { monitor, MONITOR_HELP } from './commands/monitor.ts';
 import { notify, NOTIFY_HELP } from './commands/notify.ts';
+import { demo, DEMO_HELP } from './commands/demo.ts';
 
 interface Command {
   summary: string;
@@ -61,6 +62,7 @@ const COMMANDS: Record<string, Command> = {
     help: NOTIFY_HELP,
     run: (a, c) => notify(a, c()),
   },
+  demo: { summary: 'demo production traffic and feedback against the running model server', help: DEMO_HELP, run: (a, c) => demo(a, c()) },
   train: { summary: 'train and evaluate on JSONL files with the ML modules alone', help: TRAIN_HELP, run: (a) => train(a) },
 };
 

@@ -29,6 +29,7 @@ async function homeEnv(name: string): Promise<NodeJS.ProcessEnv> {
     NIGHTSHIFT_TEMPORAL_PORT: String(await freePort()),
     NIGHTSHIFT_UI_PORT: String(await freePort()),
     NIGHTSHIFT_PG_PORT: String(await freePort()),
+    NIGHTSHIFT_SERVE_PORT: String(await freePort()),
     TEMPORAL_CLI_PATH: inject('temporalCli'),
     NIGHTSHIFT_SHUTDOWN_GRACE: '3s',
   };

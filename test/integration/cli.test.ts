@@ -24,6 +24,7 @@ async function stackEnv(): Promise<NodeJS.ProcessEnv> {
     NIGHTSHIFT_TEMPORAL_PORT: String(await freePort()),
     NIGHTSHIFT_UI_PORT: String(await freePort()),
     NIGHTSHIFT_PG_PORT: String(await freePort()),
+    NIGHTSHIFT_SERVE_PORT: String(await freePort()),
   };
 }
 
