@@ -1,0 +1,97 @@
+/**
+ * A small fleet (issue 15): 10 models retrained at once by 2 worker processes (`node bin/worker.js`)
+ * with 2 activity slots each, so trainings queue for a free slot. Every run reaches a decision,
+ * both workers take part, and each model ends with exactly one production version.
+ */
+import type { retrainModel } from '../../workflows/index.ts';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { startTestStack, type TestStack } from '../support/services.ts';
+import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.ts';
+import { tempDir } from '../support/dirs.ts';
+import { syntheticTexts } from '../support/synthetic.ts';
+import { importRows } from '../support/runs.ts';
+import type { RunResult } from '../../workflows/definitions.ts';
+
+const MODELS = 10;
+let stack: TestStack;
+const workers: WorkerProcess[] = [];
+const home = tempDir(path.join(inject('stateDir'), 'fleet-'));
+
+beforeAll(async () => {
+  stack = await startTestStack({ inProcessWorker: false });
+  process.env.NIGHTSHIFT_MAX_CONCURRENT_ACTIVITIES = '2';
+  try {
+    for (let w = 0; w < 2; w++) {
+      workers.push(
+        await startWorkerProcess({
+          temporalAddress: inject('temporalAddress'),
+          databaseUrl: stack.database.url,
+          taskQueue: stack.taskQueue,
+          home,
+        }),
+      );
+    }
+  } finally {
+    delete process.env.NIGHTSHIFT_MAX_CONCURRENT_ACTIVITIES;
+  }
+});
+
+afterAll(async () => {
+  for (const w of workers) w.kill('SIGKILL');
+  await Promise.all(workers.map((w) => w.exited));
+  await stack?.stop();
+});
+
+it('10 models on 2 worker processes: every run decided, one production version per model', async () => {
+  const models = Array.from({ length: MODELS }, (_, i) => `fleet-${i}`);
+  for (let i = 0; i < MODELS; i++) await importRows(stack.database.db, models[i], syntheticTexts(200, ['a', 'b'], 500 + i));
+
+  const results = await Promise.all(
+    models.map(
+      (model) =>
+        stack.client.workflow.execute<typeof retrainModel>('retrainModel', {
+          taskQueue: stack.taskQueue,
+          workflowId: `fleet-test-${model}-${Date.now()}`,
+          args: [{ model, trigger: 'test', hyperparameters: { epochs: 3 }, trainingHeartbeatTimeout: '10s', stepTimeout: '30s' }],
+        }) as Promise<RunResult>,
+    ),
+  );
+  expect(results.map((r) => r.model).sort()).toEqual([...models].sort());
+  for (const r of results) expect(['PROMOTED', 'REJECTED'], `${r.model}: ${r.outcome} ${r.reason}`).toContain(r.outcome);
+
+  const { rows } = await stack.database.db.query<{ name: string; production: string; alias: string | null }>(
+    `SELECT m.name, count(v.id) FILTER (WHERE v.status = 'production') AS production, max(a.version_id) AS alias
+     FROM models m LEFT JOIN model_versions v ON v.model_id = m.id
+     LEFT JOIN aliases a ON a.model_id = m.id AND a.alias = 'production'
+     GROUP BY m.name ORDER BY m.name`,
+  );
+  expect(rows.map((r) => r.name)).toEqual([...models].sort());
+  for (const r of rows) {
+    expect(Number(r.production), r.name).toBe(1);
+    expect(r.alias, r.name).not.toBeNull();
+  }
+
+  // Both workers took part, and neither ran more than its 2 slots of activities at once.
+  const spans: Array<{ identity: string; start: number; end: number }> = [];
+  for (const r of results) {
+    const events = (await stack.client.workflow.getHandle(r.workflowId, r.runId).fetchHistory()).events ?? [];
+    const time = (e: (typeof events)[number]): number =>
+      Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
+    const started = new Map<string, { identity: string; start: number }>();
+    for (const e of events) {
+      const s = e.activityTaskStartedEventAttributes;
+      if (s?.identity) started.set(String(e.eventId), { identity: s.identity, start: time(e) });
+      const c = e.activityTaskCompletedEventAttributes;
+      const begun = c ? started.get(String(c.startedEventId)) : undefined;
+      if (begun) spans.push({ ...begun, end: time(e) });
+    }
+  }
+  const identities = [...new Set(spans.map((s) => s.identity))];
+  expect(identities.length, identities.join(', ')).toBe(2);
+  for (const identity of identities) {
+    const mine = spans.filter((s) => s.identity === identity);
+    const overlap = Math.max(...mine.map((a) => mine.filter((b) => b.start <= a.start && a.start < b.end).length));
+    expect(overlap, identity).toBeLessThanOrEqual(2);
+  }
+});
