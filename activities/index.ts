@@ -59,7 +59,8 @@ export function createActivities({ db, links = { uiUrl: null, namespace: 'defaul
     /** Throws (so Temporal retries) while any target failed; each retry sends only to those. */
     deliverNotification: async (input: NotificationInput): Promise<DeliverySummary> => {
       const summary = await deliverNotification(db, links, Context.current().info.attempt, input);
-      if (summary.failed.length) throw new Error(`webhook delivery failed: ${summary.failed.map((f) => `${f.url}: ${f.error}`).join('; ')}`);
+      if (summary.failed.length)
+        throw new Error(`webhook delivery failed: ${summary.failed.map((f) => `${f.url}: ${f.error}`).join('; ')}`);
       return summary;
     },
     fetchNewData: permanentErrorsAreFinal((input: FetchNewDataInput) => fetchNewData(db, currentRun(), input)),
