@@ -79,7 +79,7 @@ describe('Temporal through TLS', () => {
       `[profile.mtls]\naddress = "${proxy.mtlsAddress}"\nnamespace = "default"\n\n[profile.mtls.tls]\n` +
         `server_ca_cert_path = "${certs.ca}"\nclient_cert_path = "${certs.clientCert}"\nclient_key_path = "${certs.clientKey}"\n`,
     );
-    const env = { ...cliEnv(stack, home), TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'mtls' };
+    const env: NodeJS.ProcessEnv = { ...cliEnv(stack, home), TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'mtls' };
     delete env.TEMPORAL_ADDRESS;
     const r = await runCli(['runs', 'list', '--model', 'tls', '--json'], env);
     expect(r.code, r.stderr).toBe(0);
