@@ -5,11 +5,12 @@
  * until Ctrl-C (or exits with --once). Every way out stops what it started within the shutdown
  * grace period; a second Ctrl-C stops everything at once.
  */
-import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { Config } from '../../stack/config.ts';
 import { findTemporalCli } from '../../stack/temporal-cli.ts';
-import { startDevServer, waitForTemporal } from '../../stack/temporal-server.ts';
+import { codecEndpointFor, startDevServer, waitForTemporal } from '../../stack/temporal-server.ts';
+import { connectTemporalNative, PLAINTEXT, type TemporalSecurity } from '../../stack/temporal-connection.ts';
+import { installRuntime } from '../../worker/telemetry.ts';
 import { openRegistry, resolveTemporal, runUiLink, type Registry } from '../../stack/stack.ts';
 import { readStackFile, removeStackFile, writeSharedDatabaseUrl, writeStackFile } from '../../stack/stack-file.ts';
 import { preparePrivateHome } from '../../stack/pg-credentials.ts';
@@ -65,6 +66,8 @@ interface UpOptions {
 interface TemporalEndpoint {
   address: string;
   uiUrl: string | null;
+  /** TLS and API key of TEMPORAL_ADDRESS (stack/temporal-connection.ts); PLAINTEXT for the dev server. */
+  security: TemporalSecurity;
 }
 
 /** The command line, or null after printing the help. */
@@ -189,13 +192,16 @@ function handleSignals(parts: StartedParts): { stopRequested: Promise<void>; ser
   };
 }
 
-/** TEMPORAL_ADDRESS, or a dev server started here. */
+/** TEMPORAL_ADDRESS (or a TOML profile), or a dev server started here. */
 async function startTemporal(config: Config, parts: StartedParts): Promise<TemporalEndpoint> {
   if (config.temporalAddress) {
-    await waitForTemporal(config.temporalAddress, 5000).catch(() => {
-      throw new Error(`cannot reach Temporal at TEMPORAL_ADDRESS=${config.temporalAddress}`);
+    const endpoint = { address: config.temporalAddress, security: config.temporalSecurity };
+    await waitForTemporal(endpoint, 5000).catch((err: Error) => {
+      // A TLS setting at fault is named in the message; otherwise, say which address failed.
+      if (/is not trusted|requires a client certificate|refused the TLS handshake|speaks TLS/.test(err.message)) throw err;
+      throw new Error(`cannot reach Temporal at TEMPORAL_ADDRESS=${config.temporalAddress}: ${err.message}`);
     });
-    return { address: config.temporalAddress, uiUrl: null };
+    return { ...endpoint, uiUrl: null };
   }
   const cli = await findTemporalCli();
   log(`starting Temporal dev server (${cli}) on port ${config.temporalPort}, UI on ${config.uiPort}`);
@@ -205,9 +211,11 @@ async function startTemporal(config: Config, parts: StartedParts): Promise<Tempo
     port: config.temporalPort,
     uiPort: config.uiPort,
     namespace: config.namespace,
+    // Encrypted payloads: the Web UI decodes them through the model server's codec endpoint.
+    uiCodecEndpoint: codecEndpointFor(process.env, config.serveHost, config.servePort),
   });
   parts.add({ name: 'Temporal dev server', graceful: (ms) => server.stop(ms), now: () => server.kill() });
-  return { address: server.address, uiUrl: server.uiUrl };
+  return { address: server.address, uiUrl: server.uiUrl, security: PLAINTEXT };
 }
 
 /** The registry (supervised when embedded), kept open until shutdown. */
@@ -257,7 +265,7 @@ async function startLocalWorker(
   parts: StartedParts,
   grace: string,
 ): Promise<{ stopped: Promise<void> }> {
-  const connection = await NativeConnection.connect({ address: temporal.address });
+  const connection = await connectTemporalNative(temporal);
   const worker = await createWorker({
     connection,
     namespace: config.namespace,
@@ -386,7 +394,7 @@ export async function up(argv: string[], config: Config): Promise<number> {
   const running = readStackFile(config.home);
   if (running) throw new Error(`a Nightshift stack is already running for ${config.home} (pid ${running.pid}); stop it first`);
   const grace = shutdownGrace();
-  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+  installRuntime({ shutdownSignals: [] });
   const parts = new StartedParts(grace.ms);
   const signals = handleSignals(parts);
   try {
