@@ -27,9 +27,31 @@ const log = (line: string): void => {
   process.stderr.write(`${line}\n`);
 };
 
+/**
+ * libpq's TLS variables into a URL that gives none (node-postgres reads sslmode, sslrootcert,
+ * sslcert and sslkey from the URL, not from PGSSLROOTCERT and friends), so DATABASE_URL and the
+ * variables a psql user already has both work. Parameters in the URL win.
+ */
+export function withLibpqTls(url: string, env: NodeJS.ProcessEnv = process.env): string {
+  const names: Array<[string, string]> = [
+    ['sslmode', 'PGSSLMODE'],
+    ['sslrootcert', 'PGSSLROOTCERT'],
+    ['sslcert', 'PGSSLCERT'],
+    ['sslkey', 'PGSSLKEY'],
+  ];
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return url;
+  }
+  for (const [param, variable] of names) if (env[variable] && !u.searchParams.has(param)) u.searchParams.set(param, env[variable]!);
+  return u.toString();
+}
+
 /** DATABASE_URL, else the one a running `up` with this home shares (readable by the home's owner only), else null (embedded). */
 function givenDatabaseUrl(config: Config): string | null {
-  if (config.databaseUrl) return config.databaseUrl;
+  if (config.databaseUrl) return withLibpqTls(config.databaseUrl);
   return readStackFile(config.home)?.database === 'external' ? readSharedDatabaseUrl(config.home) : null;
 }
 
