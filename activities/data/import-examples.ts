@@ -6,7 +6,7 @@
  * whatever the size of the input.
  */
 import { ensureModel, type ModelRow } from '../registry/models.ts';
-import { copyExamplesChecked, createExamplesStaging, type NewExample } from '../registry/examples.ts';
+import { copyExamplesChecked, type NewExample } from '../registry/examples.ts';
 import { withTransaction, type Db } from '../registry/pool.ts';
 import type { JsonlLine, RejectedLine } from './jsonl.ts';
 
@@ -35,6 +35,8 @@ export const MAX_REPORTED_REJECTIONS = 1000;
  * (two batches at most: one being written while the next is read).
  */
 const BATCH_ROWS = 5000;
+/** The first batch is smaller (each next one twice the last, up to BATCH_ROWS): a slow stream's first rows are written promptly. */
+const FIRST_BATCH_ROWS = 500;
 const BATCH_BYTES = 16 * 1024 * 1024;
 
 /** An import that failed as a whole: nothing it read was stored. */
@@ -84,9 +86,9 @@ export async function importLines(db: Db, model: ModelRow, source: string, input
   };
   try {
     await withTransaction(db, async (client) => {
-      await createExamplesStaging(client);
       let batch: Array<{ line: number; example: NewExample }> = [];
       let batchBytes = 0;
+      let batchRows = FIRST_BATCH_ROWS;
       // The batch being written: the next one is read and checked meanwhile (the database and
       // this process work at once), and awaited before another starts (one statement at a time
       // on the transaction's connection).
@@ -110,6 +112,7 @@ export async function importLines(db: Db, model: ModelRow, source: string, input
         writing.catch(() => undefined);
         batch = [];
         batchBytes = 0;
+        batchRows = Math.min(BATCH_ROWS, batchRows * 2);
       };
       for await (const item of input) {
         report.lines = item.line;
@@ -118,7 +121,7 @@ export async function importLines(db: Db, model: ModelRow, source: string, input
           batch.push(item);
           batchBytes += item.example.text.length;
         }
-        if (batch.length >= BATCH_ROWS || batchBytes >= BATCH_BYTES) await flush();
+        if (batch.length >= batchRows || batchBytes >= BATCH_BYTES) await flush();
       }
       await flush();
       await writing;

@@ -142,7 +142,7 @@ const copyField = (s: string | null): string => (s === null ? '\\N' : s.replace(
  * copied into before one INSERT ... SELECT moves them to `examples`: COPY cannot skip the rows
  * that conflict, INSERT can, so deduplication happens in the database, on the unique index.
  */
-export async function createExamplesStaging(client: pg.PoolClient): Promise<void> {
+async function createExamplesStaging(client: pg.PoolClient): Promise<void> {
   await client.query(
     `CREATE TEMPORARY TABLE IF NOT EXISTS examples_staging (
        ord integer NOT NULL, text text NOT NULL, label text NOT NULL, external_id text, example_ts timestamptz,
@@ -167,6 +167,7 @@ async function copyBatch(client: pg.PoolClient, modelId: number, source: string,
     }
     if (chunk) yield chunk;
   }
+  await createExamplesStaging(client);
   await client.query('TRUNCATE examples_staging');
   await pipeline(
     Readable.from(lines()),
@@ -186,8 +187,8 @@ async function copyBatch(client: pg.PoolClient, modelId: number, source: string,
 const COPY_MIN_ROWS = 64;
 
 /**
- * As insertExamplesChecked, for a large batch: COPY into the staging table (createExamplesStaging,
- * in the same transaction), then one INSERT ... SELECT ... ON CONFLICT DO NOTHING. A value the
+ * As insertExamplesChecked, for a large batch: COPY into the staging table (created by the first
+ * large batch of the transaction, so a one-row feedback import creates none), then one INSERT ... SELECT ... ON CONFLICT DO NOTHING. A value the
  * database refuses rolls the batch back to its savepoint and the rows are retried one by one, as
  * in insertExamplesChecked, so only the refused rows are left out, each with its reason.
  */
