@@ -24,6 +24,8 @@ async function main(): Promise<void> {
   if (!has('docker-compose')) missing.push('docker-compose');
   if (!existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium')) missing.push('chromium');
   if (!has('nginx') && !existsSync('/usr/sbin/nginx')) missing.push('nginx');
+  // The fault tests try PostgreSQL as an unprivileged user with psql.
+  if (!has('psql')) missing.push('postgresql-client');
   if (missing.length) {
     if (os.userInfo().uid === 0 && has('apt-get')) {
       say(`installing Debian packages ${missing.join(' ')} with apt-get`);
