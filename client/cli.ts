@@ -25,7 +25,11 @@ interface Command {
 }
 
 const COMMANDS: Record<string, Command> = {
-  up: { summary: 'start the embedded stack, a worker and one retraining run (npm start)', help: UP_HELP, run: (a, c) => up(a, c()) },
+  up: {
+    summary: 'start the embedded stack, a worker, the model server and one retraining run (npm start)',
+    help: UP_HELP,
+    run: (a, c) => up(a, c()),
+  },
   retrain: { summary: 'start a retraining run on the running stack', help: RETRAIN_HELP, run: (a, c) => retrain(a, c()) },
   runs: { summary: "list runs, show one run's progress, decision or failure, cancel one", help: RUNS_HELP, run: (a, c) => runs(a, c()) },
   approve: {
@@ -40,7 +44,7 @@ const COMMANDS: Record<string, Command> = {
     run: (a, c) => schedule(a, c()),
   },
   models: {
-    summary: "list models, show one model's versions and promotions; promote, rollback, policy",
+    summary: "list models, show one model's versions and promotions; promote, rollback, policy, mode",
     help: MODELS_HELP,
     run: (a, c) => models(a, c()),
   },
@@ -86,7 +90,10 @@ Exit codes: 0 done, 1 the operation failed, 2 usage error (bad command, flag or 
 Environment: NIGHTSHIFT_HOME (state directory; default: the nearest .nightshift above the current
 directory, else ./.nightshift), TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, NIGHTSHIFT_TASK_QUEUE,
 DATABASE_URL, TEMPORAL_CLI_PATH, NIGHTSHIFT_TEMPORAL_PORT (7233), NIGHTSHIFT_UI_PORT (8233),
-NIGHTSHIFT_PG_PORT (5433), NO_COLOR.`;
+NIGHTSHIFT_PG_PORT (5433), NIGHTSHIFT_SERVE_PORT (8080), NIGHTSHIFT_SERVE_HOST (127.0.0.1),
+NIGHTSHIFT_SERVE_TOKEN, NIGHTSHIFT_ENCRYPTION_KEY_FILE, NIGHTSHIFT_SHUTDOWN_GRACE (10s), NO_COLOR;
+Temporal's own TEMPORAL_API_KEY, TEMPORAL_TLS*, TEMPORAL_CONFIG_FILE and TEMPORAL_PROFILE. The
+README's Configuration section has them all.`;
 }
 
 function unknownCommand(name: string): UsageError {
