@@ -2,7 +2,7 @@
  * Records the histories the replay test replays: one run of each main path (promoted, rejected,
  * skipped, data invalid, approval, a run refused by the model's run slot) on a real dev server and
  * PostgreSQL, saved as JSON fixtures. Histories of earlier workflow versions stay in subfolders
- * (before-run-slot/) and keep replaying. Run by hand after a deliberate, versioned change of the
+ * (before-run-slot/, before-notifications/) and keep replaying. Run by hand after a deliberate, versioned change of the
  * workflow:
  *   node bin/run-ts.js test/replay/record-histories.ts
  */

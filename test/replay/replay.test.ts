@@ -13,10 +13,13 @@ import { workflowBundle } from '../../worker/create-worker.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const dir = path.join(here, '..', 'fixtures', 'histories');
-// Histories of the current workflow, and of earlier versions in subfolders (before-run-slot/).
+// Histories of the current workflow, and of earlier versions in subfolders (before-run-slot/,
+// before-notifications/).
 const fixtures = readdirSync(dir, { recursive: true, encoding: 'utf8' })
   .filter((f) => f.endsWith('.json'))
   .sort();
+/** record-histories.ts runs each path as workflow `record-<name>`. */
+const recordedId = (file: string): string => `record-${path.basename(file, '.json')}`;
 const quiet = {
   log: () => undefined,
   trace: () => undefined,
@@ -43,18 +46,22 @@ describe('replay of recorded histories', async () => {
 
   it('covers the main paths', () => {
     const paths = ['approved.json', 'data-invalid.json', 'promoted.json', 'rejected.json', 'skipped.json'];
-    expect(fixtures).toEqual([...paths.map((p) => `before-run-slot/${p}`), ...paths, 'run-in-progress.json'].sort());
+    const current = [...paths, 'run-in-progress.json'];
+    expect(fixtures).toEqual(
+      [...paths.map((p) => `before-run-slot/${p}`), ...current.map((p) => `before-notifications/${p}`), ...current].sort(),
+    );
   });
 
   for (const file of fixtures) {
     const history = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as unknown;
 
     it(`${file} replays against the current workflow code`, async () => {
-      await Worker.runReplayHistory({ workflowBundle: current }, history, `replay-${file}`);
+      // The recorded workflow id: ids derived from it (the notification children's) must match.
+      await Worker.runReplayHistory({ workflowBundle: current }, history, recordedId(file));
     });
 
     it(`${file} fails against a reordered workflow (negative control)`, async () => {
-      const err = await Worker.runReplayHistory({ workflowBundle: reordered }, history, `reordered-${file}`).catch((e: unknown) => e);
+      const err = await Worker.runReplayHistory({ workflowBundle: reordered }, history, recordedId(file)).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(DeterminismViolationError);
     });
   }
