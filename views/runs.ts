@@ -25,7 +25,7 @@ function outcomeOf(w: WorkflowExecutionInfo): string | null {
   if (recorded !== null) return String(recorded);
   const status = w.status.name;
   if (status === 'RUNNING' || status === 'COMPLETED') return null;
-  return status === 'CANCELLED' ? 'CANCELLED' : status;
+  return status;
 }
 
 /**

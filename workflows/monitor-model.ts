@@ -16,21 +16,16 @@ import {
 import type { Duration } from '@temporalio/common';
 import type { Activities } from '../activities/index.ts';
 import type { MonitorAction } from '../activities/pipeline/monitor-model.ts';
-import { PERMANENT_FAILURE_TYPES } from '../activities/failure-types.ts';
 import { ModelNameKey, OutcomeKey, type MonitorInput, type MonitorResult } from './definitions.ts';
 import { retrainModel } from './retrain-model.ts';
 import { announce } from './announce.ts';
+import { databaseStepRetry } from './retry-policies.ts';
 
 const activities = (startToCloseTimeout: Duration = '1 minute') =>
   proxyActivities<Activities>({
     startToCloseTimeout,
-    retry: {
-      initialInterval: '1 second',
-      backoffCoefficient: 2,
-      maximumInterval: '30 seconds',
-      maximumAttempts: 10,
-      nonRetryableErrorTypes: PERMANENT_FAILURE_TYPES,
-    },
+    // An evaluation that cannot finish gives way to the next one the schedule starts.
+    retry: { ...databaseStepRetry, maximumAttempts: 10 },
   });
 
 /** `retrain-<model>-<trigger>-2026-11-29T02-00-00Z`: says what started it and when. */

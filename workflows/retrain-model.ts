@@ -53,6 +53,7 @@ import { checkRetrainInput, InvalidInputError } from './validate-input.ts';
 import { describeRootCause, rootCause } from './failure-cause.ts';
 import { modelRunSlot } from './run-slot.ts';
 import { announce } from './announce.ts';
+import { databaseStepRetry } from './retry-policies.ts';
 
 /**
  * Database reads and writes and evaluation: short; retried with backoff while PostgreSQL is away,
@@ -61,12 +62,7 @@ import { announce } from './announce.ts';
 const shortActivities = (startToCloseTimeout: Duration = '1 minute') =>
   proxyActivities<Activities>({
     startToCloseTimeout,
-    retry: {
-      initialInterval: '1 second',
-      backoffCoefficient: 2,
-      maximumInterval: '30 seconds',
-      nonRetryableErrorTypes: PERMANENT_FAILURE_TYPES,
-    },
+    retry: databaseStepRetry,
   });
 
 /**

@@ -4,18 +4,13 @@
  */
 import { proxyActivities, upsertSearchAttributes, workflowInfo, setCurrentDetails } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
-import { PERMANENT_FAILURE_TYPES } from '../activities/failure-types.ts';
+import { databaseStepRetry } from './retry-policies.ts';
 import type { SetProductionInput, SetProductionResult } from '../activities/pipeline/types.ts';
 import { ModelNameKey, OutcomeKey } from './definitions.ts';
 
 const { setProductionVersion } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '30 seconds',
-    nonRetryableErrorTypes: PERMANENT_FAILURE_TYPES,
-  },
+  retry: databaseStepRetry,
 });
 
 export async function setProduction(input: SetProductionInput): Promise<SetProductionResult> {

@@ -24,7 +24,7 @@ show:   one run: its stage, epoch and loss while it runs; its decision when it f
 cancel: stops a run (a stuck or unwanted one): its candidate is marked abandoned, and its data
         goes to the next run. --reason is required; --by defaults to the login name.`;
 
-const UNFINISHED = new Set(['FAILED', 'TERMINATED', 'TIMED_OUT', 'CANCELLED', 'CANCELED']);
+const UNFINISHED = new Set(['FAILED', 'TERMINATED', 'TIMED_OUT', 'CANCELLED']);
 
 async function withClient<T>(config: Config, fn: (client: Client, target: TemporalTarget) => Promise<T>): Promise<T> {
   const target = await resolveTemporal(config);
@@ -95,7 +95,7 @@ async function show(argv: string[], config: Config): Promise<number> {
         () => null,
         (err: unknown) => rootCause(err),
       );
-    const outcome = result?.outcome ?? (failure ? (status === 'CANCELLED' ? 'CANCELLED' : status) : null);
+    const outcome = result?.outcome ?? (failure ? status : null);
     if (values.json) printJson({ workflowId, runId: description.runId, status, outcome, uiLink, progress, result, failure });
     else {
       process.stdout.write(`${workflowId}: ${status}${outcome && outcome !== status ? ` (${paintOutcome(outcome)})` : ''}\n`);

@@ -20,6 +20,7 @@ import { tempDir } from '../support/dirs.ts';
 import { startTestStack, type TestStack } from '../support/services.ts';
 import { importRows } from '../support/runs.ts';
 import { syntheticTexts } from '../support/synthetic.ts';
+import { allFramesText } from '../support/browser.ts';
 import { runCli, spawnCli, type CliProcess } from '../support/cli.ts';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.ts';
 import { waitFor } from '../support/wait.ts';
@@ -197,17 +198,7 @@ describe('encrypted payloads', () => {
       if (response.url().includes('/codec/decode') && response.request().method() === 'POST') decodes.push(response.status());
     });
     await page.goto(`${server.uiUrl}/namespaces/default/workflows/${run.workflowId}/${run.runId}/history`, { waitUntil: 'networkidle' });
-    const allText = async (): Promise<string> =>
-      (
-        await Promise.all(
-          page.frames().map((f) =>
-            f
-              .locator('body')
-              .innerText()
-              .catch(() => ''),
-          ),
-        )
-      ).join('\n');
+    const allText = (): Promise<string> => allFramesText(page);
     // The summary ("Retrain enc (manual)") is a payload: only the codec endpoint can show it.
     await expect.poll(allText, { timeout: 30_000 }).toContain('Retrain enc (manual)');
     expect(decodes.length).toBeGreaterThan(0);

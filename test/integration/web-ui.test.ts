@@ -14,6 +14,7 @@ import { startRetrain } from '../../client/runs.ts';
 import { startTestStack, type TestStack } from '../support/services.ts';
 import { importRows } from '../support/runs.ts';
 import { syntheticTexts } from '../support/synthetic.ts';
+import { allFramesText } from '../support/browser.ts';
 import type { RunResult } from '../../workflows/definitions.ts';
 
 let server: DevServer;
@@ -80,17 +81,7 @@ describe('Temporal Web UI', () => {
 
     await page.getByText('User Metadata', { exact: true }).first().click();
     // Summary, details and current details render as Markdown in frames of their own.
-    const allText = async (): Promise<string> =>
-      (
-        await Promise.all(
-          page.frames().map((f) =>
-            f
-              .locator('body')
-              .innerText()
-              .catch(() => ''),
-          ),
-        )
-      ).join('\n');
+    const allText = (): Promise<string> => allFramesText(page);
     await expect.poll(allText, { timeout: 15_000 }).toContain('webui: PROMOTED');
     const text = await allText();
     expect(text).toContain('Retrain webui (manual)');
