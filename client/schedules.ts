@@ -2,6 +2,11 @@
  * Nightly retraining with Temporal Schedules (no cron of our own). One schedule per model, id
  * `nightly-retrain-<model>`; creating one that exists updates it, so a deploy script can run
  * `schedule create` every time. Overlap SKIP by default: one run per model at a time.
+ *
+ * A fleet's nightly schedules share one time (02:00 by default), so each fires with a jitter
+ * (DEFAULT_JITTER unless `--jitter` says otherwise; `--jitter 0` fires on the dot): the server adds
+ * to each scheduled time a random delay up to the jitter, different for each schedule, so a
+ * hundred models do not all start in the same second. The workers' slots queue the rest.
  */
 import {
   ScheduleNotFoundError,
@@ -12,6 +17,7 @@ import {
   type ScheduleSpec,
 } from '@temporalio/client';
 import { TypedSearchAttributes, type Duration } from '@temporalio/common';
+import { msToNumber } from '@temporalio/common/lib/time.js';
 import { ModelNameKey, type RetrainInput } from '../workflows/definitions.ts';
 import { UsageError } from './commands/args.ts';
 
@@ -25,6 +31,7 @@ export interface ScheduleSettings {
   /** HH:MM, default 02:00. */
   at?: string;
   timezone?: string;
+  /** Random delay added to each scheduled time, up to this; default DEFAULT_JITTER; '0' for none. */
   jitter?: string;
   catchupWindow?: string;
   overlap?: 'skip' | 'buffer-one' | 'allow-all';
@@ -32,6 +39,9 @@ export interface ScheduleSettings {
   /** Scheduled runs wait for a person's approval before promoting. */
   requireApproval?: boolean;
 }
+
+/** The jitter of a nightly schedule when none is given: a fleet's starts spread over 5 minutes. */
+export const DEFAULT_JITTER = '5m';
 
 export function checkTimezone(timezone: string): void {
   try {
@@ -47,10 +57,24 @@ const OVERLAP: Record<NonNullable<ScheduleSettings['overlap']>, ScheduleOverlapP
   'allow-all': ScheduleOverlapPolicy.ALLOW_ALL,
 };
 
+/** The jitter in milliseconds: DEFAULT_JITTER when unset, 0 for none. */
+export function scheduleJitterMs(jitter: string | undefined): number {
+  let ms: number;
+  try {
+    ms = msToNumber((jitter ?? DEFAULT_JITTER) as Duration);
+  } catch {
+    ms = NaN;
+  }
+  if (!Number.isFinite(ms) || ms < 0)
+    throw new UsageError(`invalid --jitter ${JSON.stringify(jitter)}: use a duration such as 0, 30s or 10m`);
+  return ms;
+}
+
 export function buildSpec(s: ScheduleSettings): ScheduleSpec {
   const timezone = s.timezone ?? 'UTC';
   checkTimezone(timezone);
-  const jitter = s.jitter ? { jitter: s.jitter as Duration } : {};
+  const jitterMs = scheduleJitterMs(s.jitter);
+  const jitter = jitterMs > 0 ? { jitter: jitterMs } : {};
   if (s.cron) {
     const fields = s.cron.trim().split(/\s+/);
     if (fields.length < 5 || fields.length > 7) {

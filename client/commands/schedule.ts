@@ -2,7 +2,7 @@ import { ScheduleOverlapPolicy, type Client, type ScheduleHandle } from '@tempor
 import type { Config } from '../../stack/config.ts';
 import { assertModelExists, resolveTemporal, type TemporalTarget } from '../../stack/stack.ts';
 import { connectClient } from '../runs.ts';
-import { describeSchedule, scheduleId, triggerSchedule, upsertSchedule } from '../schedules.ts';
+import { DEFAULT_JITTER, describeSchedule, scheduleId, triggerSchedule, upsertSchedule } from '../schedules.ts';
 import { printJson } from '../output.ts';
 import { choiceFlag, dispatch, durationFlag, modelFlag, parse, UsageError } from './args.ts';
 
@@ -14,7 +14,9 @@ Nightly retraining with Temporal Schedules (schedule id nightly-retrain-<model>)
       --at HH:MM          time of day (default 02:00)
       --timezone TZ       IANA timezone (default UTC)
       --cron EXPR         a cron expression instead of --at (5 fields)
-      --jitter DURATION   random delay up to this, 0s to 24h, e.g. 10m (default none)
+      --jitter DURATION   random delay up to this after each scheduled time, different for
+                          each schedule, so a fleet's runs do not all start at once;
+                          0s to 24h (default ${DEFAULT_JITTER}; 0 starts on the dot)
       --catchup-window D  how late a missed run may still start, 10s to 365 days (default 1 hour)
       --overlap P         skip (default: one run per model at a time), buffer-one, allow-all
       --note TEXT         note on the schedule
@@ -235,9 +237,21 @@ function remove(argv: string[], config: Config): Promise<number> {
   });
 }
 
-function describeSpec(spec: { calendars?: Array<{ comment?: string }>; cronExpressions?: string[]; timezone?: string }): string {
+function describeSpec(spec: {
+  calendars?: Array<{ comment?: string }>;
+  cronExpressions?: string[];
+  timezone?: string;
+  jitter?: number;
+}): string {
   const parts = [...(spec.calendars ?? []).map((c) => c.comment ?? 'calendar'), ...(spec.cronExpressions ?? []).map((c) => `cron ${c}`)];
-  return `${parts.join('; ') || '(none)'}${spec.timezone ? ` [${spec.timezone}]` : ''}`;
+  const jitter = spec.jitter ? `, jitter up to ${humanMs(spec.jitter)}` : ', no jitter';
+  return `${parts.join('; ') || '(none)'}${spec.timezone ? ` [${spec.timezone}]` : ''}${jitter}`;
+}
+
+function humanMs(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  return `${ms / 1000}s`;
 }
 
 export function schedule(argv: string[], config: Config): Promise<number> {

@@ -130,7 +130,19 @@ describe('operating from the command line', () => {
     await runCli(['schedule', 'pause', '--model', 'cli', '--note', 'holiday freeze'], env);
     const d = JSON.parse((await runCli(['schedule', 'describe', '--model', 'cli', '--json'], env)).stdout);
     expect(d).toMatchObject({ paused: true, note: 'holiday freeze', numActionsSkippedOverlap: 0 });
-    expect(d.nextActionTimes[0]).toMatch(/T19:15:00/);
+    // The default jitter (5 minutes): the server's next run is 04:15 Tokyo (19:15 UTC) plus up to 5 minutes.
+    expect(d.spec.jitter).toBe(5 * 60_000);
+    for (const t of d.nextActionTimes as string[]) expect(t).toMatch(/T19:1[5-9]:\d\d/);
+    const text = await runCli(['schedule', 'describe', '--model', 'cli'], env);
+    expect(text.stdout).toMatch(/nightly retraining of cli at 04:15 Asia\/Tokyo \[Asia\/Tokyo\], jitter up to 5m/);
+    // --jitter 0: on the dot.
+    expect(
+      (await runCli(['schedule', 'update', '--model', 'cli', '--at', '04:15', '--timezone', 'Asia/Tokyo', '--jitter', '0'], env)).code,
+    ).toBe(0);
+    const exact = JSON.parse((await runCli(['schedule', 'describe', '--model', 'cli', '--json'], env)).stdout);
+    expect(exact.spec.jitter ?? 0).toBe(0);
+    expect(exact.nextActionTimes[0]).toMatch(/T19:15:00/);
+    expect((await runCli(['schedule', 'describe', '--model', 'cli'], env)).stdout).toMatch(/Asia\/Tokyo\], no jitter/);
     expect((await runCli(['schedule', 'delete', '--model', 'cli'], env)).code).toBe(0);
     expect((await runCli(['schedule', 'describe', '--model', 'cli'], env)).stderr).toMatch(/model cli has no schedule/);
   });

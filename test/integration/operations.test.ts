@@ -61,6 +61,34 @@ describe('schedules', () => {
     expect(all).toHaveLength(1);
   });
 
+  it("a fleet's nightly schedules, created alike, carry the default jitter and do not all fire in the same second", async () => {
+    const models = Array.from({ length: 10 }, (_, i) => `jitter-${i}`);
+    for (const model of models) await upsertSchedule(stack.client, { model, taskQueue: stack.taskQueue });
+    const firstRuns: number[] = [];
+    try {
+      for (const model of models) {
+        const d = await describeSchedule(stack.client, model);
+        expect(d.spec.jitter, model).toBe(5 * 60_000);
+        const next = d.info.nextActionTimes[0];
+        // Each 02:00 UTC, plus this schedule's own delay of up to 5 minutes.
+        const nominal = Date.UTC(next.getUTCFullYear(), next.getUTCMonth(), next.getUTCDate(), 2, 0);
+        expect(next.getTime() - nominal, `${model}: ${next.toISOString()}`).toBeGreaterThanOrEqual(0);
+        expect(next.getTime() - nominal, `${model}: ${next.toISOString()}`).toBeLessThan(5 * 60_000);
+        firstRuns.push(next.getTime());
+      }
+      // Spread: the ten first runs fall on (at least nine) different seconds, not all at 02:00:00.
+      const seconds = new Set(firstRuns.map((t) => Math.floor(t / 1000)));
+      expect(seconds.size, firstRuns.map((t) => new Date(t).toISOString()).join(', ')).toBeGreaterThanOrEqual(9);
+      // --jitter 0 turns it off: on the dot.
+      await upsertSchedule(stack.client, { model: models[0], taskQueue: stack.taskQueue, jitter: '0' });
+      const exact = await describeSchedule(stack.client, models[0]);
+      expect(exact.spec.jitter ?? 0).toBe(0);
+      expect(exact.info.nextActionTimes[0].toISOString()).toMatch(/T02:00:00\.000Z$/);
+    } finally {
+      for (const model of models) await stack.client.schedule.getHandle(scheduleId(model)).delete();
+    }
+  });
+
   it('trigger starts a scheduled run that completes; pause keeps its note', async () => {
     const handle = stack.client.schedule.getHandle(scheduleId('sched'));
     await triggerSchedule(stack.client, 'sched');
