@@ -23,6 +23,7 @@ import type {
   TrainingHeartbeat,
 } from './pipeline/types.ts';
 import type { Db } from './registry/pool.ts';
+import type { StreamLimits } from './pipeline/streamed-source.ts';
 import { assessModel, recordMonitorEvent, type AssessModelInput, type RecordMonitorEventInput } from './pipeline/monitor-model.ts';
 import { deliverNotification, type DeliverySummary, type NotificationInput, type NotificationLinks } from './pipeline/notify.ts';
 import { runSlotWorkflowId } from '../workflows/definitions.ts';
@@ -31,6 +32,8 @@ export interface ActivityDeps {
   db: Db;
   /** Where notifications link to (the Temporal Web UI); none: messages carry no link. */
   links?: NotificationLinks;
+  /** Page and buffer sizes of streamed training; default 2048-row pages, 8 at a time. */
+  streamLimits?: Partial<StreamLimits>;
 }
 
 function currentRun(): RunRef {
@@ -52,7 +55,7 @@ async function runSlotHolder(input: { model: string }): Promise<string | null> {
   }
 }
 
-export function createActivities({ db, links = { uiUrl: null, namespace: 'default' } }: ActivityDeps) {
+export function createActivities({ db, links = { uiUrl: null, namespace: 'default' }, streamLimits }: ActivityDeps) {
   return {
     assessModel: permanentErrorsAreFinal((input: AssessModelInput) => assessModel(db, input)),
     recordMonitorEvent: permanentErrorsAreFinal((input: RecordMonitorEventInput) => recordMonitorEvent(db, currentRun(), input)),
@@ -75,6 +78,7 @@ export function createActivities({ db, links = { uiUrl: null, namespace: 'defaul
           previousHeartbeat: ctx.info.heartbeatDetails as TrainingHeartbeat | undefined,
           heartbeat: (details) => ctx.heartbeat(details),
           signal: ctx.cancellationSignal,
+          streamLimits,
         },
         input,
       );

@@ -52,6 +52,20 @@ export function maxConcurrentActivities(env: NodeJS.ProcessEnv = process.env): n
 }
 
 /**
+ * NIGHTSHIFT_TRAIN_BUFFER_ROWS: how many training rows a worker holds in memory per training
+ * (default 16384). A longer history is streamed from the registry in pages of an eighth of this;
+ * one that fits trains in memory, exactly as `nightshift train` does.
+ */
+export function trainBufferRows(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.NIGHTSHIFT_TRAIN_BUFFER_ROWS;
+  if (raw === undefined || raw === '') return 16_384;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 8 || n > 10_000_000)
+    throw new Error(`NIGHTSHIFT_TRAIN_BUFFER_ROWS must be a whole number from 8 to 10000000, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+/**
  * The state directory when NIGHTSHIFT_HOME is unset: the nearest `.nightshift` in the current
  * directory or above it (as git finds .git), so any subdirectory of a project finds its stack;
  * else `./.nightshift`.

@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, type NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { createActivities } from '../activities/index.ts';
 import type { Db } from '../activities/registry/pool.ts';
-import { maxConcurrentActivities } from '../stack/config.ts';
+import { maxConcurrentActivities, trainBufferRows } from '../stack/config.ts';
+import { streamLimitsForBuffer } from '../activities/pipeline/streamed-source.ts';
 import { FAILURE_CONVERTER_PATH, temporalDataConverter } from '../stack/temporal-connection.ts';
 import { workerTelemetry } from './telemetry.ts';
 
@@ -100,7 +101,7 @@ export async function createWorker(o: WorkerOptions): Promise<Worker> {
     workflowBundle: await workflowBundle(o.bundleCacheDir, extras),
     ...(dataConverter ? { dataConverter } : {}),
     ...telemetry.workerOptions,
-    activities: o.activities ?? createActivities({ db: o.db }),
+    activities: o.activities ?? createActivities({ db: o.db, streamLimits: streamLimitsForBuffer(trainBufferRows()) }),
     shutdownGraceTime: o.shutdownGraceTime ?? '10s',
     // Training progress (epoch, loss) reaches `retrain --wait` and `runs show` through heartbeat
     // details; the default throttle (0.8 x heartbeat timeout) would make it 24 s stale.

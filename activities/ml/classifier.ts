@@ -101,16 +101,76 @@ export function evaluateClassifier(
   examples: readonly LabelledText[],
   options: { allowUnknownLabels?: boolean } = {},
 ): Evaluation {
-  const { labels, y } = encodeTestLabels(examples, model.labels, options.allowUnknownLabels ?? false);
-  const x = featurizeForModel(
-    model,
-    examples.map((e) => e.text),
-  );
-  const proba = predictProba(model, x);
-  const pred = argmaxRows(proba, model.labels.length);
-  const metrics = classificationMetrics(y, pred, labels, { values: proba, labels: model.labels });
-  const correct = Array.from(pred, (p, i) => p === y[i]);
-  return { metrics, correct, predictions: Array.from(pred, (p) => model.labels[p]) };
+  const evaluation = new EvaluationAccumulator(model, options);
+  evaluation.add(examples);
+  return evaluation.finish();
+}
+
+/**
+ * evaluateClassifier a page of rows at a time: each page is featurized, predicted and dropped;
+ * only labels, predictions and probabilities (K numbers a row) are kept until `finish`.
+ */
+export class EvaluationAccumulator {
+  private readonly labels: string[];
+  private readonly index: Map<string, number>;
+  private y = new Int32Array(1024);
+  private proba = new Float64Array(1024);
+  private n = 0;
+  private readonly K: number;
+
+  constructor(
+    private readonly model: LinearModel,
+    private readonly options: { allowUnknownLabels?: boolean } = {},
+  ) {
+    this.labels = [...model.labels];
+    this.index = new Map(this.labels.map((l, i) => [l, i]));
+    this.K = model.labels.length;
+  }
+
+  add(examples: readonly LabelledText[]): void {
+    if (examples.length === 0) return;
+    // Codes against the labels seen so far, so an unknown label keeps one index across pages.
+    const { labels, y } = encodeTestLabels(examples, this.labels, this.options.allowUnknownLabels ?? false);
+    for (let i = this.labels.length; i < labels.length; i++) {
+      this.index.set(labels[i], i);
+      this.labels.push(labels[i]);
+    }
+    const proba = predictProba(
+      this.model,
+      featurizeForModel(
+        this.model,
+        examples.map((e) => e.text),
+      ),
+    );
+    const need = this.n + examples.length;
+    if (need > this.y.length) {
+      let capacity = this.y.length * 2;
+      while (capacity < need) capacity *= 2;
+      const y2 = new Int32Array(capacity);
+      y2.set(this.y.subarray(0, this.n));
+      this.y = y2;
+      const p2 = new Float64Array(capacity * this.K);
+      p2.set(this.proba.subarray(0, this.n * this.K));
+      this.proba = p2;
+    }
+    if (this.proba.length < need * this.K) {
+      const p2 = new Float64Array(this.y.length * this.K);
+      p2.set(this.proba.subarray(0, this.n * this.K));
+      this.proba = p2;
+    }
+    this.y.set(y, this.n);
+    this.proba.set(proba, this.n * this.K);
+    this.n = need;
+  }
+
+  finish(): Evaluation {
+    const y = this.y.slice(0, this.n);
+    const proba = this.proba.slice(0, this.n * this.K);
+    const pred = argmaxRows(proba, this.K);
+    const metrics = classificationMetrics(y, pred, this.labels, { values: proba, labels: this.model.labels });
+    const correct = Array.from(pred, (p, i) => p === y[i]);
+    return { metrics, correct, predictions: Array.from(pred, (p) => this.model.labels[p]) };
+  }
 }
 
 export interface Prediction {

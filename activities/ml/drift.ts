@@ -44,33 +44,55 @@ export function profileDataset(
   rows: ReadonlyArray<{ text: string; label: string }>,
   tokenizer: TokenizerOptions = defaultTokenizerOptions,
 ): DatasetProfile {
-  const labelCounts: Record<string, number> = {};
-  const hist = new Array<number>(PROFILE_BUCKETS).fill(0);
-  const lengths: number[] = [];
-  const unigrams = { ...tokenizer, bigrams: false };
-  for (const row of rows) {
-    labelCounts[row.label] = (labelCounts[row.label] ?? 0) + 1;
+  const builder = new ProfileBuilder(tokenizer);
+  for (const row of rows) builder.add(row);
+  return builder.build();
+}
+
+/** profileDataset one row at a time, for a pass over a window in pages (only a length per row is kept). */
+export class ProfileBuilder {
+  private readonly labelCounts: Record<string, number> = {};
+  private readonly hist = new Array<number>(PROFILE_BUCKETS).fill(0);
+  private lengths = new Int32Array(1024);
+  private rows = 0;
+  private readonly unigrams: TokenizerOptions;
+
+  constructor(tokenizer: TokenizerOptions = defaultTokenizerOptions) {
+    this.unigrams = { ...tokenizer, bigrams: false };
+  }
+
+  add(row: { text: string; label: string }): void {
+    this.labelCounts[row.label] = (this.labelCounts[row.label] ?? 0) + 1;
     let len = 0;
-    forEachTokenHash(row.text, unigrams, 0, (h) => {
+    const hist = this.hist;
+    forEachTokenHash(row.text, this.unigrams, 0, (h) => {
       hist[h % PROFILE_BUCKETS]++;
       len++;
     });
-    lengths.push(len);
+    if (this.rows === this.lengths.length) {
+      const grown = new Int32Array(this.lengths.length * 2);
+      grown.set(this.lengths);
+      this.lengths = grown;
+    }
+    this.lengths[this.rows++] = len;
   }
-  lengths.sort((a, b) => a - b);
-  const mean = lengths.length ? lengths.reduce((s, v) => s + v, 0) / lengths.length : 0;
-  return {
-    rows: rows.length,
-    labelCounts,
-    tokenHistogram: hist,
-    lengths: {
-      min: lengths[0] ?? 0,
-      p50: quantile(lengths, 0.5),
-      p90: quantile(lengths, 0.9),
-      max: lengths[lengths.length - 1] ?? 0,
-      mean,
-    },
-  };
+
+  build(): DatasetProfile {
+    const lengths = Array.from(this.lengths.subarray(0, this.rows)).sort((a, b) => a - b);
+    const mean = lengths.length ? lengths.reduce((s, v) => s + v, 0) / lengths.length : 0;
+    return {
+      rows: this.rows,
+      labelCounts: { ...this.labelCounts },
+      tokenHistogram: [...this.hist],
+      lengths: {
+        min: lengths[0] ?? 0,
+        p50: quantile(lengths, 0.5),
+        p90: quantile(lengths, 0.9),
+        max: lengths[lengths.length - 1] ?? 0,
+        mean,
+      },
+    };
+  }
 }
 
 function distribution(counts: Record<string, number>, keys: string[]): number[] {

@@ -96,7 +96,13 @@ export function resolveCharNgrams(options: FeaturizerOptions, texts: readonly st
   if (options.charNgrams !== 'auto') return options;
   let total = 0;
   for (const t of texts) total += t.length;
-  const short = texts.length > 0 && total / texts.length <= AUTO_CHAR_NGRAM_MAX_MEAN_LENGTH;
+  return settleCharNgrams(options, texts.length > 0 ? total / texts.length : null);
+}
+
+/** Settles charNgrams 'auto' from the training texts' mean length (null: no texts, so off). */
+export function settleCharNgrams(options: FeaturizerOptions, meanLength: number | null): FeaturizerOptions {
+  if (options.charNgrams !== 'auto') return options;
+  const short = meanLength !== null && meanLength <= AUTO_CHAR_NGRAM_MAX_MEAN_LENGTH;
   return { ...options, charNgrams: short ? 'on' : 'off' };
 }
 
@@ -104,9 +110,25 @@ export function resolveCharNgrams(options: FeaturizerOptions, texts: readonly st
 export function inverseDocumentFrequency(x: CsrMatrix): Float32Array {
   const df = new Float64Array(x.cols);
   for (let p = 0; p < x.indices.length; p++) df[x.indices[p]]++;
-  const idf = new Float32Array(x.cols);
-  for (let j = 0; j < x.cols; j++) idf[j] = Math.log((1 + x.rows) / (1 + df[j])) + 1;
+  return idfFromDocumentFrequency(df, x.rows);
+}
+
+/** IDF weights from per-bucket document frequencies over `rows` documents (for a streamed count pass). */
+export function idfFromDocumentFrequency(df: Float64Array, rows: number): Float32Array {
+  const idf = new Float32Array(df.length);
+  for (let j = 0; j < df.length; j++) idf[j] = Math.log((1 + rows) / (1 + df[j])) + 1;
   return idf;
+}
+
+/**
+ * The settings that decide a text's hashed buckets and counts (not the weighting, IDF or
+ * normalisation applied on top): stored counts are reusable exactly when this key matches.
+ */
+export function countingKey(o: FeaturizerOptions): string {
+  if (o.charNgrams === 'auto') throw new MlError('InvalidOptions', "charNgrams 'auto' must be settled before counting");
+  const parts: Array<number | string | boolean> = [o.buckets, o.hashSeed, o.minTokenLength, o.maxTokenLength, o.bigrams, o.charNgrams];
+  if (o.charNgrams === 'on') parts.push(o.charNgramMin, o.charNgramMax);
+  return `v1:${parts.join(':')}`;
 }
 
 /** Reusable per-thread scratch space; a vectorizer is not re-entrant. */
@@ -118,6 +140,7 @@ export class HashingVectorizer {
   private touched: Int32Array;
   private nTouched = 0;
   private readonly rowValues: number[] = [];
+  private rowCounts = new Float64Array(4096);
   private readonly charNgrams: CharNgramRange | undefined;
   private readonly buckets: number;
   private readonly mask: number;
@@ -153,27 +176,45 @@ export class HashingVectorizer {
     this.counts[bucket] += 1;
   };
 
-  /** Hashes one text into (sorted indices, values), passed to `emit`; `idf` null skips IDF and normalisation. */
-  private vectorizeInto(
-    text: string,
-    idf: Float32Array | null,
-    normalize: boolean,
-    emit: (indices: Int32Array, values: number[], n: number) => void,
-  ): void {
+  /**
+   * Hashes one text into its sorted buckets and their raw counts, passed to `emit` (views valid
+   * only during the call). What the feature store keeps; `weighRow` turns it into feature values.
+   */
+  countRow(text: string, emit: (indices: Int32Array, counts: Float64Array, n: number) => void): void {
     this.nTouched = 0;
     forEachTokenHash(text, this.options, this.options.hashSeed, this.addHash, this.charNgrams);
     const n = this.nTouched;
     const idx = this.touched.subarray(0, n).sort();
-    const values = this.rowValues;
+    if (this.rowCounts.length < n) this.rowCounts = new Float64Array(Math.max(n, this.rowCounts.length * 2));
+    const counts = this.rowCounts;
+    for (let i = 0; i < n; i++) {
+      counts[i] = this.counts[idx[i]];
+      this.counts[idx[i]] = 0;
+    }
+    emit(idx, counts, n);
+  }
+
+  /**
+   * Term weight, optional IDF and optional L2 normalisation of one counted row (the `n` sorted
+   * buckets and their counts), into `values`. The one place that turns counts into features, for
+   * texts and for stored counts alike, so both give the same bits.
+   */
+  weighRow(
+    indices: ArrayLike<number>,
+    counts: ArrayLike<number>,
+    n: number,
+    idf: Float32Array | null,
+    normalize: boolean,
+    values: number[],
+  ): void {
     values.length = n;
     const weighting = this.options.weighting;
     let norm = 0;
     for (let i = 0; i < n; i++) {
-      const c = this.counts[idx[i]];
-      this.counts[idx[i]] = 0;
+      const c = counts[i];
       let w = weighting === 'binary' ? 1 : weighting === 'count' ? c : Math.log1p(c);
       // Rounded as fitTransform rounds (float32 counts, float32 products), so training and serving agree bit for bit.
-      if (idf !== null) w = Math.fround(Math.fround(w) * idf[idx[i]]);
+      if (idf !== null) w = Math.fround(Math.fround(w) * idf[indices[i]]);
       values[i] = w;
       norm += w * w;
     }
@@ -181,14 +222,31 @@ export class HashingVectorizer {
       const inv = 1 / Math.sqrt(norm);
       for (let i = 0; i < n; i++) values[i] *= inv;
     }
-    emit(idx, values, n);
   }
 
-  transform(texts: readonly string[]): CsrMatrix {
+  /** The IDF weights `transform` applies: null when the options do not weigh by IDF; an error when they do and none are set. */
+  appliedIdf(): Float32Array | null {
     if (this.options.idf && this.idf === null) {
       throw new MlError('InvalidOptions', 'this featurizer weighs by IDF but has no IDF weights: fitTransform the training texts first');
     }
-    const idf = this.options.idf ? this.idf : null;
+    return this.options.idf ? this.idf : null;
+  }
+
+  /** Hashes one text into (sorted indices, values), passed to `emit`; `idf` null skips IDF and normalisation. */
+  private vectorizeInto(
+    text: string,
+    idf: Float32Array | null,
+    normalize: boolean,
+    emit: (indices: Int32Array, values: number[], n: number) => void,
+  ): void {
+    this.countRow(text, (idx, counts, n) => {
+      this.weighRow(idx, counts, n, idf, normalize, this.rowValues);
+      emit(idx, this.rowValues, n);
+    });
+  }
+
+  transform(texts: readonly string[]): CsrMatrix {
+    const idf = this.appliedIdf();
     const builder = new CsrBuilder(this.options.buckets);
     for (const text of texts) {
       this.vectorizeInto(text, idf, this.options.normalize, (indices, values, n) => builder.addRow(indices, values, n));

@@ -43,17 +43,25 @@ export function replayCount(olderRows: number, newRows: number, options: Partial
 
 /** A deterministic sample (without replacement) of `older`, sized by replayCount, in its original order. */
 export function replaySample<T>(older: readonly T[], newRows: number, options: Partial<ReplayOptions> = {}): T[] {
+  return Array.from(replayPositions(older.length, newRows, options), (i) => older[i]);
+}
+
+/**
+ * The positions (0-based, ascending) among `olderRows` rows that replaySample picks: a sample of a
+ * long history can be drawn knowing only how many rows it has.
+ */
+export function replayPositions(olderRows: number, newRows: number, options: Partial<ReplayOptions> = {}): Int32Array {
   const o = resolveReplayOptions(options);
-  const count = replayCount(older.length, newRows, o);
-  const index = new Int32Array(older.length);
+  const count = replayCount(olderRows, newRows, o);
+  const index = new Int32Array(olderRows);
   for (let i = 0; i < index.length; i++) index[i] = i;
   // Partial Fisher-Yates: the first `count` slots are a uniform sample.
   const rng = new Rng(o.seed);
   for (let i = 0; i < count; i++) {
-    const j = i + rng.nextInt(older.length - i);
+    const j = i + rng.nextInt(olderRows - i);
     const t = index[i];
     index[i] = index[j];
     index[j] = t;
   }
-  return Array.from(index.subarray(0, count).sort(), (i) => older[i]);
+  return index.slice(0, count).sort();
 }

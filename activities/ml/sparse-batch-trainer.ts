@@ -30,9 +30,10 @@ export class SparseBatchTrainer {
   /** Set when an update produced a weight that is not finite. */
   nonFinite = false;
 
+  private x: CsrMatrix = { rows: 0, cols: 0, indptr: new Int32Array(1), indices: new Int32Array(0), values: new Float32Array(0) };
+  private y: Int32Array = new Int32Array(0);
+
   constructor(
-    private readonly x: CsrMatrix,
-    private readonly y: Int32Array,
     private readonly classWeight: Float64Array,
     private readonly state: TrainingState,
     private readonly options: TrainOptions,
@@ -44,6 +45,12 @@ export class SparseBatchTrainer {
     this.grad = new Float64Array(4096 * this.C);
     this.gradBias = new Float64Array(this.C);
     this.z = new Float64Array(Math.max(2, this.C));
+  }
+
+  /** The rows that `step` and `meanLoss` index into from now on. */
+  use(x: CsrMatrix, y: Int32Array): void {
+    this.x = x;
+    this.y = y;
   }
 
   /**

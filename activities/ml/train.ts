@@ -89,17 +89,63 @@ export function splitValidation(n: number, fraction: number, seed: number): { tr
   };
 }
 
-function classWeightVector(options: TrainOptions, labels: string[], y: Int32Array): Float64Array {
+function classWeightVector(options: TrainOptions, labels: string[], counts: Float64Array, total: number): Float64Array {
   const K = labels.length;
   const weights = new Float64Array(K).fill(1);
   if (options.classWeights === 'balanced') {
-    const counts = new Float64Array(K);
-    for (let i = 0; i < y.length; i++) counts[y[i]]++;
-    for (let k = 0; k < K; k++) weights[k] = counts[k] > 0 ? y.length / (K * counts[k]) : 1;
+    for (let k = 0; k < K; k++) weights[k] = counts[k] > 0 ? total / (K * counts[k]) : 1;
   } else if (typeof options.classWeights === 'object') {
     for (let k = 0; k < K; k++) weights[k] = options.classWeights[labels[k]] ?? 1;
   }
   return weights;
+}
+
+/** Rows of a feature matrix: `rows` indexes into `x` and `y`, ascending. */
+export interface TrainingBlock {
+  x: CsrMatrix;
+  y: Int32Array;
+  rows: Int32Array;
+}
+
+/**
+ * Where training rows come from: all in memory as one block (`memorySource`) or streamed from the
+ * registry in bounded blocks (activities/pipeline/streamed-source.ts). The trainer draws every
+ * random choice of an epoch from the rng it passes, so a source that orders its rows from that rng
+ * alone keeps training deterministic and resumable from an epoch checkpoint.
+ */
+export interface TrainingSource {
+  /** All rows, training and validation (class weights count over them; fewer than 10 turn validation off). */
+  totalRows: number;
+  /** Rows per class over all rows, in label order. */
+  classCounts: Float64Array;
+  /** The held-out rows early stopping watches, the same in every epoch and attempt; null for none. */
+  validation: TrainingBlock | null;
+  /** One epoch's blocks, each with its rows in shuffled order (indices into the block's x and y). */
+  epoch(rng: Rng): AsyncIterable<{ block: TrainingBlock; order: Int32Array }>;
+}
+
+/** Counts of each class index in `y`. */
+export function classCountsOf(y: Int32Array, K: number): Float64Array {
+  const counts = new Float64Array(K);
+  for (let i = 0; i < y.length; i++) counts[y[i]]++;
+  return counts;
+}
+
+/** All rows in memory: one block per epoch in an order shuffled over every training row, and a split-off validation set. */
+export function memorySource(x: CsrMatrix, y: Int32Array, K: number, options: TrainOptions): TrainingSource {
+  const useValidation = options.earlyStopping && options.validationFraction > 0 && x.rows >= 10;
+  const split = useValidation
+    ? splitValidation(x.rows, options.validationFraction, options.seed)
+    : { train: Int32Array.from({ length: x.rows }, (_, i) => i), validation: new Int32Array(0) };
+  const train: TrainingBlock = { x, y, rows: split.train };
+  return {
+    totalRows: x.rows,
+    classCounts: classCountsOf(y, K),
+    validation: useValidation ? { x, y, rows: split.validation } : null,
+    async *epoch(rng: Rng) {
+      yield { block: train, order: rng.shuffle(split.train.slice()) };
+    },
+  };
 }
 
 /** `columns` defaults to weightColumns(K); K columns for two labels train the softmax path (as before format 2). */
@@ -147,13 +193,24 @@ export interface TrainSoftmaxInput {
 
 /** Trains the softmax model on `x`, `y` with lazy Adam; resumes from a checkpoint when given one. */
 export async function trainSoftmax(input: TrainSoftmaxInput): Promise<TrainResult> {
-  const { x, y, labels, featurizer, hooks = {}, resumeFrom } = input;
-  const options = resolveTrainOptions(input.options);
-  const K = labels.length;
-  if (K < 2) throw new MlError('InvalidTrainingData', `training needs at least 2 labels, got ${K}`);
+  const { x, y, labels, featurizer } = input;
   if (x.rows !== y.length) throw new MlError('InvalidTrainingData', `${x.rows} feature rows but ${y.length} labels`);
   if (x.cols !== featurizer.buckets)
     throw new MlError('InvalidOptions', `features have ${x.cols} columns, featurizer ${featurizer.buckets} buckets`);
+  const source = memorySource(x, y, labels.length, resolveTrainOptions(input.options));
+  return trainOnSource({ ...input, source });
+}
+
+export interface TrainOnSourceInput extends Omit<TrainSoftmaxInput, 'x' | 'y'> {
+  source: TrainingSource;
+}
+
+/** The training loop over any source of rows (see TrainingSource). */
+export async function trainOnSource(input: TrainOnSourceInput): Promise<TrainResult> {
+  const { source, labels, featurizer, hooks = {}, resumeFrom } = input;
+  const options = resolveTrainOptions(input.options);
+  const K = labels.length;
+  if (K < 2) throw new MlError('InvalidTrainingData', `training needs at least 2 labels, got ${K}`);
 
   const state = resumeFrom ?? initialTrainingState(labels, featurizer, options, input.binaryAsSoftmax ? K : weightColumns(K));
   const C = state.columns;
@@ -166,12 +223,8 @@ export async function trainSoftmax(input: TrainSoftmaxInput): Promise<TrainResul
   if (resumeFrom && JSON.stringify(resumeFrom.options) !== JSON.stringify(options)) {
     throw new MlError('InvalidOptions', 'checkpoint was written with other training options; cannot resume');
   }
-  const useValidation = options.earlyStopping && options.validationFraction > 0 && x.rows >= 10;
-  const split = useValidation
-    ? splitValidation(x.rows, options.validationFraction, options.seed)
-    : { train: Int32Array.from({ length: x.rows }, (_, i) => i), validation: new Int32Array(0) };
-  const trainRows = split.train;
-  const sampleClassWeight = classWeightVector(options, labels, y);
+  const validation = source.validation !== null && source.validation.rows.length > 0 ? source.validation : null;
+  const sampleClassWeight = classWeightVector(options, labels, source.classCounts, source.totalRows);
 
   const adamOptions = {
     learningRate: options.learningRate,
@@ -182,38 +235,45 @@ export async function trainSoftmax(input: TrainSoftmaxInput): Promise<TrainResul
   };
   const adamBias = new Adam(C, adamOptions, { m: state.mBias, v: state.vBias, step: state.step });
 
-  const batchTrainer = new SparseBatchTrainer(x, y, sampleClassWeight, state, options);
+  const batchTrainer = new SparseBatchTrainer(sampleClassWeight, state, options);
   const yieldEveryMs = hooks.yieldEveryMs ?? 20;
   let lastYield = performance.now();
 
   const rng = Rng.fromState(state.rngState);
   while (state.epoch < options.epochs && !state.stoppedEarly) {
-    const order = rng.shuffle(trainRows.slice());
     let epochLoss = 0;
-    for (let start = 0; start < order.length; start += options.batchSize) {
-      const end = Math.min(order.length, start + options.batchSize);
-      adamBias.beginStep();
-      const batchLoss = batchTrainer.step(order, start, end, adamBias.step, adamBias);
-      if (!Number.isFinite(batchLoss)) {
-        throw new MlError(
-          'TrainingDiverged',
-          `training diverged at epoch ${state.epoch + 1}, step ${adamBias.step}: the loss became ${batchLoss} ` +
-            `(learning rate ${options.learningRate} is likely too large)`,
-        );
-      }
-      epochLoss += batchLoss;
+    let epochRows = 0;
+    for await (const { block, order } of source.epoch(rng)) {
+      batchTrainer.use(block.x, block.y);
+      epochRows += order.length;
+      for (let start = 0; start < order.length; start += options.batchSize) {
+        const end = Math.min(order.length, start + options.batchSize);
+        adamBias.beginStep();
+        const batchLoss = batchTrainer.step(order, start, end, adamBias.step, adamBias);
+        if (!Number.isFinite(batchLoss)) {
+          throw new MlError(
+            'TrainingDiverged',
+            `training diverged at epoch ${state.epoch + 1}, step ${adamBias.step}: the loss became ${batchLoss} ` +
+              `(learning rate ${options.learningRate} is likely too large)`,
+          );
+        }
+        epochLoss += batchLoss;
 
-      if (performance.now() - lastYield >= yieldEveryMs) {
-        hooks.onYield?.(state);
-        await yieldToEventLoop();
-        lastYield = performance.now();
-        if (hooks.signal?.aborted) throw hooks.signal.reason ?? new Error('training aborted');
+        if (performance.now() - lastYield >= yieldEveryMs) {
+          hooks.onYield?.(state);
+          await yieldToEventLoop();
+          lastYield = performance.now();
+          if (hooks.signal?.aborted) throw hooks.signal.reason ?? new Error('training aborted');
+        }
       }
+      // A streamed source reads between blocks: heartbeat and honour cancellation there too.
+      if (hooks.signal?.aborted) throw hooks.signal.reason ?? new Error('training aborted');
     }
+    if (epochRows === 0) throw new MlError('InvalidTrainingData', 'the training source gave no rows to train on');
     state.step = adamBias.step;
     state.rngState = rng.getState();
     state.epoch++;
-    const trainLoss = epochLoss / order.length;
+    const trainLoss = epochLoss / epochRows;
     if (!Number.isFinite(trainLoss) || batchTrainer.nonFinite || !state.bias.every(Number.isFinite)) {
       throw new MlError('TrainingDiverged', `training diverged in epoch ${state.epoch}: weights are no longer finite`);
     }
@@ -225,8 +285,9 @@ export async function trainSoftmax(input: TrainSoftmaxInput): Promise<TrainResul
       );
     }
     let validationLoss: number | null = null;
-    if (useValidation) {
-      validationLoss = batchTrainer.meanLoss(split.validation);
+    if (validation) {
+      batchTrainer.use(validation.x, validation.y);
+      validationLoss = batchTrainer.meanLoss(validation.rows);
       if (state.bestValidationLoss === null || validationLoss < state.bestValidationLoss - options.tolerance) {
         state.bestValidationLoss = validationLoss;
         state.epochsWithoutImprovement = 0;

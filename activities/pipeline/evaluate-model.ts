@@ -1,13 +1,13 @@
 /**
- * evaluateModel: a stored version's metrics on the snapshot's held-out rows. The full metrics and
+ * evaluateModel: a stored version's metrics on the snapshot's held-out rows, read in pages. The full metrics and
  * the per-row correctness (McNemar's paired evidence) stay in the registry; the payload carries
  * the monitored metrics only.
  */
-import { evaluateClassifier } from '../ml/classifier.ts';
+import { EvaluationAccumulator } from '../ml/classifier.ts';
 import { decodeModel } from '../ml/model-file.ts';
 import type { ClassificationMetrics } from '../ml/metrics.ts';
 import { getSnapshot } from '../registry/datasets.ts';
-import { selectExamples } from '../registry/examples.ts';
+import { examplePages } from '../registry/examples.ts';
 import type { Db } from '../registry/pool.ts';
 import { findEvaluation, getVersion, loadWeights, saveEvaluation } from '../registry/versions.ts';
 import type { EvaluateModelInput, EvaluationSummary, MonitoredMetrics } from './types.ts';
@@ -36,13 +36,10 @@ export async function evaluateModel(db: Db, input: EvaluateModelInput): Promise<
 
   const snapshot = await getSnapshot(db, input.snapshotId);
   const model = await loadModelVersion(db, input.versionId);
-  const rows = await selectExamples(db, {
-    modelId: snapshot.modelId,
-    afterId: snapshot.afterExampleId,
-    toId: snapshot.toExampleId,
-    split: 'test',
-  });
-  const evaluation = evaluateClassifier(model, rows, { allowUnknownLabels: true });
-  await saveEvaluation(db, input.versionId, input.snapshotId, { metrics: evaluation.metrics, correct: evaluation.correct });
-  return { versionId: version.id, version: version.version, metrics: monitored(evaluation.metrics) };
+  const evaluation = new EvaluationAccumulator(model, { allowUnknownLabels: true });
+  const window = { modelId: snapshot.modelId, afterId: snapshot.afterExampleId, toId: snapshot.toExampleId, split: 'test' as const };
+  for await (const page of examplePages(db, window)) evaluation.add(page);
+  const { metrics, correct } = evaluation.finish();
+  await saveEvaluation(db, input.versionId, input.snapshotId, { metrics, correct });
+  return { versionId: version.id, version: version.version, metrics: monitored(metrics) };
 }

@@ -3,10 +3,10 @@
  * end, checks them, and writes the run's dataset snapshot. Returns only ids, counts and stats.
  */
 import { createHash } from 'node:crypto';
-import { compareProfiles, driftNumbers, profileDataset } from '../ml/drift.ts';
+import { compareProfiles, driftNumbers, ProfileBuilder } from '../ml/drift.ts';
 import { MIN_TRAINING_EXAMPLES } from '../ml/labelled-data.ts';
 import { lastDecidedSnapshot, findSnapshotForRun, saveSnapshot, type SnapshotRow } from '../registry/datasets.ts';
-import { maxExampleId, selectExamples, trainingLabelCounts } from '../registry/examples.ts';
+import { countWindow, examplePages, maxExampleId, trainingLabelCounts } from '../registry/examples.ts';
 import { getModel } from '../registry/models.ts';
 import { productionVersionId } from '../registry/promotions.ts';
 import { getVersion } from '../registry/versions.ts';
@@ -44,22 +44,32 @@ export async function fetchNewData(db: Db, run: RunRef, input: FetchNewDataInput
   const watermark = last?.toExampleId ?? 0;
   const toId = Math.max(watermark, await maxExampleId(db, model.id, input.windowEnd));
   let afterId = watermark;
-  let rows = await selectExamples(db, { modelId: model.id, afterId, toId });
-  if (rows.length === 0 && input.force && toId > 0) {
+  if (input.force && toId > 0 && (await countWindow(db, { modelId: model.id, afterId, toId })) === 0) {
     // Forced with nothing new: evaluate over all data to date.
     afterId = 0;
-    rows = await selectExamples(db, { modelId: model.id, afterId, toId });
   }
   const allRowsToDate = afterId !== watermark;
-  const evalRows = rows.filter((r) => r.split === 'test');
   const trainCounts = await trainingLabelCounts(db, model.id, toId);
   const trainRows = Object.values(trainCounts).reduce((s, n) => s + n, 0);
 
+  // One pass over the window in pages: counts, content hash and profile, never all texts at once.
   const labelCounts: Record<string, number> = {};
-  for (const r of rows) labelCounts[r.label] = (labelCounts[r.label] ?? 0) + 1;
+  const hash = createHash('sha256');
+  const profiler = new ProfileBuilder();
+  let windowRows = 0;
+  let evalRows = 0;
+  for await (const page of examplePages(db, { modelId: model.id, afterId, toId })) {
+    for (const r of page) {
+      labelCounts[r.label] = (labelCounts[r.label] ?? 0) + 1;
+      if (r.split === 'test') evalRows++;
+      hash.update(`${r.id}\u0000${r.label}\u0000${r.text}\u0000`);
+      profiler.add(r);
+    }
+    windowRows += page.length;
+  }
 
   const issues: string[] = [];
-  if (rows.length > 0) {
+  if (windowRows > 0) {
     if (model.labels) {
       const unknown = Object.keys(labelCounts).filter((l) => !model.labels!.includes(l));
       if (unknown.length) issues.push(`labels not declared for model ${model.name}: ${unknown.map((l) => JSON.stringify(l)).join(', ')}`);
@@ -68,27 +78,25 @@ export async function fetchNewData(db: Db, run: RunRef, input: FetchNewDataInput
       issues.push(`training data has ${Object.keys(trainCounts).length} distinct label(s); at least 2 are needed`);
     }
     if (trainRows < MIN_TRAINING_EXAMPLES) issues.push(`training data has ${trainRows} rows; at least ${MIN_TRAINING_EXAMPLES} are needed`);
-    if (evalRows.length === 0) issues.push(`the ${rows.length} new rows contain no held-out (test split) row to evaluate on`);
+    if (evalRows === 0) issues.push(`the ${windowRows} new rows contain no held-out (test split) row to evaluate on`);
   }
 
-  const hash = createHash('sha256');
-  for (const r of rows) hash.update(`${r.id}\u0000${r.label}\u0000${r.text}\u0000`);
-  const profile = profileDataset(rows);
+  const profile = profiler.build();
   const drift = last ? compareProfiles(last.profile, profile) : null;
 
   const snapshot = await saveSnapshot(db, {
     modelId: model.id,
     workflowId: run.workflowId,
     runId: run.runId,
-    status: rows.length === 0 ? 'empty' : issues.length ? 'invalid' : 'valid',
+    status: windowRows === 0 ? 'empty' : issues.length ? 'invalid' : 'valid',
     championVersionId,
     afterExampleId: afterId,
     toExampleId: toId,
     windowEnd: input.windowEnd,
-    newRows: allRowsToDate ? 0 : rows.length,
+    newRows: allRowsToDate ? 0 : windowRows,
     allRowsToDate,
     trainRows,
-    evalRows: evalRows.length,
+    evalRows,
     labelCounts,
     contentHash: hash.digest('hex'),
     profile,

@@ -237,6 +237,53 @@ export async function selectExamples(db: Queryable, w: ExampleWindow): Promise<S
   return rows.map((r) => ({ id: Number(r.id), text: r.text, label: r.label, split: r.split }));
 }
 
+/** How many examples a window has. */
+export async function countWindow(db: Queryable, w: ExampleWindow): Promise<number> {
+  const { rows } = await db.query<{ n: string }>(
+    `SELECT count(*) AS n FROM examples WHERE model_id = $1 AND id > $2 AND id <= $3 AND ($4::text IS NULL OR split = $4)`,
+    [w.modelId, w.afterId, w.toId, w.split ?? null],
+  );
+  return Number(rows[0].n);
+}
+
+/**
+ * The examples at the given 0-based positions of a window in id order, in id order: a sample of a
+ * long history read without its other rows ever leaving the database.
+ */
+export async function selectExamplesAtPositions(db: Queryable, w: ExampleWindow, positions: ArrayLike<number>): Promise<StoredExample[]> {
+  if (positions.length === 0) return [];
+  const { rows } = await db.query<{ id: string; text: string; label: string; split: 'train' | 'test' }>(
+    `SELECT e.id, e.text, e.label, e.split
+     FROM (SELECT id, row_number() OVER (ORDER BY id) - 1 AS pos FROM examples
+           WHERE model_id = $1 AND id > $2 AND id <= $3 AND ($4::text IS NULL OR split = $4)) w
+     JOIN examples e ON e.id = w.id
+     WHERE w.pos = ANY($5::bigint[])
+     ORDER BY e.id`,
+    [w.modelId, w.afterId, w.toId, w.split ?? null, Array.from(positions)],
+  );
+  return rows.map((r) => ({ id: Number(r.id), text: r.text, label: r.label, split: r.split }));
+}
+
+/**
+ * The examples of a window in keyset pages of `pageRows`, in id order: a pass over a long history
+ * holds one page of texts at a time.
+ */
+export async function* examplePages(db: Queryable, w: ExampleWindow, pageRows = 2048): AsyncGenerator<StoredExample[]> {
+  let afterId = w.afterId;
+  for (;;) {
+    const { rows } = await db.query<{ id: string; text: string; label: string; split: 'train' | 'test' }>(
+      `SELECT id, text, label, split FROM examples
+       WHERE model_id = $1 AND id > $2 AND id <= $3 AND ($4::text IS NULL OR split = $4)
+       ORDER BY id LIMIT $5`,
+      [w.modelId, afterId, w.toId, w.split ?? null, pageRows],
+    );
+    if (rows.length === 0) return;
+    yield rows.map((r) => ({ id: Number(r.id), text: r.text, label: r.label, split: r.split }));
+    if (rows.length < pageRows) return;
+    afterId = Number(rows[rows.length - 1].id);
+  }
+}
+
 /** The highest example id that had arrived by `windowEnd`. */
 export async function maxExampleId(db: Queryable, modelId: number, windowEnd: string): Promise<number> {
   const { rows } = await db.query<{ max: string | null }>('SELECT max(id) AS max FROM examples WHERE model_id = $1 AND arrived_at <= $2', [

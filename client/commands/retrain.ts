@@ -42,6 +42,9 @@ runs one retraining at a time: a second start is refused with the running run's 
   --replay-size N          update mode: replay exactly N older rows instead
   --policy FILE.json       the promotion policy for this run only (default: the model's stored
                            policy, see \`nightshift models policy\`, else the built-in default)
+  --step-timeout D         time limit of each step but training (fetch, evaluate, compare,
+                           promote), 1s to 1 day (default 1 minute; raise it for a first run
+                           over a history of millions of rows)
   --attach                 when a run is already in progress, follow it instead of failing
   --json                   one JSON document on stdout: {workflowId, runId, uiLink} or, with --wait, the decision
 
@@ -61,6 +64,7 @@ export async function retrain(argv: string[], config: Config): Promise<number> {
     mode: { type: 'string' },
     'replay-share': { type: 'string' },
     'replay-size': { type: 'string' },
+    'step-timeout': { type: 'string' },
     ...HYPERPARAMETER_FLAGS,
   });
   if (values.help) {
@@ -79,6 +83,7 @@ export async function retrain(argv: string[], config: Config): Promise<number> {
       onTimeout: choiceFlag('approval-default', values['approval-default'], ['approve', 'reject'] as const) ?? DEFAULT_APPROVAL.onTimeout,
     },
     ...(values.policy ? { policy: policyFile(values.policy) } : {}),
+    ...(values['step-timeout'] ? { stepTimeout: durationFlag('step-timeout', values['step-timeout'], DURATION_BOUNDS.stepTimeout) } : {}),
     ...replayAndMode(values.mode, values['replay-share'], values['replay-size']),
   };
   const target = await resolveTemporal(config);

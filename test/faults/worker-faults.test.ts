@@ -15,9 +15,10 @@ import { syntheticTexts } from '../support/synthetic.ts';
 import { waitFor } from '../support/wait.ts';
 import { runProgress } from '../../client/runs.ts';
 import { releaseNextBatch } from '../../activities/data/spam-demo.ts';
-import { fitClassifier } from '../../activities/ml/classifier.ts';
+import { trainOnSource } from '../../activities/ml/train.ts';
+import { resolveTrainOptions } from '../../activities/ml/train-options.ts';
+import { streamedTrainingSet, streamLimitsForBuffer } from '../../activities/pipeline/streamed-source.ts';
 import { encodeModel } from '../../activities/ml/model-file.ts';
-import { selectExamples } from '../../activities/registry/examples.ts';
 import { getSnapshot } from '../../activities/registry/datasets.ts';
 import { splitHyperparameters, type Hyperparameters } from '../../activities/ml/hyperparameters.ts';
 import type { RetrainInput, RunResult } from '../../workflows/definitions.ts';
@@ -27,6 +28,9 @@ const home = tempDir(path.join(inject('stateDir'), 'faults-'));
 const workers: WorkerProcess[] = [];
 const labels = ['ok', 'bad'];
 
+/** Training rows a worker holds: the 2,400-row training split streams in 24 pages of 100, 8 at a time. */
+const BUFFER_ROWS = 800;
+
 async function worker(fault?: string, shutdownGrace?: string): Promise<WorkerProcess> {
   const w = await startWorkerProcess({
     temporalAddress: inject('temporalAddress'),
@@ -35,6 +39,7 @@ async function worker(fault?: string, shutdownGrace?: string): Promise<WorkerPro
     home,
     fault,
     shutdownGrace,
+    env: { NIGHTSHIFT_TRAIN_BUFFER_ROWS: String(BUFFER_ROWS) },
   });
   workers.push(w);
   return w;
@@ -71,20 +76,24 @@ function start(model: string, extra: Partial<RetrainInput> = {}, workflowId = `f
   });
 }
 
+/** The weights of the same streamed training run uninterrupted, in this process. */
 async function uninterruptedSha(snapshotId: number, h: Hyperparameters): Promise<string> {
   const snapshot = await getSnapshot(stack.database.db, snapshotId);
-  const rows = await selectExamples(stack.database.db, {
-    modelId: snapshot.modelId,
-    afterId: 0,
-    toId: snapshot.toExampleId,
-    split: 'train',
-  });
   const { featurizer, train } = splitHyperparameters(h);
-  return encodeModel((await fitClassifier(rows, { featurizer, train })).model).sha256;
+  const set = await streamedTrainingSet(stack.database.db, {
+    modelId: snapshot.modelId,
+    toId: snapshot.toExampleId,
+    featurizer,
+    train: resolveTrainOptions(train),
+    limits: streamLimitsForBuffer(BUFFER_ROWS),
+  });
+  expect(set.stats.pages).toBeGreaterThan(8);
+  const { model } = await trainOnSource({ source: set.source, labels: set.labels, featurizer: set.featurizer, options: train });
+  return encodeModel(model).sha256;
 }
 
 describe('a worker killed with SIGKILL in the middle of training', () => {
-  it('is replaced by a new worker that resumes from the last checkpoint and ends with the weights of an uninterrupted run', async () => {
+  it('is replaced by a new worker that resumes a streamed training from the last checkpoint and ends with the weights of an uninterrupted run', async () => {
     await releaseNextBatch(stack.database.db, 'sigkill');
     const first = await worker();
     const handle = await start('sigkill');

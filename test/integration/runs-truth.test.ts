@@ -163,6 +163,8 @@ describe('bad input is refused before it can do harm', () => {
       [['retrain', '--model', 'input', '--approval-timeout', 'soon'], /--approval-timeout must be a duration/],
       [['retrain', '--model', 'input', '--approval-timeout', '0'], /--approval-timeout must be between 1s and 365 days, got "0"/],
       [['retrain', '--model', 'input', '--approval-timeout', '1000y'], /--approval-timeout must be between/],
+      [['retrain', '--model', 'input', '--step-timeout', 'forever'], /--step-timeout must be a duration/],
+      [['retrain', '--model', 'input', '--step-timeout', '0'], /--step-timeout must be between/],
       [['retrain', '--model', 'input', '--approval-default', 'maybe'], /--approval-default must be one of approve, reject/],
       [['retrain', '--model', 'input', '--epochs', '0'], /--epochs must be an integer in \[1, 10000\], got 0/],
       [['retrain', '--model', 'input', '--batch-size', '0'], /--batch-size must be an integer >= 1/],

@@ -85,7 +85,9 @@ describe("the trainer's inlined Adam step", () => {
     init(state);
     const adamBias = new Adam(columns, options, { m: state.mBias, v: state.vBias, step: 0 });
     adamBias.beginStep();
-    new SparseBatchTrainer(x, y, new Float64Array(labels.length).fill(1), state, options).step(Int32Array.from([0, 1]), 0, 2, 1, adamBias);
+    const trainer = new SparseBatchTrainer(new Float64Array(labels.length).fill(1), state, options);
+    trainer.use(x, y);
+    trainer.step(Int32Array.from([0, 1]), 0, 2, 1, adamBias);
     return state;
   }
 
