@@ -7,9 +7,10 @@
  */
 import type { TokenizerOptions } from './tokenize.ts';
 
-const ASCII_WORD = new Uint8Array(128);
+/** Per ASCII code: 0 when not a word character, else its lowercase code (one lookup does both). */
+const ASCII_LOWER = new Uint8Array(128);
 for (let c = 0; c < 128; c++) {
-  ASCII_WORD[c] = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) ? 1 : 0;
+  ASCII_LOWER[c] = (c >= 48 && c <= 57) || (c >= 97 && c <= 122) ? c : c >= 65 && c <= 90 ? c + 32 : 0;
 }
 const WORD_CHAR = /^[\p{L}\p{M}\p{N}]$/u;
 /** Per code point: '' when not a word character, else its lowercase form. */
@@ -174,16 +175,55 @@ export function forEachTokenHash(
   let previous = -1;
 
   const n = text.length;
+  // A token longer than this is dropped (and emits nothing, not even its n-grams or a bigram), so
+  // the rest of its ASCII characters are only counted, not hashed: base64 blobs and long URLs.
+  const maxUnits = maxTokenLength;
   // i === n is a virtual separator that ends the last token.
   for (let i = 0; i <= n; i++) {
-    let c = i < n ? text.charCodeAt(i) : 32;
+    const c = i < n ? text.charCodeAt(i) : 32;
     if (c < 128) {
-      if (ASCII_WORD[c] === 1) {
-        if (c >= 65 && c <= 90) c += 32;
-        k |= c << shift;
+      const lc = ASCII_LOWER[c];
+      if (lc !== 0) {
+        if (units++ >= maxUnits) continue;
+        // At a block boundary, take four ASCII word characters as one murmur3 block when they are.
+        if (shift === 0 && i + 3 < n && units + 3 <= maxUnits) {
+          const c1 = text.charCodeAt(i + 1);
+          const c2 = text.charCodeAt(i + 2);
+          const c3 = text.charCodeAt(i + 3);
+          if ((c1 | c2 | c3) < 128) {
+            const l1 = ASCII_LOWER[c1];
+            const l2 = ASCII_LOWER[c2];
+            const l3 = ASCII_LOWER[c3];
+            if (l1 !== 0 && l2 !== 0 && l3 !== 0) {
+              k = lc | (l1 << 8) | (l2 << 16) | (l3 << 24);
+              k = Math.imul(k, 0xcc9e2d51);
+              k = (k << 15) | (k >>> 17);
+              k = Math.imul(k, 0x1b873593);
+              h ^= k;
+              h = (h << 13) | (h >>> 19);
+              h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+              k = 0;
+              bytes += 4;
+              units += 3;
+              i += 3;
+              if (charMin > 0) {
+                if (ncp + 4 >= cps.length) {
+                  const grown = new Int32Array(cps.length * 2);
+                  grown.set(cps);
+                  cps = charBuffer = grown;
+                }
+                cps[ncp++] = lc;
+                cps[ncp++] = l1;
+                cps[ncp++] = l2;
+                cps[ncp++] = l3;
+              }
+              continue;
+            }
+          }
+        }
+        k |= lc << shift;
         shift += 8;
         bytes++;
-        units++;
         if (shift === 32) {
           k = Math.imul(k, 0xcc9e2d51);
           k = (k << 15) | (k >>> 17);
@@ -200,7 +240,7 @@ export function forEachTokenHash(
             grown.set(cps);
             cps = charBuffer = grown;
           }
-          cps[ncp++] = c;
+          cps[ncp++] = lc;
         }
         continue;
       }
@@ -251,7 +291,7 @@ export function forEachTokenHash(
       }
     }
     // A separator: the token, if any, ends here.
-    if (bytes === 0) continue;
+    if (units === 0) continue;
     if (units >= minTokenLength && units <= maxTokenLength) {
       const hash = finalize(h, k, shift, bytes);
       onHash(hash);
