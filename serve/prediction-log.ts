@@ -1,10 +1,13 @@
 /**
  * The prediction log's write path, off the request path: requests push records into a bounded
- * buffer (rows and text bytes) and return; a timer writes batches with one INSERT each, one batch
- * in flight at a time. When PostgreSQL is slow or down the buffer fills and further records are
- * dropped and counted (never queued without bound, never awaited by a request); a failed batch
- * goes back to the front of the buffer while there is room, and writing resumes with backoff.
- * Text hashes are computed by the writer, not by the request.
+ * buffer (rows and text bytes) and return; a timer writes batches with one INSERT each. Up to
+ * `writers` batches are in flight at once, each on its own pooled connection: a batched request
+ * load logs thousands of long texts a second, and one batch at a time left PostgreSQL idle while
+ * this process was busy predicting (the round trips of a single writer wait behind the event loop).
+ * When PostgreSQL is slow or down the buffer fills and further records are dropped and counted
+ * (never queued without bound, never awaited by a request); a failed batch goes back to the front
+ * of the buffer while there is room, and writing resumes with backoff, one batch at a time until a
+ * write succeeds. Text hashes are computed by the writer, not by the request.
  */
 import { createHash } from 'node:crypto';
 import type { Db } from '../activities/registry/pool.ts';
@@ -31,6 +34,8 @@ export interface PredictionLogOptions {
   batchRows: number;
   flushMs: number;
   retentionDays: number;
+  /** Most batches in flight at once (default 3); 1 while PostgreSQL is failing. */
+  writers?: number;
 }
 
 export interface PredictionLogStats {
@@ -51,7 +56,7 @@ const sizeOf = (p: PendingPrediction): number => p.text.length * 2 + 256;
 export class PredictionLog {
   private buffer: PendingPrediction[] = [];
   private bytes = 0;
-  private writing: Promise<void> | null = null;
+  private readonly inFlight = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | null = null;
   private retentionTimer: NodeJS.Timeout | null = null;
   private retentionRun: Promise<unknown> | null = null;
@@ -101,8 +106,22 @@ export class PredictionLog {
 
   private tick(): void {
     this.metrics.logBuffered.set(this.buffer.length);
-    if (this.writing || this.buffer.length === 0 || Date.now() < this.backoffUntil) return;
-    this.writing = this.writeBatch().finally(() => (this.writing = null));
+    if (Date.now() < this.backoffUntil) return;
+    const writers = this.down ? 1 : (this.o.writers ?? 3);
+    // A partial batch goes out only when nothing is in flight (the timer's flush of a quiet
+    // period); more writers start only for full batches, so a trickle does not become many tiny INSERTs.
+    while (this.inFlight.size < writers && this.buffer.length > 0 && (this.inFlight.size === 0 || this.buffer.length >= this.o.batchRows)) {
+      this.startBatch();
+    }
+  }
+
+  private startBatch(): void {
+    const w: Promise<void> = this.writeBatch().finally(() => {
+      this.inFlight.delete(w);
+      // More may have arrived meanwhile: keep the writers busy without waiting for the timer.
+      if (!this.closed && this.buffer.length >= this.o.batchRows) this.tick();
+    });
+    this.inFlight.add(w);
   }
 
   private async writeBatch(): Promise<void> {
@@ -110,18 +129,22 @@ export class PredictionLog {
     let batchBytes = 0;
     for (const p of batch) batchBytes += sizeOf(p);
     this.bytes -= batchBytes;
-    const rows: PredictionRecord[] = batch.map((p) => ({
-      id: p.id,
-      modelId: p.modelId,
-      versionId: p.versionId,
-      version: p.version,
-      createdAt: p.createdAt,
-      textHash: createHash('sha256').update(p.text, 'utf8').digest(),
-      text: this.o.logText ? p.text : null,
-      label: p.label,
-      probabilities: p.probabilities,
-      latencyMs: p.latencyMs,
-    }));
+    const rows: PredictionRecord[] = batch.map((p) => {
+      // Encoded once: hashed, and sent as the text parameter's bytes.
+      const bytes = Buffer.from(p.text, 'utf8');
+      return {
+        id: p.id,
+        modelId: p.modelId,
+        versionId: p.versionId,
+        version: p.version,
+        createdAt: p.createdAt,
+        textHash: createHash('sha256').update(bytes).digest(),
+        text: this.o.logText ? bytes : null,
+        label: p.label,
+        probabilities: p.probabilities,
+        latencyMs: p.latencyMs,
+      };
+    });
     try {
       await insertPredictions(this.db, rows);
       this.s.written += rows.length;
@@ -161,14 +184,14 @@ export class PredictionLog {
   async flush(timeoutMs = 5000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      if (this.writing) {
-        await this.writing;
+      if (this.inFlight.size > 0) {
+        await Promise.all(this.inFlight);
         continue;
       }
       if (this.buffer.length === 0) return;
       if (this.down && Date.now() < this.backoffUntil) return;
       this.backoffUntil = 0;
-      this.writing = this.writeBatch().finally(() => (this.writing = null));
+      this.startBatch();
     }
   }
 

@@ -12,8 +12,11 @@ export interface PredictionRecord {
   version: number;
   createdAt: Date;
   textHash: Buffer;
-  /** null when the server does not log texts. */
-  text: string | null;
+  /**
+   * null when the server does not log texts. A Buffer is the text's UTF-8 bytes, sent as they are
+   * (binary format: no second encoding of a text the writer already encoded to hash it).
+   */
+  text: string | Buffer | null;
   label: string;
   probabilities: Record<string, number>;
   latencyMs: number;
