@@ -15,6 +15,7 @@ import type { Config } from '../stack/config.ts';
 import { bearerCheck } from './auth.ts';
 import type { Guard, ServeContext } from './context.ts';
 import { errorBody, HttpError } from './http-errors.ts';
+import { PoisonedJson, useJsonBodyParser } from './json-body.ts';
 import { createServeMetrics, type ServeMetrics } from './metrics.ts';
 import { ModelStore, type Log } from './model-store.ts';
 import { resolveServeOptions, type ServeOptions } from './options.ts';
@@ -126,6 +127,7 @@ export async function createModelServer(input: ModelServerInput): Promise<ModelS
     forceCloseConnections: 'idle',
     return503OnClosing: true,
   });
+  useJsonBodyParser(app);
   app.setErrorHandler((err: FastifyError, request, reply) => {
     let status: number;
     let message: string;
@@ -141,6 +143,9 @@ export async function createModelServer(input: ModelServerInput): Promise<ModelS
     } else if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
       status = 415;
       message = `unsupported Content-Type ${JSON.stringify(request.headers['content-type'] ?? '')}; send JSON with Content-Type: application/json`;
+    } else if (err instanceof PoisonedJson) {
+      status = 400;
+      message = err.message;
     } else if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
       status = err.statusCode;
       message =
