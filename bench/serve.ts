@@ -80,6 +80,8 @@ async function loadAutocannon(): Promise<Autocannon> {
 }
 
 export interface LoadResult {
+  /** Nightshift only: the prediction log's rows for this load, once its buffer drained. */
+  log?: LogDelta;
   requestsPerSecond: number;
   textsPerSecond: number;
   p50Ms: number;
@@ -87,6 +89,47 @@ export interface LoadResult {
   failed: number;
   total: number;
   maxRssMb: number;
+}
+
+export interface LogStats {
+  buffered: number;
+  written: number;
+  dropped: number;
+}
+
+export interface LogDelta {
+  written: number;
+  dropped: number;
+  /** Seconds after the load until the buffer was empty (the log catching up). */
+  drainSeconds: number;
+  /** Rows still buffered when the wait gave up (0: everything was written or counted as dropped). */
+  buffered: number;
+}
+
+async function logStats(url: string): Promise<LogStats> {
+  const body = (await (await fetch(`${url}/v1/models`)).json()) as { predictionLog: LogStats };
+  return body.predictionLog;
+}
+
+/** Runs a load against Nightshift and reports what its prediction log wrote and dropped for it. */
+async function withLogDelta(url: string, load: () => Promise<LoadResult>): Promise<LoadResult> {
+  const before = await logStats(url);
+  const result = await load();
+  const ended = performance.now();
+  let after = await logStats(url);
+  while (after.buffered > 0 && performance.now() - ended < 60_000) {
+    await new Promise((r) => setTimeout(r, 100));
+    after = await logStats(url);
+  }
+  return {
+    ...result,
+    log: {
+      written: after.written - before.written,
+      dropped: after.dropped - before.dropped,
+      drainSeconds: (performance.now() - ended) / 1000,
+      buffered: after.buffered,
+    },
+  };
 }
 
 /** RSS of a process and its descendants (uvicorn's worker is a child of `mlflow models serve`). */
@@ -286,6 +329,69 @@ export interface ServeBenchReport {
   };
   soak: { seconds: number; rssMb: number[] };
   logDropped: number | null;
+  feedback: FeedbackBench;
+}
+
+export interface FeedbackBench {
+  items: number;
+  batch: number;
+  seconds: number;
+  itemsPerSecond: number;
+  counts: Record<string, number>;
+  examples: Record<string, number>;
+  /** The same items again: every one `unchanged`, the idempotent path. */
+  repeatItemsPerSecond: number;
+}
+
+const FEEDBACK_ITEMS = Number(process.env.BENCH_SERVE_FEEDBACK_ITEMS ?? 10_000);
+const FEEDBACK_BATCH = 500;
+
+/**
+ * Feedback throughput: FEEDBACK_ITEMS predictions made (64 texts a request, the test texts over
+ * and over, so most labelled texts are already examples after their first time: the database
+ * deduplicates them), then their true labels posted to /v1/feedback in batches of FEEDBACK_BATCH,
+ * one request at a time; then the same batches again (all `unchanged`).
+ */
+async function benchFeedback(url: string, invocations: string, test: Array<{ text: string; label: string }>): Promise<FeedbackBench> {
+  const items: Array<{ prediction_id: string; label: string }> = [];
+  for (let i = 0; items.length < FEEDBACK_ITEMS; i += BATCH) {
+    const rows = Array.from({ length: Math.min(BATCH, FEEDBACK_ITEMS - items.length) }, (_, j) => test[(i + j) % test.length]);
+    const res = await fetch(`${url}${invocations}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ inputs: rows.map((r) => r.text) }),
+    });
+    const body = (await res.json()) as { predictions: Array<{ prediction_id: string }> };
+    body.predictions.forEach((p, j) => items.push({ prediction_id: p.prediction_id, label: rows[j].label }));
+  }
+  const post = async () => {
+    const counts: Record<string, number> = {};
+    const examples: Record<string, number> = {};
+    const t0 = performance.now();
+    for (let i = 0; i < items.length; i += FEEDBACK_BATCH) {
+      const res = await fetch(`${url}/v1/feedback`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: MODEL, feedback: items.slice(i, i + FEEDBACK_BATCH) }),
+      });
+      if (!res.ok) throw new Error(`feedback: HTTP ${res.status}: ${await res.text()}`);
+      const body = (await res.json()) as { counts: Record<string, number>; results: Array<{ example?: string }> };
+      for (const [k, n] of Object.entries(body.counts)) counts[k] = (counts[k] ?? 0) + n;
+      for (const r of body.results) if (r.example) examples[r.example] = (examples[r.example] ?? 0) + 1;
+    }
+    return { seconds: (performance.now() - t0) / 1000, counts, examples };
+  };
+  const first = await post();
+  const repeat = await post();
+  return {
+    items: items.length,
+    batch: FEEDBACK_BATCH,
+    seconds: first.seconds,
+    itemsPerSecond: items.length / first.seconds,
+    counts: first.counts,
+    examples: first.examples,
+    repeatItemsPerSecond: items.length / repeat.seconds,
+  };
 }
 
 export async function benchServe(
@@ -342,8 +448,8 @@ export async function benchServe(
 
     log(`nightshift: warm-up, then ${seconds} s single-text and ${seconds} s 64-text loads`);
     await runLoad(autocannon, nsUrl, invocations, single, 1, 10, 2, pid);
-    const nsSingle = await runLoad(autocannon, nsUrl, invocations, single, 1, 10, seconds, pid);
-    const nsBatch = await runLoad(autocannon, nsUrl, invocations, batches, BATCH, 4, seconds, pid);
+    const nsSingle = await withLogDelta(nsUrl, () => runLoad(autocannon, nsUrl, invocations, single, 1, 10, seconds, pid));
+    const nsBatch = await withLogDelta(nsUrl, () => runLoad(autocannon, nsUrl, invocations, batches, BATCH, 4, seconds, pid));
 
     // A promotion under load: a client probes for the new version right after the commit.
     log('nightshift: promotion under load');
@@ -390,6 +496,9 @@ export async function benchServe(
     rssMb.push(treeRssMb(pid));
     const metrics = await (await fetch(`${nsUrl}/metrics`)).text();
     const dropped = /nightshift_prediction_log_dropped_total (\d+)/.exec(metrics)?.[1];
+
+    log(`nightshift: feedback, ${FEEDBACK_ITEMS} items in batches of ${FEEDBACK_BATCH}`);
+    const feedback = await benchFeedback(nsUrl, invocations, test);
     await stopTree(child);
 
     // The peer.
@@ -416,6 +525,7 @@ export async function benchServe(
       promotion,
       soak: { seconds: soakSeconds, rssMb },
       logDropped: dropped === undefined ? null : Number(dropped),
+      feedback,
     };
   } finally {
     for (const fn of cleanups.reverse()) await fn().catch(() => undefined);
@@ -443,6 +553,24 @@ export function printServeReport(r: ServeBenchReport): string {
         ` batched texts/s ${(r.nightshift.batch.textsPerSecond / r.mlflow.batch.textsPerSecond).toFixed(1)}x (goal 5x)`,
     );
   }
+  const logLine = (name: string, l: LoadResult) =>
+    l.log
+      ? `  prediction log, ${name}: ${l.log.written} rows written, ${l.log.dropped} dropped` +
+        ` (${((100 * l.log.dropped) / Math.max(1, l.log.written + l.log.dropped)).toFixed(1)}%), ` +
+        (l.log.buffered === 0
+          ? `buffer empty ${l.log.drainSeconds.toFixed(1)} s after the load`
+          : `${l.log.buffered} still buffered after 60 s`)
+      : `  prediction log, ${name}: not measured`;
+  lines.push(logLine('1 text', r.nightshift.single), logLine('64 texts', r.nightshift.batch));
+  const f = r.feedback;
+  const fmt = (o: Record<string, number>) =>
+    Object.entries(o)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ');
+  lines.push(
+    `  feedback: ${f.items} items in batches of ${f.batch}, one request at a time: ${f.itemsPerSecond.toFixed(0)} items/s` +
+      ` (${f.seconds.toFixed(1)} s; ${fmt(f.counts)}; examples: ${fmt(f.examples)}); the same items again: ${f.repeatItemsPerSecond.toFixed(0)} items/s`,
+  );
   const p = r.promotion;
   lines.push(
     `  promotion under load: v${p.fromVersion} -> v${p.toVersion} during ${p.total} requests, ${p.failed} failed; new version answering ` +
