@@ -51,6 +51,8 @@ export interface RetrainInput {
   mode?: TrainingMode;
   /** Update mode's replay of older rows. */
   replay?: ReplaySettings;
+  /** A full retrain trains on at most this many of the most recent training rows. Default: all history. */
+  historyRows?: number;
   policy?: ComparisonPolicy;
   /** Wait for a person's approval (an Update) after comparing, before promoting. */
   requireApproval?: boolean;

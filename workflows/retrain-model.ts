@@ -361,6 +361,7 @@ async function trainOrReport(state: RunState, snapshot: SnapshotSummary): Promis
           hyperparameters: state.input.hyperparameters,
           mode: state.input.mode,
           replay: state.input.replay,
+          historyRows: state.input.historyRows,
         },
       ],
     );

@@ -8,6 +8,7 @@ import { msToNumber } from '@temporalio/common/lib/time.js';
 import { checkHyperparameters } from '../activities/ml/hyperparameters.ts';
 import { checkPolicy } from '../activities/ml/compare.ts';
 import { resolveReplayOptions } from '../activities/ml/replay-sample.ts';
+import { MIN_TRAINING_EXAMPLES } from '../activities/ml/labelled-data.ts';
 import type { RetrainInput, Trigger } from './definitions.ts';
 
 const SECOND = 1000;
@@ -90,6 +91,10 @@ export function checkRetrainInput(input: unknown): RetrainInput {
   wrap('hyperparameters', () => checkHyperparameters(i.hyperparameters));
   if (i.mode !== undefined && i.mode !== 'full' && i.mode !== 'update')
     throw new InvalidInputError(`mode must be full or update, got ${JSON.stringify(i.mode)}`);
+  if (i.historyRows !== undefined && (!Number.isInteger(i.historyRows) || i.historyRows < MIN_TRAINING_EXAMPLES || i.historyRows > 1e9))
+    throw new InvalidInputError(
+      `historyRows must be an integer from ${MIN_TRAINING_EXAMPLES} to 1000000000, got ${JSON.stringify(i.historyRows)}`,
+    );
   if (i.replay !== undefined) {
     if (typeof i.replay !== 'object' || i.replay === null)
       throw new InvalidInputError(`replay must be an object, got ${JSON.stringify(i.replay)}`);

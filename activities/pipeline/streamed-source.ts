@@ -77,8 +77,10 @@ export interface StreamedTrainingSet {
 
 export interface StreamedTrainingInput {
   modelId: number;
-  /** Training rows with id <= toId. */
+  /** Training rows with afterId < id <= toId. */
   toId: number;
+  /** Default 0: all history. */
+  afterId?: number;
   featurizer: Partial<FeaturizerOptions>;
   train: TrainOptions;
   limits?: Partial<StreamLimits>;
@@ -185,7 +187,8 @@ class PageReader {
 /** Prepares a streamed training set: labels, settled featurizer, IDF, validation rows and the epoch reader. */
 export async function streamedTrainingSet(db: Queryable, input: StreamedTrainingInput): Promise<StreamedTrainingSet> {
   const limits = { ...defaultStreamLimits, ...input.limits };
-  const labelCounts = await trainingLabelCounts(db, input.modelId, input.toId);
+  const afterId = input.afterId ?? 0;
+  const labelCounts = await trainingLabelCounts(db, input.modelId, input.toId, afterId);
   const labels = Object.keys(labelCounts).sort();
   const total = Object.values(labelCounts).reduce((s, n) => s + n, 0);
   if (total < MIN_TRAINING_EXAMPLES) {
@@ -200,12 +203,12 @@ export async function streamedTrainingSet(db: Queryable, input: StreamedTraining
   const labelIndex = new Map(labels.map((l, i) => [l, i]));
   let featurizer = resolveFeaturizerOptions(input.featurizer);
   if (featurizer.charNgrams === 'auto') {
-    featurizer = settleCharNgrams(featurizer, await meanTrainingTextLength(db, input.modelId, input.toId));
+    featurizer = settleCharNgrams(featurizer, await meanTrainingTextLength(db, input.modelId, input.toId, afterId));
   }
   const vectorizer = new HashingVectorizer(featurizer);
   const key = countingKey(featurizer);
   const fits = total <= limits.pageRows * limits.bufferPages;
-  const pages = await trainingPages(db, input.modelId, input.toId, fits ? total : limits.pageRows);
+  const pages = await trainingPages(db, input.modelId, input.toId, fits ? total : limits.pageRows, afterId);
   const reader = new PageReader(db, input.modelId, key, vectorizer);
 
   const o = input.train;

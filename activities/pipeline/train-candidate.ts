@@ -33,6 +33,7 @@ import { modelSettings } from '../registry/model-settings.ts';
 import type { SnapshotRow } from '../registry/datasets.ts';
 import type { StoredExample } from '../registry/examples.ts';
 import { loadModelVersion } from './evaluate-model.ts';
+import { recentTrainingStart } from '../registry/example-features.ts';
 
 export interface TrainingContext {
   run: RunRef;
@@ -165,6 +166,7 @@ export async function trainCandidate(db: Db, ctx: TrainingContext, input: TrainC
       hooks,
       heartbeat: () => ctx.heartbeat(last),
       limits: ctx.streamLimits,
+      historyRows: input.historyRows,
     });
   }
   const { fit } = trained;
@@ -209,6 +211,7 @@ interface StreamedFitOptions {
   hooks: TrainHooks;
   heartbeat: () => void;
   limits?: Partial<StreamLimits>;
+  historyRows?: number;
 }
 
 /**
@@ -219,9 +222,11 @@ interface StreamedFitOptions {
 async function trainStreamed(db: Db, snapshot: SnapshotRow, o: StreamedFitOptions): Promise<Trained> {
   const options = resolveTrainOptions(o.train);
   const t0 = performance.now();
+  const afterId = o.historyRows === undefined ? 0 : await recentTrainingStart(db, snapshot.modelId, snapshot.toExampleId, o.historyRows);
   const set = await streamedTrainingSet(db, {
     modelId: snapshot.modelId,
     toId: snapshot.toExampleId,
+    afterId,
     featurizer: o.featurizer,
     train: options,
     onPage: o.heartbeat,

@@ -77,6 +77,8 @@ export interface TrainCandidateInput {
   /** full: all training rows to date from zero; update: continue the champion on the new rows and a replay sample. Default: the model's setting (full). */
   mode?: TrainingMode;
   replay?: ReplaySettings;
+  /** A full retrain trains on at most this many of the most recent training rows. Default: all history. */
+  historyRows?: number;
 }
 
 export interface TrainingAttempt {

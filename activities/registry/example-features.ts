@@ -13,23 +13,23 @@ export interface ExamplePage {
 }
 
 /**
- * The training split of a model up to `toId`, cut into pages of `pageRows` rows (the last may be
- * shorter). Only the boundary ids are read: n / pageRows numbers.
+ * The training split of a model with afterId < id <= toId, cut into pages of `pageRows` rows (the
+ * last may be shorter). Only the boundary ids are read: n / pageRows numbers.
  */
-export async function trainingPages(db: Queryable, modelId: number, toId: number, pageRows: number): Promise<ExamplePage[]> {
+export async function trainingPages(db: Queryable, modelId: number, toId: number, pageRows: number, afterId = 0): Promise<ExamplePage[]> {
   const { rows } = await db.query<{ id: string; last: boolean }>(
     `SELECT id, rn = total AS last FROM (
        SELECT id, row_number() OVER (ORDER BY id) AS rn, count(*) OVER () AS total
-       FROM examples WHERE model_id = $1 AND split = 'train' AND id <= $2
+       FROM examples WHERE model_id = $1 AND split = 'train' AND id > $4 AND id <= $2
      ) t
      WHERE rn % $3 = 0 OR rn = total ORDER BY id`,
-    [modelId, toId, pageRows],
+    [modelId, toId, pageRows, afterId],
   );
   const pages: ExamplePage[] = [];
-  let afterId = 0;
+  let from = afterId;
   for (const r of rows) {
-    pages.push({ afterId, toId: Number(r.id) });
-    afterId = Number(r.id);
+    pages.push({ afterId: from, toId: Number(r.id) });
+    from = Number(r.id);
   }
   return pages;
 }
@@ -68,6 +68,18 @@ export async function storeCounts(db: Queryable, countingKey: string, ids: numbe
   );
 }
 
+/**
+ * The id after which a model's `rows` most recent training rows up to `toId` begin (0 when it has
+ * no more than that): a bound on how much history a full retrain reads.
+ */
+export async function recentTrainingStart(db: Queryable, modelId: number, toId: number, rows: number): Promise<number> {
+  const { rows: found } = await db.query<{ id: string }>(
+    `SELECT id FROM examples WHERE model_id = $1 AND split = 'train' AND id <= $2 ORDER BY id DESC OFFSET $3 LIMIT 1`,
+    [modelId, toId, rows],
+  );
+  return found.length === 0 ? 0 : Number(found[0].id);
+}
+
 /** How many of a model's training rows up to `toId` have counts stored under `countingKey`. */
 export async function storedCountRows(db: Queryable, modelId: number, toId: number, countingKey: string): Promise<number> {
   const { rows } = await db.query<{ n: string }>(
@@ -84,10 +96,10 @@ export async function storedCountRows(db: Queryable, modelId: number, toId: numb
  * twice; for texts of such characters the in-memory `train` command can settle 'auto' a hair
  * differently near the threshold.
  */
-export async function meanTrainingTextLength(db: Queryable, modelId: number, toId: number): Promise<number | null> {
+export async function meanTrainingTextLength(db: Queryable, modelId: number, toId: number, afterId = 0): Promise<number | null> {
   const { rows } = await db.query<{ mean: string | null }>(
-    `SELECT avg(char_length(text)) AS mean FROM examples WHERE model_id = $1 AND split = 'train' AND id <= $2`,
-    [modelId, toId],
+    `SELECT avg(char_length(text)) AS mean FROM examples WHERE model_id = $1 AND split = 'train' AND id > $3 AND id <= $2`,
+    [modelId, toId, afterId],
   );
   return rows[0].mean === null ? null : Number(rows[0].mean);
 }

@@ -293,11 +293,11 @@ export async function maxExampleId(db: Queryable, modelId: number, windowEnd: st
   return rows[0].max === null ? 0 : Number(rows[0].max);
 }
 
-/** Label counts of the training split up to `toId`: what a candidate trained now would see. */
-export async function trainingLabelCounts(db: Queryable, modelId: number, toId: number): Promise<Record<string, number>> {
+/** Label counts of the training split with afterId < id <= toId: what a candidate trained now would see. */
+export async function trainingLabelCounts(db: Queryable, modelId: number, toId: number, afterId = 0): Promise<Record<string, number>> {
   const { rows } = await db.query<{ label: string; n: string }>(
-    `SELECT label, count(*) AS n FROM examples WHERE model_id = $1 AND id <= $2 AND split = 'train' GROUP BY label ORDER BY label`,
-    [modelId, toId],
+    `SELECT label, count(*) AS n FROM examples WHERE model_id = $1 AND id > $3 AND id <= $2 AND split = 'train' GROUP BY label ORDER BY label`,
+    [modelId, toId, afterId],
   );
   return Object.fromEntries(rows.map((r) => [r.label, Number(r.n)]));
 }

@@ -19,6 +19,7 @@ import { DEFAULT_APPROVAL, type RetrainInput, type RunResult } from '../../workf
 import { DURATION_BOUNDS } from '../../workflows/validate-input.ts';
 import { checkPolicy, type ComparisonPolicy } from '../../activities/ml/compare.ts';
 import { resolveReplayOptions } from '../../activities/ml/replay-sample.ts';
+import { MIN_TRAINING_EXAMPLES } from '../../activities/ml/labelled-data.ts';
 import type { ReplaySettings } from '../../activities/pipeline/types.ts';
 import type { retrainModel } from '../../workflows/index.ts';
 
@@ -40,6 +41,8 @@ runs one retraining at a time: a second start is refused with the running run's 
   --replay-share X         update mode: share of the training set that replayed older rows make
                            up, in [0, 1) (default 0.5)
   --replay-size N          update mode: replay exactly N older rows instead
+  --history-rows N         full mode: train on the N most recent training rows only (default:
+                           all history; bounds the time of a retrain over a very long history)
   --policy FILE.json       the promotion policy for this run only (default: the model's stored
                            policy, see \`nightshift models policy\`, else the built-in default)
   --step-timeout D         time limit of each step but training (fetch, evaluate, compare,
@@ -65,6 +68,7 @@ export async function retrain(argv: string[], config: Config): Promise<number> {
     'replay-share': { type: 'string' },
     'replay-size': { type: 'string' },
     'step-timeout': { type: 'string' },
+    'history-rows': { type: 'string' },
     ...HYPERPARAMETER_FLAGS,
   });
   if (values.help) {
@@ -85,6 +89,7 @@ export async function retrain(argv: string[], config: Config): Promise<number> {
     ...(values.policy ? { policy: policyFile(values.policy) } : {}),
     ...(values['step-timeout'] ? { stepTimeout: durationFlag('step-timeout', values['step-timeout'], DURATION_BOUNDS.stepTimeout) } : {}),
     ...replayAndMode(values.mode, values['replay-share'], values['replay-size']),
+    ...historyRowsFlag(values['history-rows'], values.mode),
   };
   const target = await resolveTemporal(config);
   await assertModelExists(config, model);
@@ -191,6 +196,17 @@ export function policyFile(file: string): ComparisonPolicy {
     throw new UsageError(`--policy ${file}: ${(err as Error).message}`);
   }
   return policy;
+}
+
+/** --history-rows: a whole number of rows, at least the training minimum; full mode only. */
+function historyRowsFlag(raw: string | undefined, mode: string | undefined): Pick<RetrainInput, 'historyRows'> {
+  if (raw === undefined) return {};
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n < MIN_TRAINING_EXAMPLES || n > 1e9)
+    throw new UsageError(`--history-rows must be a whole number from ${MIN_TRAINING_EXAMPLES} to 1000000000, got ${JSON.stringify(raw)}`);
+  if (mode === 'update')
+    throw new UsageError('--history-rows applies to --mode full only (update mode trains on the new rows and a replay sample)');
+  return { historyRows: n };
 }
 
 function replayAndMode(

@@ -165,6 +165,9 @@ describe('bad input is refused before it can do harm', () => {
       [['retrain', '--model', 'input', '--approval-timeout', '1000y'], /--approval-timeout must be between/],
       [['retrain', '--model', 'input', '--step-timeout', 'forever'], /--step-timeout must be a duration/],
       [['retrain', '--model', 'input', '--step-timeout', '0'], /--step-timeout must be between/],
+      [['retrain', '--model', 'input', '--history-rows', '2'], /--history-rows must be a whole number from 5/],
+      [['retrain', '--model', 'input', '--history-rows', '1e3'], /--history-rows must be a whole number/],
+      [['retrain', '--model', 'input', '--history-rows', '500', '--mode', 'update'], /--history-rows applies to --mode full only/],
       [['retrain', '--model', 'input', '--approval-default', 'maybe'], /--approval-default must be one of approve, reject/],
       [['retrain', '--model', 'input', '--epochs', '0'], /--epochs must be an integer in \[1, 10000\], got 0/],
       [['retrain', '--model', 'input', '--batch-size', '0'], /--batch-size must be an integer >= 1/],
@@ -202,6 +205,10 @@ describe('bad input is refused before it can do harm', () => {
     const badHp = await start({ model: 'input', trigger: 'manual', hyperparameters: { epochs: 0 } });
     await expect(badHp.result()).rejects.toMatchObject({
       cause: { type: 'InvalidInput', message: expect.stringMatching(/hyperparameters: epochs must be an integer/) },
+    });
+    const badHistory = await start({ model: 'input', trigger: 'manual', historyRows: 2.5 });
+    await expect(badHistory.result()).rejects.toMatchObject({
+      cause: { type: 'InvalidInput', message: expect.stringMatching(/historyRows must be an integer from 5/) },
     });
     // Nothing was decided: the next run sees all 300 rows as new and decides.
     const next = await (await start({ model: 'input', trigger: 'manual', hyperparameters: { buckets: 2048 } })).result();

@@ -97,4 +97,12 @@ describe('update mode', () => {
       expect(r.stderr).toMatch(message);
     }
   });
+
+  it('a full retrain bounded by --history-rows trains on the most recent training rows only', async () => {
+    await importRows(stack.database.db, 'upd', syntheticTexts(100, labels, 7));
+    const bounded = await retrain(['--mode', 'full', '--history-rows', '150']);
+    expect(bounded.training).toMatchObject({ mode: 'full', trainRows: 150 });
+    // The bound bit: the model has many more training rows than that.
+    expect(await trainSplitRows(0, 1e12)).toBeGreaterThan(600);
+  });
 });
