@@ -11,6 +11,10 @@
  * ~/.cache/nightshift/mlflow-venv (MLFLOW_VENV to use another); skipped, with the reason, when it
  * cannot be made, or with BENCH_SERVE_PEER=0. Durations: BENCH_SERVE_SECONDS (10 per load),
  * BENCH_SERVE_SOAK_SECONDS (60). BENCH_SERVE_LOG_TEXT=0 serves with --no-log-text.
+ *
+ * For each Nightshift load it also reports the prediction log's rows written and dropped (read from
+ * GET /v1/models once the log's buffer has drained), and at the end feedback throughput:
+ * BENCH_SERVE_FEEDBACK_ITEMS (10,000) true labels in batches of 500, then the same items again.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
