@@ -29,6 +29,9 @@ export interface RunFigures {
   outcome: string;
   /** Rows the run trained on (full: the training split; update: new rows and the replay sample). */
   trainRows: number | null;
+  /** Epochs trained, and their seconds (after the preparation pass). */
+  epochs: number | null;
+  trainSeconds: number | null;
 }
 
 export interface ScaleRow {
@@ -131,9 +134,17 @@ async function timedRun(stack: BenchStack, model: string, queue: string, epochs:
   const rss = worker.child.pid ? peakRssMb(worker.child.pid) : null;
   worker.kill('SIGTERM');
   await worker.exited;
-  if (run.code !== 0) return { seconds, peakRssMb: rss, outcome: `failed: ${run.stderr.slice(-300)}`, trainRows: null };
+  if (run.code !== 0)
+    return { seconds, peakRssMb: rss, outcome: `failed: ${run.stderr.slice(-300)}`, trainRows: null, epochs: null, trainSeconds: null };
   const result = JSON.parse(run.stdout) as RunResult;
-  return { seconds, peakRssMb: rss, outcome: result.outcome, trainRows: result.training?.trainRows ?? null };
+  return {
+    seconds,
+    peakRssMb: rss,
+    outcome: result.outcome,
+    trainRows: result.training?.trainRows ?? null,
+    epochs: result.training?.epochs ?? null,
+    trainSeconds: result.training?.trainSeconds ?? null,
+  };
 }
 
 export function printScaleReport(rows: ScaleRow[]): string {
@@ -146,7 +157,7 @@ export function printScaleReport(rows: ScaleRow[]): string {
     const run = (what: string, f: RunFigures) =>
       lines.push(
         `             ${what}: ${f.seconds.toFixed(1)} s wall, worker peak RSS ${f.peakRssMb?.toFixed(0) ?? '?'} MB, ` +
-          `${f.trainRows ?? '?'} rows trained, ${f.outcome}`,
+          `${f.trainRows ?? '?'} rows x ${f.epochs ?? '?'} epochs in ${f.trainSeconds?.toFixed(1) ?? '?'} s, ${f.outcome}`,
       );
     if (r.train) run('full retraining', r.train);
     else lines.push(`             retraining: ${r.trainSkipped}`);
