@@ -84,9 +84,21 @@ async function fitFromModel(examples: readonly LabelledText[], champion: LinearM
   return { model, state: trained.state, featurizeSeconds: (t1 - t0) / 1000, trainSeconds: (t2 - t1) / 1000 };
 }
 
+/**
+ * One vectorizer per model, reused: building one allocates and zeroes a counts array of every
+ * bucket (2 MB at 2^18), which cost more than featurizing a short text. Safe to share because
+ * `transform` is synchronous (a JavaScript thread never interleaves two calls).
+ */
+const vectorizers = new WeakMap<LinearModel, HashingVectorizer>();
+
 /** Featurizes texts for a trained model exactly as its training rows were (options and IDF weights from the model). */
 export function featurizeForModel(model: LinearModel, texts: readonly string[]): CsrMatrix {
-  return new HashingVectorizer(model.featurizer, model.idf ?? null).transform(texts);
+  let vectorizer = vectorizers.get(model);
+  if (vectorizer === undefined || vectorizer.idf !== (model.idf ?? null)) {
+    vectorizer = new HashingVectorizer(model.featurizer, model.idf ?? null);
+    vectorizers.set(model, vectorizer);
+  }
+  return vectorizer.transform(texts);
 }
 
 export interface Evaluation {

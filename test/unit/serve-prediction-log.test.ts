@@ -15,7 +15,9 @@ class FakeDb {
   failing = false;
   readonly ids = new Set<string>();
   readonly batches: number[] = [];
-  async query(sql: string, params: unknown[]): Promise<{ rowCount: number }> {
+  async query(statement: string | { text: string; values: unknown[] }, values: unknown[] = []): Promise<{ rowCount: number }> {
+    const sql = typeof statement === 'string' ? statement : statement.text;
+    const params = typeof statement === 'string' ? values : statement.values;
     // Retention's DELETE (started by start()) finds nothing to delete.
     if (!sql.trimStart().startsWith('INSERT')) return { rowCount: 0 };
     this.inFlight++;
@@ -23,8 +25,14 @@ class FakeDb {
     try {
       await new Promise((r) => setTimeout(r, 5));
       if (this.failing) throw new Error('connection refused');
-      const rows = params.length / 10;
+      // A statement of fixed row slots: the unused ones are NULL (the INSERT filters them out).
+      let rows = 0;
       for (let i = 0; i < params.length; i += 10) {
+        if (params[i] === null) {
+          expect(params.slice(i, i + 10).every((p) => p === null)).toBe(true);
+          continue;
+        }
+        rows++;
         const id = params[i] as string;
         if (this.ids.has(id)) throw new Error(`duplicate ${id}`);
         this.ids.add(id);
@@ -99,6 +107,8 @@ describe('prediction log writers', () => {
     db.failing = false;
     const deadline = Date.now() + 15_000;
     while (log.stats().buffered > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    // The last batch may still be in flight once the buffer is empty: wait for it.
+    await log.flush();
     const after = log.stats();
     expect(after.buffered).toBe(0);
     // Every pushed record is either written (once) or counted as dropped.
