@@ -41,14 +41,19 @@ function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   return n;
 }
 
+/** A whole-number setting from the environment, within [min, max]; `fallback` when unset or empty. */
+function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new Error(`${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
 /** NIGHTSHIFT_MAX_CONCURRENT_ACTIVITIES: a worker's activity slots, so a fleet's trainings queue rather than pile up. */
 export function maxConcurrentActivities(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env.NIGHTSHIFT_MAX_CONCURRENT_ACTIVITIES;
-  if (raw === undefined || raw === '') return 4;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 1000)
-    throw new Error(`NIGHTSHIFT_MAX_CONCURRENT_ACTIVITIES must be a whole number from 1 to 1000, got ${JSON.stringify(raw)}`);
-  return n;
+  return wholeNumber(env, 'NIGHTSHIFT_MAX_CONCURRENT_ACTIVITIES', 4, 1, 1000);
 }
 
 /**
@@ -57,12 +62,7 @@ export function maxConcurrentActivities(env: NodeJS.ProcessEnv = process.env): n
  * one that fits trains in memory, exactly as `nightshift train` does.
  */
 export function trainBufferRows(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env.NIGHTSHIFT_TRAIN_BUFFER_ROWS;
-  if (raw === undefined || raw === '') return 16_384;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 8 || n > 10_000_000)
-    throw new Error(`NIGHTSHIFT_TRAIN_BUFFER_ROWS must be a whole number from 8 to 10000000, got ${JSON.stringify(raw)}`);
-  return n;
+  return wholeNumber(env, 'NIGHTSHIFT_TRAIN_BUFFER_ROWS', 16_384, 8, 10_000_000);
 }
 
 /**

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import type { WorkflowHandle } from '@temporalio/client';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow/index.js';
 import { startTestStack, type TestStack } from '../support/services.ts';
-import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.ts';
+import { killWorkerProcesses, startWorkerProcesses, type WorkerProcess } from '../support/worker-process.ts';
 import { tempDir } from '../support/dirs.ts';
 import { syntheticTexts } from '../support/synthetic.ts';
 import { importRows } from '../support/runs.ts';
@@ -30,26 +30,12 @@ const home = tempDir(path.join(inject('stateDir'), 'fleet-crash-'));
 
 beforeAll(async () => {
   stack = await startTestStack({ inProcessWorker: false });
-  process.env.NIGHTSHIFT_MAX_CONCURRENT_ACTIVITIES = '2';
-  try {
-    for (let w = 0; w < 2; w++) {
-      workers.push(
-        await startWorkerProcess({
-          temporalAddress: inject('temporalAddress'),
-          databaseUrl: stack.database.url,
-          taskQueue: stack.taskQueue,
-          home,
-        }),
-      );
-    }
-  } finally {
-    delete process.env.NIGHTSHIFT_MAX_CONCURRENT_ACTIVITIES;
-  }
+  const options = { temporalAddress: inject('temporalAddress'), databaseUrl: stack.database.url, taskQueue: stack.taskQueue, home };
+  workers.push(...(await startWorkerProcesses(2, { ...options, env: { NIGHTSHIFT_MAX_CONCURRENT_ACTIVITIES: '2' } })));
 });
 
 afterAll(async () => {
-  for (const w of workers) w.kill('SIGKILL');
-  await Promise.all(workers.map((w) => w.exited));
+  await killWorkerProcesses(workers);
   await stack?.stop();
 });
 

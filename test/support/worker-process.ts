@@ -58,3 +58,16 @@ export async function startWorkerProcess(o: WorkerProcessOptions): Promise<Worke
   }
   return { child, output: () => output, exited, kill: (signal) => child.kill(signal) };
 }
+
+/** `n` worker processes with the same options, started one after the other. */
+export async function startWorkerProcesses(n: number, o: WorkerProcessOptions): Promise<WorkerProcess[]> {
+  const started: WorkerProcess[] = [];
+  for (let i = 0; i < n; i++) started.push(await startWorkerProcess(o));
+  return started;
+}
+
+/** SIGKILLs the workers and waits until each has exited. */
+export async function killWorkerProcesses(workers: readonly WorkerProcess[]): Promise<void> {
+  for (const w of workers) w.kill('SIGKILL');
+  await Promise.all(workers.map((w) => w.exited));
+}
