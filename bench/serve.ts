@@ -17,7 +17,7 @@
  * BENCH_SERVE_FEEDBACK_ITEMS (10,000) true labels in batches of 500, then the same items again.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -422,6 +422,9 @@ export async function benchServe(
     if (!databaseUrl) {
       const home = tempDir(path.join(os.tmpdir(), 'nightshift-bench-serve-'));
       const pg = await startEmbeddedPostgres(home, await freePort(), () => undefined);
+      // Runs after pg.stop() (cleanups run in reverse): a deleted home lets the next embedded
+      // PostgreSQL start sweep this one's data directory (as root it lives in /var/lib/nightshift).
+      cleanups.push(async () => rmSync(home, { recursive: true, force: true }));
       cleanups.push(() => pg.stop());
       databaseUrl = pg.databaseUrl;
     }
