@@ -178,7 +178,7 @@ export class HashingVectorizer {
 
   /**
    * Hashes one text into its sorted buckets and their raw counts, passed to `emit` (views valid
-   * only during the call). What the feature store keeps; `weighRow` turns it into feature values.
+   * only during the call). What the feature store keeps; `weighCounts` turns counts into features.
    */
   countRow(text: string, emit: (indices: Int32Array, counts: Float64Array, n: number) => void): void {
     this.nTouched = 0;
@@ -199,84 +199,74 @@ export class HashingVectorizer {
    * buckets and their counts), into `values`. The one place that turns counts into features, for
    * texts and for stored counts alike, so both give the same bits.
    */
-  weighRow(
-    indices: ArrayLike<number>,
-    counts: ArrayLike<number>,
-    n: number,
-    idf: Float32Array | null,
-    normalize: boolean,
-    values: number[],
-  ): void {
+  private weighRow(indices: ArrayLike<number>, counts: ArrayLike<number>, n: number, idf: Float32Array | null, values: number[]): void {
     values.length = n;
     const weighting = this.options.weighting;
     let norm = 0;
     for (let i = 0; i < n; i++) {
       const c = counts[i];
       let w = weighting === 'binary' ? 1 : weighting === 'count' ? c : Math.log1p(c);
-      // Rounded as fitTransform rounds (float32 counts, float32 products), so training and serving agree bit for bit.
+      // Rounded to float32 before and after the product (the IDF weights' precision), as models
+      // trained with IDF always were, so they featurize as they were trained.
       if (idf !== null) w = Math.fround(Math.fround(w) * idf[indices[i]]);
       values[i] = w;
       norm += w * w;
     }
-    if (normalize && norm > 0) {
+    if (this.options.normalize && norm > 0) {
       const inv = 1 / Math.sqrt(norm);
       for (let i = 0; i < n; i++) values[i] *= inv;
     }
   }
 
   /** The IDF weights `transform` applies: null when the options do not weigh by IDF; an error when they do and none are set. */
-  appliedIdf(): Float32Array | null {
+  private appliedIdf(): Float32Array | null {
     if (this.options.idf && this.idf === null) {
       throw new MlError('InvalidOptions', 'this featurizer weighs by IDF but has no IDF weights: fitTransform the training texts first');
     }
     return this.options.idf ? this.idf : null;
   }
 
-  /** Hashes one text into (sorted indices, values), passed to `emit`; `idf` null skips IDF and normalisation. */
-  private vectorizeInto(
-    text: string,
-    idf: Float32Array | null,
-    normalize: boolean,
-    emit: (indices: Int32Array, values: number[], n: number) => void,
-  ): void {
-    this.countRow(text, (idx, counts, n) => {
-      this.weighRow(idx, counts, n, idf, normalize, this.rowValues);
-      emit(idx, this.rowValues, n);
-    });
-  }
-
   transform(texts: readonly string[]): CsrMatrix {
     const idf = this.appliedIdf();
     const builder = new CsrBuilder(this.options.buckets);
+    const values = this.rowValues;
     for (const text of texts) {
-      this.vectorizeInto(text, idf, this.options.normalize, (indices, values, n) => builder.addRow(indices, values, n));
+      this.countRow(text, (indices, counts, n) => {
+        this.weighRow(indices, counts, n, idf, values);
+        builder.addRow(indices, values, n);
+      });
     }
     return builder.build();
   }
 
-  /** Transforms the training texts, learning the IDF weights from them first when options.idf. */
+  /** Raw counts of texts, a row each (as the feature store keeps them); `weighCounts` turns them into features. */
+  countTexts(texts: readonly string[]): CsrMatrix {
+    const builder = new CsrBuilder(this.options.buckets);
+    for (const text of texts) this.countRow(text, (indices, counts, n) => builder.addRow(indices, counts, n));
+    return builder.build();
+  }
+
+  /** Features of counted rows (countTexts, or counts read back from the store): what `transform` gives for their texts. */
+  weighCounts(counts: CsrMatrix): CsrMatrix {
+    const idf = this.appliedIdf();
+    const builder = new CsrBuilder(this.options.buckets);
+    const values = this.rowValues;
+    const { indptr } = counts;
+    for (let r = 0; r < counts.rows; r++) {
+      const indices = counts.indices.subarray(indptr[r], indptr[r + 1]);
+      const n = indices.length;
+      this.weighRow(indices, counts.values.subarray(indptr[r], indptr[r + 1]), n, idf, values);
+      builder.addRow(indices, values, n);
+    }
+    return builder.build();
+  }
+
+  /** Transforms the training texts, learning the IDF weights from their counts first when options.idf. */
   fitTransform(texts: readonly string[]): CsrMatrix {
     if (!this.options.idf) return this.transform(texts);
-    const builder = new CsrBuilder(this.options.buckets);
-    for (const text of texts) this.vectorizeInto(text, null, false, (indices, values, n) => builder.addRow(indices, values, n));
-    const x = builder.build();
-    const idf = inverseDocumentFrequency(x);
-    this.idf = idf;
-    const { indptr, indices, values } = x;
-    for (let r = 0; r < x.rows; r++) {
-      let norm = 0;
-      for (let p = indptr[r]; p < indptr[r + 1]; p++) {
-        // Math.fround: the same float32 rounding of the unscaled weight as a later transform's.
-        const w = Math.fround(values[p]) * idf[indices[p]];
-        values[p] = w;
-        norm += values[p] * values[p];
-      }
-      if (this.options.normalize && norm > 0) {
-        const inv = 1 / Math.sqrt(norm);
-        for (let p = indptr[r]; p < indptr[r + 1]; p++) values[p] *= inv;
-      }
-    }
-    return x;
+    const counts = this.countTexts(texts);
+    this.idf = inverseDocumentFrequency(counts);
+    return this.weighCounts(counts);
   }
 }
 

@@ -23,7 +23,7 @@ import {
 } from '../ml/hashing-vectorizer.ts';
 import { MIN_TRAINING_EXAMPLES } from '../ml/labelled-data.ts';
 import type { Rng } from '../ml/rng.ts';
-import { CsrBuilder, type CsrMatrix } from '../ml/sparse.ts';
+import { CsrBuilder } from '../ml/sparse.ts';
 import { memorySource, type TrainingBlock, type TrainingSource } from '../ml/train.ts';
 import type { TrainOptions } from '../ml/train-options.ts';
 import { trainingLabelCounts } from '../registry/examples.ts';
@@ -102,43 +102,23 @@ export function idUniform(id: number, seed: number): number {
   return (h >>> 0) / 4294967296;
 }
 
-/** Growable counted rows (indices and raw counts), turned into weighted features once IDF is known. */
+/** Counted rows and their labels, turned into a block of features once IDF is known. */
 class CountRows {
-  private readonly indptr: number[] = [0];
-  private indices = new Int32Array(4096);
-  private counts = new Float64Array(4096);
-  private nnz = 0;
+  private readonly counts: CsrBuilder;
   readonly y: number[] = [];
 
+  constructor(buckets: number) {
+    this.counts = new CsrBuilder(buckets);
+  }
+
   add(row: CountRow, y: number): void {
-    if (this.nnz + row.n > this.indices.length) {
-      let capacity = this.indices.length * 2;
-      while (capacity < this.nnz + row.n) capacity *= 2;
-      const ni = new Int32Array(capacity);
-      ni.set(this.indices.subarray(0, this.nnz));
-      const nc = new Float64Array(capacity);
-      nc.set(this.counts.subarray(0, this.nnz));
-      this.indices = ni;
-      this.counts = nc;
-    }
-    this.indices.set(row.indices.subarray(0, row.n), this.nnz);
-    this.counts.set(row.counts.subarray(0, row.n), this.nnz);
-    this.nnz += row.n;
-    this.indptr.push(this.nnz);
+    this.counts.addRow(row.indices, row.counts, row.n);
     this.y.push(y);
   }
 
-  weigh(vectorizer: HashingVectorizer, idf: Float32Array | null): TrainingBlock {
-    const builder = new CsrBuilder(vectorizer.options.buckets);
-    const values: number[] = [];
-    for (let r = 0; r + 1 < this.indptr.length; r++) {
-      const from = this.indptr[r];
-      const n = this.indptr[r + 1] - from;
-      const indices = this.indices.subarray(from, from + n);
-      vectorizer.weighRow(indices, this.counts.subarray(from, from + n), n, idf, vectorizer.options.normalize, values);
-      builder.addRow(indices, values, n);
-    }
-    const x: CsrMatrix = builder.build();
+  /** Weighed by `vectorizer` (its IDF weights set). */
+  weigh(vectorizer: HashingVectorizer): TrainingBlock {
+    const x = vectorizer.weighCounts(this.counts.build());
     return { x, y: Int32Array.from(this.y), rows: Int32Array.from({ length: this.y.length }, (_, i) => i) };
   }
 }
@@ -220,9 +200,9 @@ export async function streamedTrainingSet(db: Queryable, input: StreamedTraining
   // Preparation pass, in id order: count what is not stored (and store it), document frequencies, validation rows.
   const stats: StreamStats = { pages: pages.length, trainRows: 0, validationRows: 0, storedCountRows: 0, countedRows: 0, maxBlockRows: 0 };
   const df = featurizer.idf ? new Float64Array(featurizer.buckets) : null;
-  const validation = new CountRows();
+  const validation = new CountRows(featurizer.buckets);
   /** When the history fits the buffer: every row, kept for memorySource. */
-  const all = fits ? new CountRows() : null;
+  const all = fits ? new CountRows(featurizer.buckets) : null;
   let seen = 0;
   for (let p = 0; p < pages.length; p++) {
     const rows = await reader.read(pages[p]);
@@ -247,19 +227,19 @@ export async function streamedTrainingSet(db: Queryable, input: StreamedTraining
   vectorizer.idf = idf;
   const classCounts = Float64Array.from(labels, (l) => labelCounts[l]);
   if (all) {
-    const { x, y } = all.weigh(vectorizer, idf);
+    const { x, y } = all.weigh(vectorizer);
     const source = memorySource(x, y, labels.length, o);
     const validationRows = source.validation?.rows.length ?? 0;
     Object.assign(stats, { validationRows, trainRows: total - validationRows, maxBlockRows: total - validationRows });
     return { source, labels, featurizer, idf, stats };
   }
-  const validationBlock = validation.y.length > 0 ? validation.weigh(vectorizer, idf) : null;
+  const validationBlock = validation.y.length > 0 ? validation.weigh(vectorizer) : null;
   stats.validationRows = validation.y.length;
   stats.trainRows = total - stats.validationRows;
 
   /** One buffer: the training rows of some pages, weighed. */
   const buildBlock = (groups: PageRow[][]): TrainingBlock => {
-    const block = new CountRows();
+    const block = new CountRows(featurizer.buckets);
     for (const rows of groups) {
       // Counts replaced under another key since the preparation pass (a concurrent run with other
       // settings) are counted again here, and not written back from inside an epoch.
@@ -268,7 +248,7 @@ export async function streamedTrainingSet(db: Queryable, input: StreamedTraining
       });
     }
     if (block.y.some((y) => y < 0)) throw new MlError('InvalidTrainingData', 'a training label changed while it was read');
-    return block.weigh(vectorizer, idf);
+    return block.weigh(vectorizer);
   };
 
   const readGroup = (group: Int32Array): Promise<PageRow[][]> => Promise.all(Array.from(group, (p) => reader.read(pages[p])));
