@@ -124,9 +124,8 @@ export function evaluateClassifier(
  */
 export class EvaluationAccumulator {
   private readonly labels: string[];
-  private readonly index: Map<string, number>;
   private y = new Int32Array(1024);
-  private proba = new Float64Array(1024);
+  private proba: Float64Array;
   private n = 0;
   private readonly K: number;
 
@@ -135,18 +134,15 @@ export class EvaluationAccumulator {
     private readonly options: { allowUnknownLabels?: boolean } = {},
   ) {
     this.labels = [...model.labels];
-    this.index = new Map(this.labels.map((l, i) => [l, i]));
     this.K = model.labels.length;
+    this.proba = new Float64Array(this.y.length * this.K);
   }
 
   add(examples: readonly LabelledText[]): void {
     if (examples.length === 0) return;
     // Codes against the labels seen so far, so an unknown label keeps one index across pages.
     const { labels, y } = encodeTestLabels(examples, this.labels, this.options.allowUnknownLabels ?? false);
-    for (let i = this.labels.length; i < labels.length; i++) {
-      this.index.set(labels[i], i);
-      this.labels.push(labels[i]);
-    }
+    for (let i = this.labels.length; i < labels.length; i++) this.labels.push(labels[i]);
     const proba = predictProba(
       this.model,
       featurizeForModel(
@@ -162,11 +158,6 @@ export class EvaluationAccumulator {
       y2.set(this.y.subarray(0, this.n));
       this.y = y2;
       const p2 = new Float64Array(capacity * this.K);
-      p2.set(this.proba.subarray(0, this.n * this.K));
-      this.proba = p2;
-    }
-    if (this.proba.length < need * this.K) {
-      const p2 = new Float64Array(this.y.length * this.K);
       p2.set(this.proba.subarray(0, this.n * this.K));
       this.proba = p2;
     }

@@ -52,21 +52,19 @@ export async function fetchNewData(db: Db, run: RunRef, input: FetchNewDataInput
   const trainCounts = await trainingLabelCounts(db, model.id, toId);
   const trainRows = Object.values(trainCounts).reduce((s, n) => s + n, 0);
 
-  // One pass over the window in pages: counts, content hash and profile, never all texts at once.
-  const labelCounts: Record<string, number> = {};
+  // One pass over the window in pages: content hash and profile (label counts included), never all texts at once.
   const hash = createHash('sha256');
   const profiler = new ProfileBuilder();
-  let windowRows = 0;
   let evalRows = 0;
   for await (const page of examplePages(db, { modelId: model.id, afterId, toId })) {
     for (const r of page) {
-      labelCounts[r.label] = (labelCounts[r.label] ?? 0) + 1;
       if (r.split === 'test') evalRows++;
       hash.update(`${r.id}\u0000${r.label}\u0000${r.text}\u0000`);
       profiler.add(r);
     }
-    windowRows += page.length;
   }
+  const profile = profiler.build();
+  const { labelCounts, rows: windowRows } = profile;
 
   const issues: string[] = [];
   if (windowRows > 0) {
@@ -81,7 +79,6 @@ export async function fetchNewData(db: Db, run: RunRef, input: FetchNewDataInput
     if (evalRows === 0) issues.push(`the ${windowRows} new rows contain no held-out (test split) row to evaluate on`);
   }
 
-  const profile = profiler.build();
   const drift = last ? compareProfiles(last.profile, profile) : null;
 
   const snapshot = await saveSnapshot(db, {
