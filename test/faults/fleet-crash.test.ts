@@ -9,13 +9,10 @@
  */
 import type { retrainModel } from '../../workflows/index.ts';
 import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { useTwoWorkerFleet } from '../support/fleet.ts';
 import type { WorkflowHandle } from '@temporalio/client';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow/index.js';
-import { startTestStack, type TestStack } from '../support/services.ts';
-import { killWorkerProcesses, startWorkerProcesses, type WorkerProcess } from '../support/worker-process.ts';
-import { tempDir } from '../support/dirs.ts';
 import { syntheticTexts } from '../support/synthetic.ts';
 import { importRows } from '../support/runs.ts';
 import { waitFor } from '../support/wait.ts';
@@ -24,20 +21,7 @@ import type { TrainingHeartbeat } from '../../activities/pipeline/types.ts';
 import { fetchTimeline } from '../../bench/fleet.ts';
 
 const MODELS = 10;
-let stack: TestStack;
-const workers: WorkerProcess[] = [];
-const home = tempDir(path.join(inject('stateDir'), 'fleet-crash-'));
-
-beforeAll(async () => {
-  stack = await startTestStack({ inProcessWorker: false });
-  const options = { temporalAddress: inject('temporalAddress'), databaseUrl: stack.database.url, taskQueue: stack.taskQueue, home };
-  workers.push(...(await startWorkerProcesses(2, { ...options, env: { NIGHTSHIFT_MAX_CONCURRENT_ACTIVITIES: '2' } })));
-});
-
-afterAll(async () => {
-  await killWorkerProcesses(workers);
-  await stack?.stop();
-});
+const fleet = useTwoWorkerFleet('fleet-crash-');
 
 /** The trainings a worker is running now: started by it, heartbeating past epoch 1. */
 async function trainingsOn(handles: Array<WorkflowHandle<typeof retrainModel>>, identity: string): Promise<Map<string, number>> {
@@ -47,7 +31,7 @@ async function trainingsOn(handles: Array<WorkflowHandle<typeof retrainModel>>, 
     for (const a of pending) {
       if (a.activityType?.name !== 'trainCandidate' || a.lastWorkerIdentity !== identity || !a.heartbeatDetails?.payloads?.length) continue;
       const beat = await decodeFromPayloadsAtIndex<TrainingHeartbeat>(
-        stack.client.options.loadedDataConverter,
+        fleet.stack.client.options.loadedDataConverter,
         0,
         a.heartbeatDetails.payloads,
       );
@@ -59,16 +43,16 @@ async function trainingsOn(handles: Array<WorkflowHandle<typeof retrainModel>>, 
 
 it('a worker killed mid-training: its trainings finish on the other worker, every run decided, one production version per model', async () => {
   const models = Array.from({ length: MODELS }, (_, i) => `fleetcrash-${i}`);
-  for (let i = 0; i < MODELS; i++) await importRows(stack.database.db, models[i], syntheticTexts(800, ['a', 'b'], 700 + i));
-  const [doomed, survivor] = workers;
+  for (let i = 0; i < MODELS; i++) await importRows(fleet.stack.database.db, models[i], syntheticTexts(800, ['a', 'b'], 700 + i));
+  const [doomed, survivor] = fleet.workers;
   // The SDK's default worker identity.
   const doomedIdentity = `${doomed.child.pid}@${os.hostname()}`;
   const survivorIdentity = `${survivor.child.pid}@${os.hostname()}`;
 
   const handles = await Promise.all(
     models.map((model) =>
-      stack.client.workflow.start<typeof retrainModel>('retrainModel', {
-        taskQueue: stack.taskQueue,
+      fleet.stack.client.workflow.start<typeof retrainModel>('retrainModel', {
+        taskQueue: fleet.stack.taskQueue,
         workflowId: `fleet-crash-${model}-${Date.now()}`,
         // Batches of 1, no early stopping: each training takes seconds, with a checkpoint each epoch.
         args: [
@@ -104,7 +88,7 @@ it('a worker killed mid-training: its trainings finish on the other worker, ever
 
   // The trainings that were running on the killed worker: retried (attempt 2 or later) on the
   // survivor, resuming from a checkpoint; none finished on the dead worker after its death.
-  const timelines = await Promise.all(results.map((r) => fetchTimeline(stack.client, r.workflowId, r.runId)));
+  const timelines = await Promise.all(results.map((r) => fetchTimeline(fleet.stack.client, r.workflowId, r.runId)));
   const moved: string[] = [];
   for (const [workflowId, epoch] of inFlight) {
     const training = timelines.find((t) => t.workflowId === workflowId)!.activities.find((a) => a.activity === 'trainCandidate')!;
@@ -128,7 +112,7 @@ it('a worker killed mid-training: its trainings finish on the other worker, ever
     for (const a of t.activities)
       if (a.identity === doomedIdentity) expect(a.startedAt!, `${t.workflowId} ${a.activity}`).toBeLessThan(killedAt + 1000);
 
-  const { rows } = await stack.database.db.query<{ name: string; production: string; alias: string | null; versions: string }>(
+  const { rows } = await fleet.stack.database.db.query<{ name: string; production: string; alias: string | null; versions: string }>(
     `SELECT m.name, count(v.id) FILTER (WHERE v.status = 'production') AS production, count(v.id) AS versions,
             max(a.version_id) AS alias
      FROM models m LEFT JOIN model_versions v ON v.model_id = m.id

@@ -6,41 +6,25 @@
  * first served (read from each run's history; the waits are printed, not asserted).
  */
 import type { retrainModel } from '../../workflows/index.ts';
-import path from 'node:path';
-import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import { startTestStack, type TestStack } from '../support/services.ts';
-import { killWorkerProcesses, startWorkerProcesses, type WorkerProcess } from '../support/worker-process.ts';
-import { tempDir } from '../support/dirs.ts';
+import { expect, it } from 'vitest';
+import { useTwoWorkerFleet } from '../support/fleet.ts';
 import { syntheticTexts } from '../support/synthetic.ts';
 import { importRows } from '../support/runs.ts';
 import type { RunResult } from '../../workflows/definitions.ts';
 import { fetchTimeline, overtakenBy, waitFigures, type RunTimeline } from '../../bench/fleet.ts';
 
 const MODELS = 10;
-let stack: TestStack;
-const workers: WorkerProcess[] = [];
-const home = tempDir(path.join(inject('stateDir'), 'fleet-'));
-
-beforeAll(async () => {
-  stack = await startTestStack({ inProcessWorker: false });
-  const options = { temporalAddress: inject('temporalAddress'), databaseUrl: stack.database.url, taskQueue: stack.taskQueue, home };
-  workers.push(...(await startWorkerProcesses(2, { ...options, env: { NIGHTSHIFT_MAX_CONCURRENT_ACTIVITIES: '2' } })));
-});
-
-afterAll(async () => {
-  await killWorkerProcesses(workers);
-  await stack?.stop();
-});
+const fleet = useTwoWorkerFleet('fleet-');
 
 it('10 models on 2 worker processes: every run decided, one production version per model', async () => {
   const models = Array.from({ length: MODELS }, (_, i) => `fleet-${i}`);
-  for (let i = 0; i < MODELS; i++) await importRows(stack.database.db, models[i], syntheticTexts(400, ['a', 'b'], 500 + i));
+  for (let i = 0; i < MODELS; i++) await importRows(fleet.stack.database.db, models[i], syntheticTexts(400, ['a', 'b'], 500 + i));
 
   const results = await Promise.all(
     models.map(
       (model) =>
-        stack.client.workflow.execute<typeof retrainModel>('retrainModel', {
-          taskQueue: stack.taskQueue,
+        fleet.stack.client.workflow.execute<typeof retrainModel>('retrainModel', {
+          taskQueue: fleet.stack.taskQueue,
           workflowId: `fleet-test-${model}-${Date.now()}`,
           // Long enough (batches of 1, no early stopping) that 10 trainings contend for 4 slots.
           args: [
@@ -58,7 +42,7 @@ it('10 models on 2 worker processes: every run decided, one production version p
   expect(results.map((r) => r.model).sort()).toEqual([...models].sort());
   for (const r of results) expect(['PROMOTED', 'REJECTED'], `${r.model}: ${r.outcome} ${r.reason}`).toContain(r.outcome);
 
-  const { rows } = await stack.database.db.query<{ name: string; production: string; alias: string | null }>(
+  const { rows } = await fleet.stack.database.db.query<{ name: string; production: string; alias: string | null }>(
     `SELECT m.name, count(v.id) FILTER (WHERE v.status = 'production') AS production, max(a.version_id) AS alias
      FROM models m LEFT JOIN model_versions v ON v.model_id = m.id
      LEFT JOIN aliases a ON a.model_id = m.id AND a.alias = 'production'
@@ -72,7 +56,7 @@ it('10 models on 2 worker processes: every run decided, one production version p
 
   // Both workers took part, and neither ran more than its 2 slots of activities at once.
   const timelines: RunTimeline[] = [];
-  for (const r of results) timelines.push(await fetchTimeline(stack.client, r.workflowId, r.runId));
+  for (const r of results) timelines.push(await fetchTimeline(fleet.stack.client, r.workflowId, r.runId));
   const spans = timelines.flatMap((t) => t.activities);
   for (const s of spans) expect(s.end, `${s.workflowId} ${s.activity}`).toBe('completed');
   const identities = [...new Set(spans.map((s) => s.identity!))];
