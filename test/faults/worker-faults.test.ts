@@ -76,6 +76,19 @@ function start(model: string, extra: Partial<RetrainInput> = {}, workflowId = `f
   });
 }
 
+/** Waits until the run's progress reports training past epoch 2 (checkpoints exist to resume from). */
+async function trainingPastEpoch2(workflowId: string): Promise<void> {
+  await waitFor(
+    'training past epoch 2',
+    async () => {
+      const p = await runProgress(stack.client, workflowId);
+      return p.stage === 'training' && (p.epoch ?? 0) >= 2 ? p : undefined;
+    },
+    120_000,
+    50,
+  );
+}
+
 /** The weights of the same streamed training run uninterrupted, in this process. */
 async function uninterruptedSha(snapshotId: number, h: Hyperparameters): Promise<string> {
   const snapshot = await getSnapshot(stack.database.db, snapshotId);
@@ -97,15 +110,7 @@ describe('a worker killed with SIGKILL in the middle of training', () => {
     await releaseNextBatch(stack.database.db, 'sigkill');
     const first = await worker();
     const handle = await start('sigkill');
-    await waitFor(
-      'training past epoch 2',
-      async () => {
-        const p = await runProgress(stack.client, handle.workflowId);
-        return p.stage === 'training' && (p.epoch ?? 0) >= 2 ? p : undefined;
-      },
-      120_000,
-      50,
-    );
+    await trainingPastEpoch2(handle.workflowId);
     first.kill('SIGKILL');
     expect((await first.exited).signal).toBe('SIGKILL');
     await worker();
@@ -129,15 +134,7 @@ describe('SIGTERM to a worker during training', () => {
     for (const w of workers) w.kill('SIGKILL');
     const first = await worker(undefined, '500ms');
     const handle = await start('sigterm');
-    await waitFor(
-      'training past epoch 2',
-      async () => {
-        const p = await runProgress(stack.client, handle.workflowId);
-        return p.stage === 'training' && (p.epoch ?? 0) >= 2 ? p : undefined;
-      },
-      120_000,
-      50,
-    );
+    await trainingPastEpoch2(handle.workflowId);
     const t0 = Date.now();
     first.kill('SIGTERM');
     const exit = await first.exited;
