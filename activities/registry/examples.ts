@@ -226,23 +226,31 @@ export interface ExampleWindow {
   split?: 'train' | 'test';
 }
 
+/** A window's rows, with the parameters $1..$4 of windowParams. */
+const IN_WINDOW = 'model_id = $1 AND id > $2 AND id <= $3 AND ($4::text IS NULL OR split = $4)';
+const windowParams = (w: ExampleWindow, afterId = w.afterId): unknown[] => [w.modelId, afterId, w.toId, w.split ?? null];
+
+interface ExampleRow {
+  id: string;
+  text: string;
+  label: string;
+  split: 'train' | 'test';
+}
+const toStored = (rows: ExampleRow[]): StoredExample[] =>
+  rows.map((r) => ({ id: Number(r.id), text: r.text, label: r.label, split: r.split }));
+
 /** Examples with afterId < id <= toId, in id order. */
 export async function selectExamples(db: Queryable, w: ExampleWindow): Promise<StoredExample[]> {
-  const { rows } = await db.query<{ id: string; text: string; label: string; split: 'train' | 'test' }>(
-    `SELECT id, text, label, split FROM examples
-     WHERE model_id = $1 AND id > $2 AND id <= $3 AND ($4::text IS NULL OR split = $4)
-     ORDER BY id`,
-    [w.modelId, w.afterId, w.toId, w.split ?? null],
+  const { rows } = await db.query<ExampleRow>(
+    `SELECT id, text, label, split FROM examples WHERE ${IN_WINDOW} ORDER BY id`,
+    windowParams(w),
   );
-  return rows.map((r) => ({ id: Number(r.id), text: r.text, label: r.label, split: r.split }));
+  return toStored(rows);
 }
 
 /** How many examples a window has. */
 export async function countWindow(db: Queryable, w: ExampleWindow): Promise<number> {
-  const { rows } = await db.query<{ n: string }>(
-    `SELECT count(*) AS n FROM examples WHERE model_id = $1 AND id > $2 AND id <= $3 AND ($4::text IS NULL OR split = $4)`,
-    [w.modelId, w.afterId, w.toId, w.split ?? null],
-  );
+  const { rows } = await db.query<{ n: string }>(`SELECT count(*) AS n FROM examples WHERE ${IN_WINDOW}`, windowParams(w));
   return Number(rows[0].n);
 }
 
@@ -252,16 +260,15 @@ export async function countWindow(db: Queryable, w: ExampleWindow): Promise<numb
  */
 export async function selectExamplesAtPositions(db: Queryable, w: ExampleWindow, positions: ArrayLike<number>): Promise<StoredExample[]> {
   if (positions.length === 0) return [];
-  const { rows } = await db.query<{ id: string; text: string; label: string; split: 'train' | 'test' }>(
+  const { rows } = await db.query<ExampleRow>(
     `SELECT e.id, e.text, e.label, e.split
-     FROM (SELECT id, row_number() OVER (ORDER BY id) - 1 AS pos FROM examples
-           WHERE model_id = $1 AND id > $2 AND id <= $3 AND ($4::text IS NULL OR split = $4)) w
+     FROM (SELECT id, row_number() OVER (ORDER BY id) - 1 AS pos FROM examples WHERE ${IN_WINDOW}) w
      JOIN examples e ON e.id = w.id
      WHERE w.pos = ANY($5::bigint[])
      ORDER BY e.id`,
-    [w.modelId, w.afterId, w.toId, w.split ?? null, Array.from(positions)],
+    [...windowParams(w), Array.from(positions)],
   );
-  return rows.map((r) => ({ id: Number(r.id), text: r.text, label: r.label, split: r.split }));
+  return toStored(rows);
 }
 
 /**
@@ -271,14 +278,12 @@ export async function selectExamplesAtPositions(db: Queryable, w: ExampleWindow,
 export async function* examplePages(db: Queryable, w: ExampleWindow, pageRows = 2048): AsyncGenerator<StoredExample[]> {
   let afterId = w.afterId;
   for (;;) {
-    const { rows } = await db.query<{ id: string; text: string; label: string; split: 'train' | 'test' }>(
-      `SELECT id, text, label, split FROM examples
-       WHERE model_id = $1 AND id > $2 AND id <= $3 AND ($4::text IS NULL OR split = $4)
-       ORDER BY id LIMIT $5`,
-      [w.modelId, afterId, w.toId, w.split ?? null, pageRows],
-    );
+    const { rows } = await db.query<ExampleRow>(`SELECT id, text, label, split FROM examples WHERE ${IN_WINDOW} ORDER BY id LIMIT $5`, [
+      ...windowParams(w, afterId),
+      pageRows,
+    ]);
     if (rows.length === 0) return;
-    yield rows.map((r) => ({ id: Number(r.id), text: r.text, label: r.label, split: r.split }));
+    yield toStored(rows);
     if (rows.length < pageRows) return;
     afterId = Number(rows[rows.length - 1].id);
   }
