@@ -31,6 +31,8 @@ export interface Config {
   serveToken: string | null;
   /** How many activities (trainings) one worker runs at once (NIGHTSHIFT_MAX_CONCURRENT_ACTIVITIES, default 4). */
   maxConcurrentActivities: number;
+  /** Training rows a worker holds per training (NIGHTSHIFT_TRAIN_BUFFER_ROWS, default 16384); read here so a bad value fails at start. */
+  trainBufferRows: number;
 }
 
 function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -94,5 +96,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     serveHost: env.NIGHTSHIFT_SERVE_HOST || '127.0.0.1',
     serveToken: env.NIGHTSHIFT_SERVE_TOKEN || null,
     maxConcurrentActivities: maxConcurrentActivities(env),
+    trainBufferRows: trainBufferRows(env),
   };
 }

@@ -1,6 +1,6 @@
 /** The worker's whole-number settings from the environment: defaults, bounds, and errors that name the variable. */
 import { describe, expect, it } from 'vitest';
-import { maxConcurrentActivities, trainBufferRows } from '../../stack/config.ts';
+import { loadConfig, maxConcurrentActivities, trainBufferRows } from '../../stack/config.ts';
 import { streamLimitsForBuffer } from '../../activities/pipeline/streamed-source.ts';
 
 describe('worker settings', () => {
@@ -23,6 +23,13 @@ describe('worker settings', () => {
         `NIGHTSHIFT_TRAIN_BUFFER_ROWS must be a whole number from 8 to 10000000, got "${bad}"`,
       );
     }
+  });
+
+  it('are read with the rest of the configuration, so a bad value stops a process at start', () => {
+    expect(loadConfig({ NIGHTSHIFT_HOME: '/tmp/ns-settings' })).toMatchObject({ maxConcurrentActivities: 4, trainBufferRows: 16_384 });
+    expect(() => loadConfig({ NIGHTSHIFT_HOME: '/tmp/ns-settings', NIGHTSHIFT_TRAIN_BUFFER_ROWS: 'abc' })).toThrow(
+      /NIGHTSHIFT_TRAIN_BUFFER_ROWS/,
+    );
   });
 
   it('a buffer of N rows streams 8 pages of N/8 rows', () => {
