@@ -1,5 +1,5 @@
 /**
- * Configuration from the environment (DESIGN.md): TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE and the
+ * Configuration from the environment (README "Configuration"): TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE and the
  * rest of Temporal's environment configuration (TLS, API key, TOML profiles: see
  * temporal-connection.ts), NIGHTSHIFT_TASK_QUEUE, DATABASE_URL, NIGHTSHIFT_HOME. With none set, the embedded stack is used.
  * Ports of the embedded stack: NIGHTSHIFT_TEMPORAL_PORT (7233), NIGHTSHIFT_UI_PORT (8233),

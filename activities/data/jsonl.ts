@@ -1,5 +1,5 @@
 /**
- * Parses labelled JSONL (DESIGN.md: {"text": string, "label": string}, optional "id" and "ts",
+ * Parses labelled JSONL (README "Data": {"text": string, "label": string}, optional "id" and "ts",
  * anything else kept as metadata). A bad line never aborts the good ones: it is reported with its
  * line number and reason.
  */
