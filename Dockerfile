@@ -18,6 +18,10 @@ COPY client client
 COPY worker worker
 COPY workflows workflows
 COPY activities activities
+COPY ml ml
+COPY registry registry
+COPY data data
+COPY runs runs
 COPY serve serve
 COPY views views
 RUN npx tsc -p tsconfig.build.json && node scripts/copy-assets.js

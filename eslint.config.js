@@ -5,8 +5,35 @@ import { builtinModules } from 'node:module';
 import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
+import { fileExceptions, forbiddenPackages, layers, typeImports, valueImports } from './scripts/folder-layers.js';
 
 const nodeBuiltins = builtinModules.flatMap((m) => [m, `node:${m}`]);
+
+/**
+ * The folder map (scripts/folder-layers.js) as no-restricted-imports patterns for one folder: the
+ * folders it may not load (type imports allowed where the map allows them), and its forbidden
+ * packages. test/unit/layers.test.ts checks the same table over the whole tree.
+ */
+function folderRule(layer) {
+  const offLimits = layers.filter((other) => other !== layer && !valueImports[layer].includes(other));
+  const typeOk = new Set(typeImports[layer] ?? []);
+  const exceptions = Object.keys(fileExceptions)
+    .filter((key) => key.startsWith(`${layer} -> `))
+    .map((key) => `!**/${key.slice(layer.length + 4)}`);
+  // Files, and anything in subfolders, written so that a file exception can be re-included (a
+  // pattern that matched its parent folder would make the `!` exception ineffective).
+  const group = (folders) => [...folders.flatMap((f) => [`**/${f}/*.*`, `**/${f}/*/**`]), ...exceptions];
+  const patterns = [];
+  const typeOnly = offLimits.filter((f) => typeOk.has(f));
+  const never = offLimits.filter((f) => !typeOk.has(f));
+  const message = `${layer}/ may import only ${valueImports[layer].join(', ') || 'its own folder'} (scripts/folder-layers.js): no arrow runs back up.`;
+  if (never.length) patterns.push({ group: group(never), message });
+  if (typeOnly.length)
+    patterns.push({ group: group(typeOnly), allowTypeImports: true, message: `${message} Types only from ${typeOnly.join(', ')}.` });
+  const banned = forbiddenPackages[layer];
+  if (banned) patterns.push({ regex: banned.pattern, message: banned.why });
+  return patterns;
+}
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', 'bench/out/', '.nightshift/', '.test-state/', 'test/fixtures/'] },
@@ -30,6 +57,12 @@ export default tseslint.config(
       ],
     },
   },
+  ...layers
+    .filter((layer) => layer !== 'workflows')
+    .map((layer) => ({
+      files: [`${layer}/**/*.ts`, `${layer}/**/*.cts`],
+      rules: { 'no-restricted-imports': ['error', { patterns: folderRule(layer) }] },
+    })),
   {
     files: ['workflows/**/*.ts', 'test/replay/reordered-workflow.ts'],
     rules: {
@@ -46,22 +79,7 @@ export default tseslint.config(
               message: 'Workflow code must not import I/O libraries or other SDK packages: use @temporalio/workflow and activities.',
             })),
           ],
-          patterns: [
-            {
-              group: [
-                '**/activities/registry/**',
-                '**/activities/data/**',
-                '**/activities/pipeline/*',
-                '!**/activities/pipeline/types.ts',
-                '**/stack/**',
-                '**/client/**',
-                '**/worker/**',
-                '**/serve/**',
-              ],
-              allowTypeImports: true,
-              message: 'Workflows import side-effect modules with `import type` only.',
-            },
-          ],
+          patterns: folderRule('workflows'),
         },
       ],
     },

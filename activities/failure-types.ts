@@ -4,8 +4,8 @@
  * policies of the workflows name them too, so one raised without the flag is not retried either.
  * Pure: workflows import it.
  */
-import { ML_ERROR_TYPES } from './ml/errors.ts';
-import { REGISTRY_ERROR_TYPES } from './registry/errors.ts';
+import { ML_ERROR_TYPES } from '../ml/errors.ts';
+import { REGISTRY_ERROR_TYPES } from '../registry/errors.ts';
 
 /** Raised by the activity layer itself (an activity called outside a workflow, a bad input). */
 export const ACTIVITY_ERROR_TYPES = ['NotInWorkflow', 'InvalidInput'] as const;

@@ -4,7 +4,7 @@
  * that Temporal retries.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { TypedError } from './typed-error.ts';
+import { TypedError } from '../ml/typed-error.ts';
 
 export function toFailure(err: unknown): unknown {
   if (err instanceof TypedError) {

@@ -22,11 +22,11 @@ import type {
   TrainCandidateInput,
   TrainingHeartbeat,
 } from './pipeline/types.ts';
-import type { Db } from './registry/pool.ts';
+import type { Db } from '../registry/pool.ts';
+import { runSlotWorkflowId } from './pipeline/types.ts';
 import type { StreamLimits } from './pipeline/streamed-source.ts';
 import { assessModel, recordMonitorEvent, type AssessModelInput, type RecordMonitorEventInput } from './pipeline/monitor-model.ts';
 import { deliverNotification, type DeliverySummary, type NotificationInput, type NotificationLinks } from './pipeline/notify.ts';
-import { runSlotWorkflowId } from '../workflows/definitions.ts';
 
 export interface ActivityDeps {
   db: Db;

@@ -8,13 +8,13 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { spamAssassinSplit } from '../activities/data/spam-assassin.ts';
-import { evaluateClassifier, fitClassifier } from '../activities/ml/classifier.ts';
-import { HashingVectorizer, resolveCharNgrams, resolveFeaturizerOptions } from '../activities/ml/hashing-vectorizer.ts';
-import { classificationMetrics } from '../activities/ml/metrics.ts';
+import { spamAssassinSplit } from '../data/spam-assassin.ts';
+import { evaluateClassifier, fitClassifier } from '../ml/classifier.ts';
+import { HashingVectorizer, resolveCharNgrams, resolveFeaturizerOptions } from '../ml/hashing-vectorizer.ts';
+import { classificationMetrics } from '../ml/metrics.ts';
 import { onPath } from '../stack/temporal-cli.ts';
 import { findPeerPython } from './suite/python-peers.ts';
-import type { CsrMatrix } from '../activities/ml/sparse.ts';
+import type { CsrMatrix } from '../ml/sparse.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const out = path.join(here, 'out');

@@ -11,7 +11,7 @@
 import type { retrainModel } from '../workflows/index.ts';
 import { Client, Connection } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
-import { importExamples } from '../activities/data/import-examples.ts';
+import { importExamples } from '../registry/import-examples.ts';
 import type { RunResult } from '../workflows/definitions.ts';
 import { startBenchStack, type BenchStack } from './scale-stack.ts';
 import { syntheticTexts } from '../test/support/synthetic.ts';

@@ -1,3 +1,4 @@
+import { SEARCH_ATTRIBUTES } from '../workflows/definitions.ts';
 /**
  * Orchestration overhead: the same retraining run through Temporal (warm stack: dev server,
  * PostgreSQL and worker already up) and as direct calls of the same pipeline functions, side by
@@ -15,9 +16,9 @@ import { findTemporalCli } from '../stack/temporal-cli.ts';
 import { startDevServer } from '../stack/temporal-server.ts';
 import { startEmbeddedPostgres } from '../stack/embedded-postgres.ts';
 import { freePort } from '../stack/ports.ts';
-import { createPool } from '../activities/registry/pool.ts';
-import { migrate } from '../activities/registry/migrate.ts';
-import { releaseNextBatch } from '../activities/data/spam-demo.ts';
+import { createPool } from '../registry/pool.ts';
+import { migrate } from '../registry/migrate.ts';
+import { releaseNextBatch } from '../data/spam-demo.ts';
 import { createWorker } from '../worker/create-worker.ts';
 import { fetchNewData } from '../activities/pipeline/fetch-new-data.ts';
 import { evaluateModel } from '../activities/pipeline/evaluate-model.ts';
@@ -51,7 +52,15 @@ export async function benchOrchestration(runs = 3): Promise<OrchestrationResult>
     Runtime.install({ logger: new DefaultLogger('ERROR'), shutdownSignals: [] });
     const warmHome = path.join(home, 'warm');
     const [server, pg] = await Promise.all([
-      (async () => startDevServer({ cli, home: warmHome, port: await freePort(), uiPort: await freePort(), namespace: 'default' }))(),
+      (async () =>
+        startDevServer({
+          searchAttributes: SEARCH_ATTRIBUTES,
+          cli,
+          home: warmHome,
+          port: await freePort(),
+          uiPort: await freePort(),
+          namespace: 'default',
+        }))(),
       (async () => startEmbeddedPostgres(warmHome, await freePort(), () => undefined))(),
     ]);
     const db = createPool(pg.databaseUrl, { max: 10 });

@@ -6,8 +6,8 @@
  */
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { loadSpamAssassin } from '../activities/data/spam-assassin.ts';
-import { Rng } from '../activities/ml/rng.ts';
+import { loadSpamAssassin } from '../data/spam-assassin.ts';
+import { Rng } from '../ml/rng.ts';
 
 interface LabelPool {
   label: string;

@@ -1,3 +1,4 @@
+import { SEARCH_ATTRIBUTES } from '../workflows/definitions.ts';
 /**
  * The stack bench/scale.ts and bench/fleet.ts run against: one Temporal dev server and one
  * embedded PostgreSQL (ports from NIGHTSHIFT_TEMPORAL_PORT, NIGHTSHIFT_UI_PORT and
@@ -7,8 +8,8 @@
 import { readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createPool, type Db } from '../activities/registry/pool.ts';
-import { migrate } from '../activities/registry/migrate.ts';
+import { createPool, type Db } from '../registry/pool.ts';
+import { migrate } from '../registry/migrate.ts';
 import { findTemporalCli } from '../stack/temporal-cli.ts';
 import { startDevServer } from '../stack/temporal-server.ts';
 import { startEmbeddedPostgres } from '../stack/embedded-postgres.ts';
@@ -35,6 +36,7 @@ export async function startBenchStack(prefix: string): Promise<BenchStack> {
   const [server, pg] = await Promise.all([
     (async () =>
       startDevServer({
+        searchAttributes: SEARCH_ATTRIBUTES,
         cli,
         home,
         port: await portFrom('NIGHTSHIFT_TEMPORAL_PORT'),

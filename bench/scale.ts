@@ -14,7 +14,7 @@ import path from 'node:path';
 import { writeCorpus } from './scale-corpus.ts';
 import { peakRssMb, startBenchStack, type BenchStack } from './scale-stack.ts';
 import { runCli } from '../test/support/cli.ts';
-import type { ImportReport } from '../activities/data/import-examples.ts';
+import type { ImportReport } from '../registry/import-examples.ts';
 import type { RunResult } from '../workflows/definitions.ts';
 
 const SEED = 15;

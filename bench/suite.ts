@@ -11,10 +11,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fitClassifier, predictTexts } from '../activities/ml/classifier.ts';
-import type { FeaturizerOptions } from '../activities/ml/hashing-vectorizer.ts';
-import { classificationMetrics } from '../activities/ml/metrics.ts';
-import type { TrainOptions } from '../activities/ml/train-options.ts';
+import { fitClassifier, predictTexts } from '../ml/classifier.ts';
+import type { FeaturizerOptions } from '../ml/hashing-vectorizer.ts';
+import { classificationMetrics } from '../ml/metrics.ts';
+import type { TrainOptions } from '../ml/train-options.ts';
 import { holdOutEveryFifth, type Split, type SuiteDataset } from './suite/dataset.ts';
 import { SUITE_DATASETS } from './suite/datasets.ts';
 import { findPeerPython, runPythonPeers, type PeerScores } from './suite/python-peers.ts';

@@ -6,6 +6,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
-for (const dir of ['activities/registry/migrations', 'serve/dashboard']) {
+for (const dir of ['registry/migrations', 'serve/dashboard']) {
   cpSync(path.join(root, dir), path.join(root, 'dist', dir), { recursive: true });
 }

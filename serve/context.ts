@@ -1,6 +1,6 @@
 /** What the route plugins share: built once per server by server.ts. */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Db } from '../activities/registry/pool.ts';
+import type { Db } from '../registry/pool.ts';
 import type { ServeMetrics } from './metrics.ts';
 import type { Log, ModelStore } from './model-store.ts';
 import type { ServeOptions } from './options.ts';

@@ -6,10 +6,10 @@
  * notification during a refresh queues exactly one more.
  */
 import type { Counter, Histogram } from 'prom-client';
-import { loadModelVersion } from '../activities/pipeline/evaluate-model.ts';
-import type { LinearModel } from '../activities/ml/softmax-regression.ts';
-import type { Db } from '../activities/registry/pool.ts';
-import { PRODUCTION } from '../activities/registry/promotions.ts';
+import { loadModelVersion } from '../registry/versions.ts';
+import type { LinearModel } from '../ml/softmax-regression.ts';
+import type { Db } from '../registry/pool.ts';
+import { PRODUCTION } from '../registry/promotions.ts';
 import type { ServeMetrics } from './metrics.ts';
 
 export interface ServedVersion {

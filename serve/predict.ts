@@ -4,7 +4,7 @@
  * predictTexts (featurizing exactly as training did), count, and queue the log records.
  */
 import { randomUUID } from 'node:crypto';
-import { predictTexts, type Prediction } from '../activities/ml/classifier.ts';
+import { predictTexts, type Prediction } from '../ml/classifier.ts';
 import { HttpError } from './http-errors.ts';
 import type { ModelEntry, ModelStore, ServedVersion } from './model-store.ts';
 import type { PredictionLog } from './prediction-log.ts';

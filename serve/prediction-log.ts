@@ -10,8 +10,8 @@
  * write succeeds. Text hashes are computed by the writer, not by the request.
  */
 import { createHash } from 'node:crypto';
-import type { Db } from '../activities/registry/pool.ts';
-import { deletePredictionsBefore, insertPredictions, type PredictionRecord } from '../activities/registry/predictions.ts';
+import type { Db } from '../registry/pool.ts';
+import { deletePredictionsBefore, insertPredictions, type PredictionRecord } from '../registry/predictions.ts';
 import type { ServeMetrics } from './metrics.ts';
 import type { Log } from './model-store.ts';
 

@@ -5,7 +5,7 @@
  * gone. The server's poll covers whatever slips through.
  */
 import pg from 'pg';
-import { PRODUCTION_CHANNEL } from '../activities/registry/promotions.ts';
+import { PRODUCTION_CHANNEL } from '../registry/promotions.ts';
 import type { Log } from './model-store.ts';
 
 export interface ProductionListenerOptions {

@@ -1,12 +1,12 @@
 /**
  * The model server's optional Temporal client, for the runs on the dashboard. It connects on first
- * use (through client/runs.ts connectClient, to whatever the resolver names: TEMPORAL_ADDRESS or
+ * use (through runs/client.ts connectClient, to whatever the resolver names: TEMPORAL_ADDRESS or
  * the home's running stack), remembers a failure for a while instead of paying a connect timeout
  * on every request, and drops a connection whose calls fail so the next use reconnects. Without a
  * resolver, or while Temporal is unreachable, runs are "unavailable"; nothing else depends on it.
  */
 import type { Client } from '@temporalio/client';
-import { connectClient } from '../client/runs.ts';
+import { connectClient } from '../runs/client.ts';
 import type { TemporalTarget } from '../stack/stack.ts';
 
 export type TemporalResolver = () => Promise<TemporalTarget>;

@@ -8,8 +8,10 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_TASK_QUEUE } from '../workflows/definitions.ts';
 import { loadTemporalProfile, type TemporalSecurity } from './temporal-connection.ts';
+
+/** The task queue of the worker and the workflows it starts, unless NIGHTSHIFT_TASK_QUEUE names another. */
+export const DEFAULT_TASK_QUEUE = 'nightshift';
 
 export interface Config {
   home: string;

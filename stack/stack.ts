@@ -1,31 +1,13 @@
 /**
  * The stack a command talks to: what the environment gives (TEMPORAL_ADDRESS, DATABASE_URL),
  * else what a running `nightshift up` with the same home advertises, else (for `up`, and for
- * registry commands' database) the embedded parts started here.
+ * registry commands' database) the embedded parts started here. Opening the registry on that
+ * database is registry/open.ts.
  */
 import type { Config } from './config.ts';
-import { checkDatabase, createPool, type Db } from '../activities/registry/pool.ts';
-import { migrate } from '../activities/registry/migrate.ts';
-import { getModel } from '../activities/registry/models.ts';
 import { readSharedDatabaseUrl, readStackFile } from './stack-file.ts';
-import { startEmbeddedPostgres, type EmbeddedPg } from './embedded-postgres.ts';
 import { canConnect } from './ports.ts';
 import { PLAINTEXT, type TemporalSecurity } from './temporal-connection.ts';
-
-export interface Registry {
-  db: Db;
-  databaseUrl: string;
-  /** Whether this is the home's embedded PostgreSQL (shared with the home's other processes). */
-  embedded: boolean;
-  /** Closes the pool and leaves the embedded server (stopping it, within the grace period, if nobody else uses it). */
-  close(): Promise<void>;
-  /** As close(), without waiting for anything: for a second Ctrl-C. */
-  closeNow(): Promise<void>;
-}
-
-const log = (line: string): void => {
-  process.stderr.write(`${line}\n`);
-};
 
 /**
  * libpq's TLS variables into a URL that gives none (node-postgres reads sslmode, sslrootcert,
@@ -50,45 +32,9 @@ export function withLibpqTls(url: string, env: NodeJS.ProcessEnv = process.env):
 }
 
 /** DATABASE_URL, else the one a running `up` with this home shares (readable by the home's owner only), else null (embedded). */
-function givenDatabaseUrl(config: Config): string | null {
+export function givenDatabaseUrl(config: Config): string | null {
   if (config.databaseUrl) return withLibpqTls(config.databaseUrl);
   return readStackFile(config.home)?.database === 'external' ? readSharedDatabaseUrl(config.home) : null;
-}
-
-/**
- * Opens the registry database and migrates it: DATABASE_URL, or the home's embedded PostgreSQL
- * (joined if another process of the home runs it, started otherwise). With `supervise`, a dead
- * embedded server is restarted (nightshift up, workers).
- */
-export async function openRegistry(config: Config, options: { supervise?: boolean } = {}): Promise<Registry> {
-  let databaseUrl = givenDatabaseUrl(config);
-  let embedded: EmbeddedPg | null = null;
-  if (!databaseUrl) {
-    embedded = await startEmbeddedPostgres(config.home, config.pgPort, log, { supervise: options.supervise ?? false });
-    databaseUrl = embedded.databaseUrl;
-  }
-  const db = createPool(databaseUrl);
-  try {
-    await checkDatabase(db, databaseUrl);
-    await migrate(db);
-  } catch (err) {
-    await db.end().catch(() => undefined);
-    if (embedded) await embedded.stop();
-    throw err;
-  }
-  return {
-    db,
-    databaseUrl,
-    embedded: embedded !== null,
-    close: async () => {
-      await db.end().catch(() => undefined);
-      if (embedded) await embedded.stop();
-    },
-    closeNow: async () => {
-      void db.end().catch(() => undefined);
-      if (embedded) await embedded.stopNow();
-    },
-  };
 }
 
 export interface TemporalTarget {
@@ -137,14 +83,4 @@ export function runUiLink(uiUrl: string | null, namespace: string, workflowId: s
   if (!uiUrl) return null;
   const base = `${uiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
   return runId ? `${base}/${encodeURIComponent(runId)}/history` : base;
-}
-
-/** Fails with the registry's "unknown model" message (listing known ones) before anything starts. */
-export async function assertModelExists(config: Config, name: string): Promise<void> {
-  const registry = await openRegistry(config);
-  try {
-    await getModel(registry.db, name);
-  } finally {
-    await registry.close();
-  }
 }

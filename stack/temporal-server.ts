@@ -7,7 +7,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { connectTemporal, PLAINTEXT, type TemporalEndpoint } from './temporal-connection.ts';
-import { SEARCH_ATTRIBUTES } from '../workflows/definitions.ts';
 import { assertPortFree, freePort } from './ports.ts';
 import { stopProcess } from './processes.ts';
 
@@ -17,6 +16,8 @@ export interface DevServerOptions {
   port: number;
   uiPort: number;
   namespace: string;
+  /** Search attributes registered at start (the workflows' own, from workflows/definitions.ts). */
+  searchAttributes: ReadonlyArray<SearchAttributeSpec>;
   dynamicConfig?: string[];
   /**
    * The Web UI decodes payloads through this codec server (`--ui-codec-endpoint`): the model
@@ -35,7 +36,13 @@ export interface DevServer {
   kill(): void;
 }
 
-export function searchAttributeArgs(): string[] {
+/** A search attribute's name and indexed type, as the SDK's defineSearchAttributeKey gives them. */
+export interface SearchAttributeSpec {
+  name: string;
+  type: string;
+}
+
+export function searchAttributeArgs(attributes: ReadonlyArray<SearchAttributeSpec>): string[] {
   const typeName: Record<string, string> = {
     KEYWORD: 'Keyword',
     INT: 'Int',
@@ -45,7 +52,7 @@ export function searchAttributeArgs(): string[] {
     DATETIME: 'Datetime',
     KEYWORD_LIST: 'KeywordList',
   };
-  return SEARCH_ATTRIBUTES.flatMap((k) => ['--search-attribute', `${k.name}=${typeName[k.type]}`]);
+  return attributes.flatMap((k) => ['--search-attribute', `${k.name}=${typeName[k.type]}`]);
 }
 
 /**
@@ -129,7 +136,7 @@ export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
     o.namespace,
     '--log-level',
     'warn',
-    ...searchAttributeArgs(),
+    ...searchAttributeArgs(o.searchAttributes),
     ...(o.dynamicConfig ?? []).flatMap((kv) => ['--dynamic-config-value', kv]),
     ...(o.uiCodecEndpoint ? ['--ui-codec-endpoint', o.uiCodecEndpoint] : []),
   ];

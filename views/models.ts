@@ -2,12 +2,12 @@
  * The registry's models as JSON: the documents `nightshift models list --json` and
  * `nightshift models show --json` print, and the model server's /v1/registry/models routes return.
  */
-import type { MetricValues } from '../activities/ml/compare.ts';
-import { getModel, listModels } from '../activities/registry/models.ts';
-import type { Queryable } from '../activities/registry/pool.ts';
-import { listPromotionEvents, productionVersionId, type PromotionEvent } from '../activities/registry/promotions.ts';
-import { decisionsByCandidate } from '../activities/registry/run-outcomes.ts';
-import { listVersions } from '../activities/registry/versions.ts';
+import type { MetricValues } from '../ml/compare.ts';
+import { getModel, listModels } from '../registry/models.ts';
+import type { Queryable } from '../registry/pool.ts';
+import { listPromotionEvents, productionVersionId, type PromotionEvent } from '../registry/promotions.ts';
+import { decisionsByCandidate } from '../registry/run-outcomes.ts';
+import { listVersions } from '../registry/versions.ts';
 
 export interface ModelListEntry {
   name: string;

@@ -2,10 +2,11 @@
  * The monitor as JSON: the documents `nightshift monitor events --json` and
  * `nightshift monitor policy --model M --json` (reading) print, and the model server returns.
  */
-import { getModel } from '../activities/registry/models.ts';
-import type { Queryable } from '../activities/registry/pool.ts';
-import { currentMonitorPolicy, listMonitorEvents, type MonitorEvent } from '../activities/registry/monitoring.ts';
-import { resolveMonitorPolicy } from '../activities/pipeline/monitor-model.ts';
+import { getModel } from '../registry/models.ts';
+import type { Queryable } from '../registry/pool.ts';
+import { currentMonitorPolicy, listMonitorEvents, type MonitorEvent } from '../registry/monitoring.ts';
+import { resolveMonitorPolicy } from '../ml/monitor-policy.ts';
+import { isDuration } from '../stack/durations.ts';
 import { monitorScheduleId } from '../workflows/definitions.ts';
 
 export async function monitorEventsList(db: Queryable, name: string, limit: number): Promise<{ model: string; events: MonitorEvent[] }> {
@@ -17,7 +18,7 @@ export async function monitorEventsList(db: Queryable, name: string, limit: numb
 export async function monitorPolicyView(db: Queryable, name: string) {
   const model = await getModel(db, name);
   const stored = await currentMonitorPolicy(db, model.id);
-  const { policy, source } = resolveMonitorPolicy(stored);
+  const { policy, source } = resolveMonitorPolicy(stored, isDuration);
   return {
     model: model.name,
     source,

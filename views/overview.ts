@@ -2,10 +2,10 @@
  * Every model at a glance, for the dashboard's first table: its production version, what this
  * server serves, its live accuracy over the last labelled predictions, and the monitor's last word.
  */
-import { lastLabelled } from '../activities/registry/live-metrics.ts';
-import { listMonitorEvents, productionFacts } from '../activities/registry/monitoring.ts';
-import { listModels } from '../activities/registry/models.ts';
-import type { Queryable } from '../activities/registry/pool.ts';
+import { lastLabelled } from '../registry/live-metrics.ts';
+import { listMonitorEvents, productionFacts } from '../registry/monitoring.ts';
+import { listModels } from '../registry/models.ts';
+import type { Queryable } from '../registry/pool.ts';
 
 /** What one server process holds for a model (from its model store). */
 export interface ServedModel {

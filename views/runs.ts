@@ -4,7 +4,7 @@
  * returns both, each run with its Temporal Web UI link.
  */
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
-import { listRuns } from '../client/runs.ts';
+import { listRuns } from '../runs/client.ts';
 import { runUiLink } from '../stack/stack.ts';
 import { progressQuery, ScheduledStartTimeKey } from '../workflows/definitions.ts';
 

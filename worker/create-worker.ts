@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, type NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { createActivities } from '../activities/index.ts';
-import type { Db } from '../activities/registry/pool.ts';
+import type { Db } from '../registry/pool.ts';
 import { maxConcurrentActivities, trainBufferRows } from '../stack/config.ts';
 import { streamLimitsForBuffer } from '../activities/pipeline/streamed-source.ts';
 import { FAILURE_CONVERTER_PATH, temporalDataConverter } from '../stack/temporal-connection.ts';

@@ -6,7 +6,8 @@
  * activities get the shutdown grace time, training checkpoints every epoch.
  */
 import { loadConfig } from '../stack/config.ts';
-import { openRegistry, resolveTemporal } from '../stack/stack.ts';
+import { resolveTemporal } from '../stack/stack.ts';
+import { openRegistry } from '../registry/open.ts';
 import { connectTemporalNative } from '../stack/temporal-connection.ts';
 import { createWorker } from './create-worker.ts';
 import { installRuntime, metricsBindAddress, workerTelemetry } from './telemetry.ts';

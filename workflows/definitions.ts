@@ -5,7 +5,7 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import type { ComparisonPolicy, DecisionRecord } from '../activities/ml/compare.ts';
+import type { ComparisonPolicy, DecisionRecord } from '../ml/compare.ts';
 import type {
   CandidateSummary,
   EvaluationSummary,
@@ -15,8 +15,6 @@ import type {
   TrainingMode,
   SnapshotSummary,
 } from '../activities/pipeline/types.ts';
-
-export const DEFAULT_TASK_QUEUE = 'nightshift';
 
 export const ModelNameKey = defineSearchAttributeKey('ModelName', SearchAttributeType.KEYWORD);
 export const OutcomeKey = defineSearchAttributeKey('Outcome', SearchAttributeType.KEYWORD);
@@ -123,13 +121,7 @@ export const progressQuery = defineQuery<RunProgress>('progress');
 export const approveUpdate = defineUpdate<ApprovalRecord, [ApprovalRequest]>('approve');
 export const rejectUpdate = defineUpdate<ApprovalRecord, [ApprovalRequest]>('reject');
 
-/**
- * One retraining per model at a time, guaranteed by Temporal: a run holds its model's slot, a child
- * workflow with the fixed id `run-slot-<model>`, from before it reads data until it ends. Temporal
- * refuses a second running workflow with that id, and terminates the slot when its holder closes
- * in any way (completed, failed, cancelled, terminated, timed out).
- */
-export const runSlotWorkflowId = (model: string): string => `run-slot-${model}`;
+export { runSlotWorkflowId } from '../activities/pipeline/types.ts';
 
 export interface RunSlotInput {
   model: string;

@@ -26,7 +26,7 @@ import { WorkflowExecutionAlreadyStartedError, type Duration } from '@temporalio
 import type { Activities } from '../activities/index.ts';
 import { PERMANENT_FAILURE_TYPES } from '../activities/failure-types.ts';
 import type { CandidateSummary, EvaluationSummary, SnapshotSummary } from '../activities/pipeline/types.ts';
-import type { DecisionRecord } from '../activities/ml/compare.ts';
+import type { DecisionRecord } from '../ml/compare.ts';
 import {
   approveUpdate,
   cancelReasonSignal,

@@ -5,10 +5,10 @@
  * runs the same checks first, to answer with a usage error naming the flag.
  */
 import { msToNumber } from '@temporalio/common/lib/time.js';
-import { checkHyperparameters } from '../activities/ml/hyperparameters.ts';
-import { checkPolicy } from '../activities/ml/compare.ts';
-import { resolveReplayOptions } from '../activities/ml/replay-sample.ts';
-import { MIN_TRAINING_EXAMPLES } from '../activities/ml/labelled-data.ts';
+import { checkHyperparameters } from '../ml/hyperparameters.ts';
+import { checkPolicy } from '../ml/compare.ts';
+import { resolveReplayOptions } from '../ml/replay-sample.ts';
+import { MIN_TRAINING_EXAMPLES } from '../ml/labelled-data.ts';
 import type { RetrainInput, Trigger } from './definitions.ts';
 
 const SECOND = 1000;

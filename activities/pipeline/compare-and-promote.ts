@@ -5,15 +5,15 @@
  * production alias by compare-and-swap in one transaction. Each records the run's outcome with its
  * decision, which closes the run's data window.
  */
-import { compareModels as judge, defaultComparisonPolicy, type DecisionRecord } from '../ml/compare.ts';
-import { driftNumbers } from '../ml/drift.ts';
-import { getSnapshot } from '../registry/datasets.ts';
-import type { Db } from '../registry/pool.ts';
-import { promote, promoteByHand, saveDecision } from '../registry/promotions.ts';
-import { currentPolicy } from '../registry/policies.ts';
-import { setDecisionOutcome, settleRunCandidate } from '../registry/run-outcomes.ts';
-import { getModel } from '../registry/models.ts';
-import { findEvaluation, getVersion, setVersionStatus } from '../registry/versions.ts';
+import { compareModels as judge, defaultComparisonPolicy, type DecisionRecord } from '../../ml/compare.ts';
+import { driftNumbers } from '../../ml/drift.ts';
+import { getSnapshot } from '../../registry/datasets.ts';
+import type { Db } from '../../registry/pool.ts';
+import { promote, promoteByHand, saveDecision } from '../../registry/promotions.ts';
+import { currentPolicy } from '../../registry/policies.ts';
+import { setDecisionOutcome, settleRunCandidate } from '../../registry/run-outcomes.ts';
+import { getModel } from '../../registry/models.ts';
+import { findEvaluation, getVersion, setVersionStatus } from '../../registry/versions.ts';
 import type { CompareModelsInput, PromoteModelInput, PromotionSummary, RunRef, SetProductionInput, SetProductionResult } from './types.ts';
 import { monitored } from './evaluate-model.ts';
 

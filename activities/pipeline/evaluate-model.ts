@@ -3,13 +3,12 @@
  * the per-row correctness (McNemar's paired evidence) stay in the registry; the payload carries
  * the monitored metrics only.
  */
-import { EvaluationAccumulator } from '../ml/classifier.ts';
-import { decodeModel } from '../ml/model-file.ts';
-import type { ClassificationMetrics } from '../ml/metrics.ts';
-import { getSnapshot } from '../registry/datasets.ts';
-import { examplePages } from '../registry/examples.ts';
-import type { Db } from '../registry/pool.ts';
-import { findEvaluation, getVersion, loadWeights, saveEvaluation } from '../registry/versions.ts';
+import { EvaluationAccumulator } from '../../ml/classifier.ts';
+import type { ClassificationMetrics } from '../../ml/metrics.ts';
+import { getSnapshot } from '../../registry/datasets.ts';
+import { examplePages } from '../../registry/examples.ts';
+import type { Db } from '../../registry/pool.ts';
+import { findEvaluation, getVersion, loadModelVersion, saveEvaluation } from '../../registry/versions.ts';
 import type { EvaluateModelInput, EvaluationSummary, MonitoredMetrics } from './types.ts';
 
 export function monitored(m: ClassificationMetrics): MonitoredMetrics {
@@ -22,11 +21,6 @@ export function monitored(m: ClassificationMetrics): MonitoredMetrics {
     ...(m.logLoss !== undefined ? { logLoss: m.logLoss } : {}),
     ...(m.rocAuc !== undefined ? { rocAuc: m.rocAuc } : {}),
   };
-}
-
-export async function loadModelVersion(db: Db, versionId: number) {
-  const { bytes, sha256, version } = await loadWeights(db, versionId);
-  return decodeModel(bytes, `model version ${version} (id ${versionId})`, sha256);
 }
 
 export async function evaluateModel(db: Db, input: EvaluateModelInput): Promise<EvaluationSummary> {

@@ -3,14 +3,14 @@
  * end, checks them, and writes the run's dataset snapshot. Returns only ids, counts and stats.
  */
 import { createHash } from 'node:crypto';
-import { compareProfiles, driftNumbers, ProfileBuilder } from '../ml/drift.ts';
-import { MIN_TRAINING_EXAMPLES } from '../ml/labelled-data.ts';
-import { lastDecidedSnapshot, findSnapshotForRun, saveSnapshot, type SnapshotRow } from '../registry/datasets.ts';
-import { countWindow, examplePages, maxExampleId, trainingLabelCounts } from '../registry/examples.ts';
-import { getModel } from '../registry/models.ts';
-import { productionVersionId } from '../registry/promotions.ts';
-import { getVersion } from '../registry/versions.ts';
-import type { Db } from '../registry/pool.ts';
+import { compareProfiles, driftNumbers, ProfileBuilder } from '../../ml/drift.ts';
+import { MIN_TRAINING_EXAMPLES } from '../../ml/labelled-data.ts';
+import { lastDecidedSnapshot, findSnapshotForRun, saveSnapshot, type SnapshotRow } from '../../registry/datasets.ts';
+import { countWindow, examplePages, maxExampleId, trainingLabelCounts } from '../../registry/examples.ts';
+import { getModel } from '../../registry/models.ts';
+import { productionVersionId } from '../../registry/promotions.ts';
+import { getVersion } from '../../registry/versions.ts';
+import type { Db } from '../../registry/pool.ts';
 import type { FetchNewDataInput, RunRef, SnapshotSummary } from './types.ts';
 
 async function summarize(db: Db, s: SnapshotRow): Promise<SnapshotSummary> {

@@ -3,18 +3,12 @@
  * from feedback in the policy's window, served inputs against its training data, its offline
  * accuracy), judge it with the pure monitor policy, and record what the monitor did.
  */
-import { msToNumber } from '@temporalio/common/lib/time.js';
-import {
-  assessLiveModel,
-  checkMonitorPolicy,
-  defaultMonitorPolicy,
-  type Assessment,
-  type LiveEvidence,
-  type MonitorPolicy,
-} from '../ml/monitor-policy.ts';
-import { compareProfiles, profileDataset } from '../ml/drift.ts';
-import { getModel } from '../registry/models.ts';
-import type { Db } from '../registry/pool.ts';
+import { msToNumber } from '@temporalio/common';
+import { isDuration } from '../../stack/durations.ts';
+import { assessLiveModel, resolveMonitorPolicy, type Assessment, type LiveEvidence, type MonitorPolicy } from '../../ml/monitor-policy.ts';
+import { compareProfiles, profileDataset } from '../../ml/drift.ts';
+import { getModel } from '../../registry/models.ts';
+import type { Db } from '../../registry/pool.ts';
 import {
   currentMonitorPolicy,
   lastMonitorStart,
@@ -22,29 +16,11 @@ import {
   productionFacts,
   recordMonitorEvent as insertMonitorEvent,
   servedTexts,
-} from '../registry/monitoring.ts';
+} from '../../registry/monitoring.ts';
 import type { RunRef } from './types.ts';
 
 /** How many of the most recent served texts the drift profile reads. */
 const SERVED_SAMPLE = 5000;
-
-export const isDuration = (value: string): boolean => {
-  try {
-    return msToNumber(value) > 0;
-  } catch {
-    return false;
-  }
-};
-
-/** The model's monitor policy in force: its stored one over the defaults, and where it came from. */
-export function resolveMonitorPolicy(stored: { version: number; policy: Partial<MonitorPolicy> } | null): {
-  policy: MonitorPolicy;
-  source: string;
-} {
-  const policy = { ...defaultMonitorPolicy, ...(stored?.policy ?? {}) };
-  checkMonitorPolicy(policy, isDuration);
-  return { policy, source: stored ? `monitor policy v${stored.version}` : 'the default monitor policy' };
-}
 
 export interface AssessModelInput {
   model: string;
@@ -66,7 +42,7 @@ export interface ModelAssessment {
 
 export async function assessModel(db: Db, input: AssessModelInput): Promise<ModelAssessment> {
   const model = await getModel(db, input.model);
-  const { policy, source } = resolveMonitorPolicy(await currentMonitorPolicy(db, model.id));
+  const { policy, source } = resolveMonitorPolicy(await currentMonitorPolicy(db, model.id), isDuration);
   const now = new Date(input.at);
   const since = new Date(now.getTime() - msToNumber(policy.window));
   const facts = await productionFacts(db, model.id);

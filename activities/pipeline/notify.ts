@@ -5,8 +5,8 @@
  * the targets that failed. Runs in its own child workflow, so a failing webhook never fails or
  * delays a run.
  */
-import { listTargets, recordDelivery, type NotificationEvent } from '../registry/notifications.ts';
-import type { Db } from '../registry/pool.ts';
+import { listTargets, recordDelivery, type NotificationEvent } from '../../registry/notifications.ts';
+import type { Db } from '../../registry/pool.ts';
 
 export interface NotificationInput {
   event: NotificationEvent;

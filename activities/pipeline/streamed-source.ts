@@ -11,8 +11,8 @@
  * in memory (`memorySource`: the same validation split and order as `nightshift train`), so small
  * models behave as they always did (test/integration/streamed-training.test.ts).
  */
-import { decodeCounts, encodeCounts, newCountRow, type CountRow } from '../ml/count-codec.ts';
-import { MlError } from '../ml/errors.ts';
+import { decodeCounts, encodeCounts, newCountRow, type CountRow } from '../../ml/count-codec.ts';
+import { MlError } from '../../ml/errors.ts';
 import {
   countingKey,
   HashingVectorizer,
@@ -20,13 +20,13 @@ import {
   resolveFeaturizerOptions,
   settleCharNgrams,
   type FeaturizerOptions,
-} from '../ml/hashing-vectorizer.ts';
-import { MIN_TRAINING_EXAMPLES } from '../ml/labelled-data.ts';
-import type { Rng } from '../ml/rng.ts';
-import { CsrBuilder } from '../ml/sparse.ts';
-import { memorySource, type TrainingBlock, type TrainingSource } from '../ml/train.ts';
-import type { TrainOptions } from '../ml/train-options.ts';
-import { trainingLabelCounts } from '../registry/examples.ts';
+} from '../../ml/hashing-vectorizer.ts';
+import { MIN_TRAINING_EXAMPLES } from '../../ml/labelled-data.ts';
+import type { Rng } from '../../ml/rng.ts';
+import { CsrBuilder } from '../../ml/sparse.ts';
+import { memorySource, type TrainingBlock, type TrainingSource } from '../../ml/train.ts';
+import type { TrainOptions } from '../../ml/train-options.ts';
+import { trainingLabelCounts } from '../../registry/examples.ts';
 import {
   meanTrainingTextLength,
   readTrainingPage,
@@ -34,8 +34,8 @@ import {
   trainingPages,
   type ExamplePage,
   type PageRow,
-} from '../registry/example-features.ts';
-import type { Queryable } from '../registry/pool.ts';
+} from '../../registry/example-features.ts';
+import type { Queryable } from '../../registry/pool.ts';
 
 export interface StreamLimits {
   /** Rows per keyset page. Default 2048. */

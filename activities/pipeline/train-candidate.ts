@@ -4,19 +4,20 @@
  * resumes from the last epoch and ends with the same weights as an uninterrupted run. The version
  * is written once per run: a retry after the write returns it without training again.
  */
-import { fitClassifier, type FitResult } from '../ml/classifier.ts';
-import type { FeaturizerOptions } from '../ml/hashing-vectorizer.ts';
-import { trainOnSource, type TrainHooks } from '../ml/train.ts';
-import type { TrainOptions } from '../ml/train-options.ts';
+import { fitClassifier, type FitResult } from '../../ml/classifier.ts';
+import type { FeaturizerOptions } from '../../ml/hashing-vectorizer.ts';
+import { trainOnSource, type TrainHooks } from '../../ml/train.ts';
+import type { TrainOptions } from '../../ml/train-options.ts';
 import { streamedTrainingSet, type StreamLimits, type StreamStats } from './streamed-source.ts';
-import { decodeCheckpoint, encodeCheckpoint } from '../ml/checkpoint.ts';
-import { encodeModel } from '../ml/model-file.ts';
-import { splitHyperparameters } from '../ml/hyperparameters.ts';
-import type { TrainingState } from '../ml/train.ts';
-import { getSnapshot } from '../registry/datasets.ts';
-import { countWindow, selectExamples, selectExamplesAtPositions } from '../registry/examples.ts';
-import type { Db } from '../registry/pool.ts';
+import { decodeCheckpoint, encodeCheckpoint } from '../../ml/checkpoint.ts';
+import { encodeModel } from '../../ml/model-file.ts';
+import { splitHyperparameters } from '../../ml/hyperparameters.ts';
+import type { TrainingState } from '../../ml/train.ts';
+import { getSnapshot } from '../../registry/datasets.ts';
+import { countWindow, selectExamples, selectExamplesAtPositions } from '../../registry/examples.ts';
+import type { Db } from '../../registry/pool.ts';
 import {
+  loadModelVersion,
   createCandidateVersion,
   deleteCheckpoint,
   findVersionForRun,
@@ -24,16 +25,15 @@ import {
   loadCheckpoint,
   saveCheckpoint,
   type VersionSummary,
-} from '../registry/versions.ts';
+} from '../../registry/versions.ts';
 import type { CandidateSummary, RunRef, TrainCandidateInput, TrainingAttempt, TrainingHeartbeat, TrainingMode } from './types.ts';
-import { replayPositions } from '../ml/replay-sample.ts';
-import { resolveTrainOptions } from '../ml/train-options.ts';
-import type { LinearModel } from '../ml/softmax-regression.ts';
-import { modelSettings } from '../registry/model-settings.ts';
-import type { SnapshotRow } from '../registry/datasets.ts';
-import type { StoredExample } from '../registry/examples.ts';
-import { loadModelVersion } from './evaluate-model.ts';
-import { recentTrainingStart } from '../registry/example-features.ts';
+import { replayPositions } from '../../ml/replay-sample.ts';
+import { resolveTrainOptions } from '../../ml/train-options.ts';
+import type { LinearModel } from '../../ml/softmax-regression.ts';
+import { modelSettings } from '../../registry/model-settings.ts';
+import type { SnapshotRow } from '../../registry/datasets.ts';
+import type { StoredExample } from '../../registry/examples.ts';
+import { recentTrainingStart } from '../../registry/example-features.ts';
 
 export interface TrainingContext {
   run: RunRef;

@@ -2,11 +2,19 @@
  * What the pipeline's activities take and return: ids, hashes, counts and metrics only (weights and
  * examples stay in the registry). Workflows and the client import these with `import type`.
  */
-import type { DriftReport } from '../ml/drift.ts';
-import type { ComparisonPolicy, DecisionRecord } from '../ml/compare.ts';
-import type { Hyperparameters } from '../ml/hyperparameters.ts';
+import type { DriftReport } from '../../ml/drift.ts';
+import type { ComparisonPolicy, DecisionRecord } from '../../ml/compare.ts';
+import type { Hyperparameters } from '../../ml/hyperparameters.ts';
 
 export type { Hyperparameters };
+
+/**
+ * One retraining per model at a time, guaranteed by Temporal: a run holds its model's slot, a child
+ * workflow with the fixed id `run-slot-<model>`, from before it reads data until it ends. Temporal
+ * refuses a second running workflow with that id, and terminates the slot when its holder closes
+ * in any way (completed, failed, cancelled, terminated, timed out).
+ */
+export const runSlotWorkflowId = (model: string): string => `run-slot-${model}`;
 
 /** The workflow execution an activity works for: the key of everything it writes. */
 export interface RunRef {
@@ -63,7 +71,7 @@ export interface EvaluationSummary {
 
 export type TrainingMode = 'full' | 'update';
 
-/** Update mode's replay of older rows beside the new ones (see activities/ml/replay-sample.ts). */
+/** Update mode's replay of older rows beside the new ones (see ml/replay-sample.ts). */
 export interface ReplaySettings {
   /** Older rows to replay; wins over share. */
   size?: number;

@@ -2,7 +2,7 @@
  * A labelled text set of the benchmark suite: where it comes from (a registry package, never a
  * download at run time) and how to load it. Every set is split the same way: every fifth row held out.
  */
-import type { LabelledText } from '../../activities/ml/labelled-data.ts';
+import type { LabelledText } from '../../ml/labelled-data.ts';
 
 export interface SuiteDataset {
   /** Short name printed in the tables. */

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { LabelledText } from '../../activities/ml/labelled-data.ts';
+import type { LabelledText } from '../../ml/labelled-data.ts';
 import { MissingDatasetError, type SuiteDataset } from './dataset.ts';
 
 const require = createRequire(import.meta.url);

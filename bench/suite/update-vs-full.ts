@@ -6,11 +6,11 @@
  * older rows (share 0.5, seeded). Both are scored on the held-out rows of the next batch (the
  * future they would serve), or of the last batch after the last one.
  */
-import { spamAssassinByDate } from '../../activities/data/spam-assassin.ts';
-import { evaluateClassifier, fitClassifier } from '../../activities/ml/classifier.ts';
-import type { LabelledText } from '../../activities/ml/labelled-data.ts';
-import { replaySample } from '../../activities/ml/replay-sample.ts';
-import type { LinearModel } from '../../activities/ml/softmax-regression.ts';
+import { spamAssassinByDate } from '../../data/spam-assassin.ts';
+import { evaluateClassifier, fitClassifier } from '../../ml/classifier.ts';
+import type { LabelledText } from '../../ml/labelled-data.ts';
+import { replaySample } from '../../ml/replay-sample.ts';
+import type { LinearModel } from '../../ml/softmax-regression.ts';
 import { holdOutEveryFifth } from './dataset.ts';
 
 export interface UpdateVsFullRow {

@@ -7,7 +7,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { LabelledText } from '../../activities/ml/labelled-data.ts';
+import type { LabelledText } from '../../ml/labelled-data.ts';
 import { MissingDatasetError, type SuiteDataset } from './dataset.ts';
 
 export const WORDNET_DIR = '/usr/share/wordnet';

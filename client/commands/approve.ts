@@ -2,7 +2,7 @@ import os from 'node:os';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Config } from '../../stack/config.ts';
 import { resolveTemporal } from '../../stack/stack.ts';
-import { connectClient, findRun } from '../runs.ts';
+import { connectClient, findRun } from '../../runs/client.ts';
 import { printJson } from '../output.ts';
 import { parse, UsageError } from './args.ts';
 import { approveUpdate, progressQuery, rejectUpdate } from '../../workflows/definitions.ts';

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { checkDuration, InvalidInputError, type DurationBounds } from '../../workflows/validate-input.ts';
 import { didYouMean } from '../suggest.ts';
-import { checkModelName } from '../../activities/registry/models.ts';
+import { checkModelName } from '../../registry/models.ts';
 import {
   checkHyperparameters,
   hyperparameterDefault,
@@ -11,8 +11,8 @@ import {
   HYPERPARAMETERS,
   type HyperparameterSpec,
   type Hyperparameters,
-} from '../../activities/ml/hyperparameters.ts';
-import { MlError } from '../../activities/ml/errors.ts';
+} from '../../ml/hyperparameters.ts';
+import { MlError } from '../../ml/errors.ts';
 
 export class UsageError extends Error {}
 
@@ -106,7 +106,7 @@ export async function dispatch(group: string, argv: string[], help: string, subc
 
 type FlagOption = { type: 'string' } | { type: 'boolean' };
 
-/** The hyperparameter flags, from the one table in activities/ml/hyperparameters.ts. */
+/** The hyperparameter flags, from the one table in ml/hyperparameters.ts. */
 export const HYPERPARAMETER_FLAGS: Record<string, FlagOption> = Object.fromEntries(
   HYPERPARAMETER_KEYS.map((key) => {
     const spec: HyperparameterSpec = HYPERPARAMETERS[key];

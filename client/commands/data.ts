@@ -1,14 +1,14 @@
 import { createReadStream, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { Config } from '../../stack/config.ts';
-import { openRegistry } from '../../stack/stack.ts';
+import { openRegistry } from '../../registry/open.ts';
 import { log, printJson } from '../output.ts';
 import { parse, UsageError } from './args.ts';
-import { readJsonl } from '../../activities/data/jsonl.ts';
-import { importLines, type ImportReport } from '../../activities/data/import-examples.ts';
-import { releaseNextBatch, DEMO_MODEL } from '../../activities/data/spam-demo.ts';
-import { checkModelName, ensureModel, findModel, nearestModelName } from '../../activities/registry/models.ts';
-import type { Db } from '../../activities/registry/pool.ts';
+import { readJsonl } from '../../data/jsonl.ts';
+import { importLines, type ImportReport } from '../../registry/import-examples.ts';
+import { releaseNextBatch, DEMO_MODEL } from '../../data/spam-demo.ts';
+import { checkModelName, ensureModel, findModel, nearestModelName } from '../../registry/models.ts';
+import type { Db } from '../../registry/pool.ts';
 
 export const DATA_HELP = `Usage: nightshift data import --model NAME --file F.jsonl|- [--create] [--json]
        nightshift data next-batch [--model NAME] [--json]

@@ -6,11 +6,11 @@
  * otherwise.
  */
 import type { Config } from '../../stack/config.ts';
-import { openRegistry } from '../../stack/stack.ts';
+import { openRegistry } from '../../registry/open.ts';
 import { readStackFile } from '../../stack/stack-file.ts';
-import { DEMO_MODEL, unreleasedMessages } from '../../activities/data/spam-demo.ts';
-import type { SpamAssassinMessage } from '../../activities/data/spam-assassin.ts';
-import { Rng } from '../../activities/ml/rng.ts';
+import { DEMO_MODEL, unreleasedMessages } from '../../data/spam-demo.ts';
+import type { SpamAssassinMessage } from '../../data/spam-assassin.ts';
+import { Rng } from '../../ml/rng.ts';
 import { isLoopback } from '../../serve/options.ts';
 import { log, printJson } from '../output.ts';
 import { dispatch, modelFlag, parse, UsageError } from './args.ts';

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { Config } from '../../stack/config.ts';
-import { openRegistry } from '../../stack/stack.ts';
+import { openRegistry } from '../../registry/open.ts';
 import { printJson } from '../output.ts';
 import { parse, UsageError } from './args.ts';
-import { checkModelName } from '../../activities/registry/models.ts';
-import { recordFeedback, type FeedbackItem, type FeedbackItemResult, type FeedbackStatus } from '../../activities/registry/feedback.ts';
+import { checkModelName } from '../../registry/models.ts';
+import { recordFeedback, type FeedbackItem, type FeedbackItemResult, type FeedbackStatus } from '../../registry/feedback.ts';
 
 export const FEEDBACK_HELP = `Usage: nightshift feedback --model NAME --file F.jsonl [--json]
 

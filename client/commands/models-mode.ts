@@ -1,11 +1,11 @@
 /** `nightshift models mode`: a model's default training mode (full or update) for runs that name none. */
 import os from 'node:os';
 import type { Config } from '../../stack/config.ts';
-import { openRegistry } from '../../stack/stack.ts';
+import { openRegistry } from '../../registry/open.ts';
 import { printJson } from '../output.ts';
 import { choiceFlag, modelFlag, parse, UsageError } from './args.ts';
-import { getModel } from '../../activities/registry/models.ts';
-import { modelSettings, setTrainingMode } from '../../activities/registry/model-settings.ts';
+import { getModel } from '../../registry/models.ts';
+import { modelSettings, setTrainingMode } from '../../registry/model-settings.ts';
 
 export async function modelsMode(argv: string[], config: Config, help: string): Promise<number> {
   const { values } = parse(argv, {

@@ -5,16 +5,18 @@
  */
 import os from 'node:os';
 import type { Config } from '../../stack/config.ts';
-import { openRegistry, resolveTemporal, runUiLink } from '../../stack/stack.ts';
+import { resolveTemporal, runUiLink } from '../../stack/stack.ts';
+import { openRegistry } from '../../registry/open.ts';
 import { printJson } from '../output.ts';
 import { durationFlag, modelFlag, parse, UsageError } from './args.ts';
-import { connectClient, runWorkflowId } from '../runs.ts';
+import { connectClient, runWorkflowId } from '../../runs/client.ts';
 import { upsertMonitorSchedule } from '../monitor-schedules.ts';
-import { getModel } from '../../activities/registry/models.ts';
-import { currentMonitorPolicy, setMonitorPolicy } from '../../activities/registry/monitoring.ts';
+import { getModel } from '../../registry/models.ts';
+import { currentMonitorPolicy, setMonitorPolicy } from '../../registry/monitoring.ts';
 import { monitorEventsList, monitorPolicyView } from '../../views/monitor.ts';
-import { resolveMonitorPolicy } from '../../activities/pipeline/monitor-model.ts';
-import type { MonitorPolicy } from '../../activities/ml/monitor-policy.ts';
+import { resolveMonitorPolicy } from '../../ml/monitor-policy.ts';
+import { isDuration } from '../../stack/durations.ts';
+import type { MonitorPolicy } from '../../ml/monitor-policy.ts';
 import { ModelNameKey, monitorScheduleId } from '../../workflows/definitions.ts';
 import type { monitorModel } from '../../workflows/index.ts';
 import { TypedSearchAttributes } from '@temporalio/common';
@@ -97,7 +99,7 @@ export async function monitorPolicy(argv: string[], config: Config): Promise<num
     const stored = await currentMonitorPolicy(registry.db, model.id);
     let next: MonitorPolicy;
     try {
-      next = resolveMonitorPolicy({ version: 0, policy: { ...(stored?.policy ?? {}), ...edits } }).policy;
+      next = resolveMonitorPolicy({ version: 0, policy: { ...(stored?.policy ?? {}), ...edits } }, isDuration).policy;
     } catch (err) {
       throw new UsageError((err as Error).message);
     }

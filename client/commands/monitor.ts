@@ -1,10 +1,10 @@
 import type { Config } from '../../stack/config.ts';
-import { openRegistry } from '../../stack/stack.ts';
+import { openRegistry } from '../../registry/open.ts';
 import { printJson } from '../output.ts';
 import { dispatch, parse, UsageError } from './args.ts';
 import { MONITOR_WATCH_HELP, monitorEvents, monitorPolicy, monitorRun } from './monitor-watch.ts';
-import { checkModelName } from '../../activities/registry/models.ts';
-import { monitorReport, type MonitorReport } from '../../activities/registry/live-metrics.ts';
+import { checkModelName } from '../../registry/models.ts';
+import { monitorReport, type MonitorReport } from '../../registry/live-metrics.ts';
 
 export const MONITOR_HELP = `Usage: nightshift monitor show --model NAME [--window 1h] [--windows N] [--last N] [--json]
 ${MONITOR_WATCH_HELP}

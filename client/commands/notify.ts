@@ -1,7 +1,7 @@
 /** `nightshift notify add|list|remove|test`: webhooks told about approvals, promotions, rejections, failures, decay and drift. */
 import os from 'node:os';
 import type { Config } from '../../stack/config.ts';
-import { openRegistry, type Registry } from '../../stack/stack.ts';
+import { openRegistry, type Registry } from '../../registry/open.ts';
 import { printJson } from '../output.ts';
 import { dispatch, parse, UsageError } from './args.ts';
 import {
@@ -11,7 +11,7 @@ import {
   NOTIFICATION_EVENTS,
   removeTarget,
   type NotificationEvent,
-} from '../../activities/registry/notifications.ts';
+} from '../../registry/notifications.ts';
 import { deliverNotification } from '../../activities/pipeline/notify.ts';
 import { didYouMean } from '../suggest.ts';
 import { renderTable } from '../table.ts';

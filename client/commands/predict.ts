@@ -1,14 +1,13 @@
 import { readFileSync } from 'node:fs';
 import type { Config } from '../../stack/config.ts';
-import { openRegistry } from '../../stack/stack.ts';
+import { openRegistry } from '../../registry/open.ts';
 import { readStackFile } from '../../stack/stack-file.ts';
 import { log, printJson } from '../output.ts';
 import { parse, UsageError } from './args.ts';
-import { checkModelName, getModel } from '../../activities/registry/models.ts';
-import { productionVersionId } from '../../activities/registry/promotions.ts';
-import { getVersion } from '../../activities/registry/versions.ts';
-import { loadModelVersion } from '../../activities/pipeline/evaluate-model.ts';
-import { predictTexts } from '../../activities/ml/classifier.ts';
+import { checkModelName, getModel } from '../../registry/models.ts';
+import { productionVersionId } from '../../registry/promotions.ts';
+import { getVersion, loadModelVersion } from '../../registry/versions.ts';
+import { predictTexts } from '../../ml/classifier.ts';
 import { probabilityRecord } from '../../serve/predict.ts';
 
 export const PREDICT_HELP = `Usage: nightshift predict --model NAME (--text TEXT | --file F.jsonl) [--url URL | --direct] [--json]

@@ -1,6 +1,7 @@
 import type { Config } from '../../stack/config.ts';
-import { assertModelExists, resolveTemporal, runUiLink } from '../../stack/stack.ts';
-import { connectClient, RunAlreadyRunningError, runProgress, startRetrain } from '../runs.ts';
+import { resolveTemporal, runUiLink } from '../../stack/stack.ts';
+import { assertModelExists } from '../../registry/open.ts';
+import { connectClient, RunAlreadyRunningError, runProgress, startRetrain } from '../../runs/client.ts';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { formatRunResult, log, printJson } from '../output.ts';
 import { describeRootCause, rootCause } from '../failures.ts';
@@ -17,9 +18,9 @@ import {
 } from './args.ts';
 import { DEFAULT_APPROVAL, type RetrainInput, type RunResult } from '../../workflows/definitions.ts';
 import { DURATION_BOUNDS } from '../../workflows/validate-input.ts';
-import { checkPolicy, type ComparisonPolicy } from '../../activities/ml/compare.ts';
-import { resolveReplayOptions } from '../../activities/ml/replay-sample.ts';
-import { MIN_TRAINING_EXAMPLES } from '../../activities/ml/labelled-data.ts';
+import { checkPolicy, type ComparisonPolicy } from '../../ml/compare.ts';
+import { resolveReplayOptions } from '../../ml/replay-sample.ts';
+import { MIN_TRAINING_EXAMPLES } from '../../ml/labelled-data.ts';
 import type { ReplaySettings } from '../../activities/pipeline/types.ts';
 import type { retrainModel } from '../../workflows/index.ts';
 

@@ -2,7 +2,7 @@ import os from 'node:os';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../../stack/config.ts';
 import { resolveTemporal, runUiLink, type TemporalTarget } from '../../stack/stack.ts';
-import { connectClient, findRun, runProgress, type LiveProgress } from '../runs.ts';
+import { connectClient, findRun, runProgress, type LiveProgress } from '../../runs/client.ts';
 import { runsList } from '../../views/runs.ts';
 import { formatRunResult, printJson } from '../output.ts';
 import { dispatch, parse, UsageError } from './args.ts';

@@ -1,7 +1,8 @@
 import { ScheduleOverlapPolicy, type Client, type ScheduleHandle } from '@temporalio/client';
 import type { Config } from '../../stack/config.ts';
-import { assertModelExists, resolveTemporal, type TemporalTarget } from '../../stack/stack.ts';
-import { connectClient } from '../runs.ts';
+import { resolveTemporal, type TemporalTarget } from '../../stack/stack.ts';
+import { assertModelExists } from '../../registry/open.ts';
+import { connectClient } from '../../runs/client.ts';
 import { DEFAULT_JITTER, describeSchedule, scheduleId, triggerSchedule, upsertSchedule } from '../schedules.ts';
 import { printJson } from '../output.ts';
 import { choiceFlag, dispatch, durationFlag, modelFlag, parse, UsageError } from './args.ts';

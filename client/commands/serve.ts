@@ -1,8 +1,9 @@
 import type { Config } from '../../stack/config.ts';
-import { openRegistry, resolveTemporal } from '../../stack/stack.ts';
+import { resolveTemporal } from '../../stack/stack.ts';
+import { openRegistry } from '../../registry/open.ts';
 import { log } from '../output.ts';
 import { parse, UsageError } from './args.ts';
-import { checkModelName } from '../../activities/registry/models.ts';
+import { checkModelName } from '../../registry/models.ts';
 import { startModelServer } from '../../serve/server.ts';
 import { DEFAULT_SERVE_OPTIONS, ServeOptionsError, type ServeOptions } from '../../serve/options.ts';
 

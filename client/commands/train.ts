@@ -1,9 +1,9 @@
 /** `nightshift train`: the ML modules alone (no Temporal, no database), for experiments and benchmarks. */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { parseJsonl } from '../../activities/data/jsonl.ts';
-import { evaluateClassifier, fitClassifier } from '../../activities/ml/classifier.ts';
-import { encodeModel } from '../../activities/ml/model-file.ts';
-import { splitHyperparameters } from '../../activities/ml/hyperparameters.ts';
+import { parseJsonl } from '../../data/jsonl.ts';
+import { evaluateClassifier, fitClassifier } from '../../ml/classifier.ts';
+import { encodeModel } from '../../ml/model-file.ts';
+import { splitHyperparameters } from '../../ml/hyperparameters.ts';
 import { log, printJson } from '../output.ts';
 import { HYPERPARAMETER_FLAGS, HYPERPARAMETER_HELP, hyperparametersFrom, parse, UsageError } from './args.ts';
 

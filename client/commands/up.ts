@@ -11,20 +11,22 @@ import { findTemporalCli } from '../../stack/temporal-cli.ts';
 import { codecEndpointFor, startDevServer, waitForTemporal } from '../../stack/temporal-server.ts';
 import { connectTemporalNative, PLAINTEXT, type TemporalSecurity } from '../../stack/temporal-connection.ts';
 import { installRuntime } from '../../worker/telemetry.ts';
-import { openRegistry, resolveTemporal, runUiLink, type Registry } from '../../stack/stack.ts';
+import { resolveTemporal, runUiLink } from '../../stack/stack.ts';
+import { openRegistry, type Registry } from '../../registry/open.ts';
 import { readStackFile, removeStackFile, writeSharedDatabaseUrl, writeStackFile } from '../../stack/stack-file.ts';
 import { preparePrivateHome } from '../../stack/pg-credentials.ts';
 import { shutdownGrace } from '../../stack/shutdown-grace.ts';
 import { createWorker } from '../../worker/create-worker.ts';
-import { demoHasData, releaseNextBatch, DEMO_MODEL } from '../../activities/data/spam-demo.ts';
-import { connectClient, listRuns, RunAlreadyRunningError, startRetrain } from '../runs.ts';
+import { demoHasData, releaseNextBatch, DEMO_MODEL } from '../../data/spam-demo.ts';
+import { connectClient, listRuns, RunAlreadyRunningError, startRetrain } from '../../runs/client.ts';
 import { scheduleId, upsertSchedule } from '../schedules.ts';
 import { upsertMonitorSchedule } from '../monitor-schedules.ts';
 import { startModelServer } from '../../serve/server.ts';
-import { findModel } from '../../activities/registry/models.ts';
-import { currentMonitorPolicy } from '../../activities/registry/monitoring.ts';
-import { resolveMonitorPolicy } from '../../activities/pipeline/monitor-model.ts';
-import { monitorScheduleId } from '../../workflows/definitions.ts';
+import { findModel } from '../../registry/models.ts';
+import { currentMonitorPolicy } from '../../registry/monitoring.ts';
+import { resolveMonitorPolicy } from '../../ml/monitor-policy.ts';
+import { isDuration } from '../../stack/durations.ts';
+import { monitorScheduleId, SEARCH_ATTRIBUTES } from '../../workflows/definitions.ts';
 import { formatRunResult, log, printJson } from '../output.ts';
 import { parse } from './args.ts';
 import type { RunResult } from '../../workflows/definitions.ts';
@@ -206,6 +208,7 @@ async function startTemporal(config: Config, parts: StartedParts): Promise<Tempo
   const cli = await findTemporalCli();
   log(`starting Temporal dev server (${cli}) on port ${config.temporalPort}, UI on ${config.uiPort}`);
   const server = await startDevServer({
+    searchAttributes: SEARCH_ATTRIBUTES,
     cli,
     home: config.home,
     port: config.temporalPort,
@@ -336,7 +339,7 @@ async function startServer(config: Config, registry: Registry, parts: StartedPar
 /** The monitor's schedule, at the interval of the model's monitor policy (the default's until one is set). */
 async function ensureMonitorSchedule(client: Client, config: Config, registry: Registry, model: string): Promise<void> {
   const found = await findModel(registry.db, model);
-  const { policy, source } = resolveMonitorPolicy(found ? await currentMonitorPolicy(registry.db, found.id) : null);
+  const { policy, source } = resolveMonitorPolicy(found ? await currentMonitorPolicy(registry.db, found.id) : null, isDuration);
   const what = await upsertMonitorSchedule(client, model, policy.every, config.taskQueue);
   log(
     `monitor schedule ${monitorScheduleId(model)} ${what} (every ${policy.every}, ${source}; \`nightshift monitor policy --model ${model}\`)`,

@@ -1,12 +1,12 @@
 /**
  * POST /v1/feedback: the true labels of earlier predictions, per-item results (see
- * activities/registry/feedback.ts for the rule on a changed label). Needs the bearer token when
+ * registry/feedback.ts for the rule on a changed label). Needs the bearer token when
  * the server has one. The prediction log is flushed first, so feedback on a prediction made a
  * moment ago finds its row.
  */
 import type { FastifyInstance } from 'fastify';
-import { recordFeedback, type FeedbackItem } from '../../activities/registry/feedback.ts';
-import { RegistryError } from '../../activities/registry/errors.ts';
+import { recordFeedback, type FeedbackItem } from '../../registry/feedback.ts';
+import { RegistryError } from '../../registry/errors.ts';
 import type { ServeContext } from '../context.ts';
 import { HttpError, MLFLOW_ERROR_SCHEMA } from '../http-errors.ts';
 

@@ -3,8 +3,8 @@
  * live metrics (the same document as `nightshift monitor show --json`).
  */
 import type { FastifyInstance } from 'fastify';
-import { monitorReport } from '../../activities/registry/live-metrics.ts';
-import { RegistryError } from '../../activities/registry/errors.ts';
+import { monitorReport } from '../../registry/live-metrics.ts';
+import { RegistryError } from '../../registry/errors.ts';
 import type { ServeContext } from '../context.ts';
 import { HttpError } from '../http-errors.ts';
 

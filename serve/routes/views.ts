@@ -5,8 +5,8 @@
  * The documents are built by views/, the same functions the CLI commands call.
  */
 import type { FastifyInstance } from 'fastify';
-import { RegistryError } from '../../activities/registry/errors.ts';
-import { checkModelName } from '../../activities/registry/models.ts';
+import { RegistryError } from '../../registry/errors.ts';
+import { checkModelName } from '../../registry/models.ts';
 import { modelDetail, modelsList } from '../../views/models.ts';
 import { monitorEventsList, monitorPolicyView } from '../../views/monitor.ts';
 import { modelsOverview } from '../../views/overview.ts';

@@ -16,11 +16,11 @@ import { waitFor } from '../support/wait.ts';
 import { runCli } from '../support/cli.ts';
 import { startDevServer, type DevServer } from '../../stack/temporal-server.ts';
 import { freePort } from '../../stack/ports.ts';
-import { approveUpdate, progressQuery, type RetrainInput, type RunResult } from '../../workflows/definitions.ts';
-import { getModel } from '../../activities/registry/models.ts';
-import { listVersions } from '../../activities/registry/versions.ts';
-import { promote, productionVersionId } from '../../activities/registry/promotions.ts';
-import { createPool } from '../../activities/registry/pool.ts';
+import { approveUpdate, progressQuery, SEARCH_ATTRIBUTES, type RetrainInput, type RunResult } from '../../workflows/definitions.ts';
+import { getModel } from '../../registry/models.ts';
+import { listVersions } from '../../registry/versions.ts';
+import { promote, productionVersionId } from '../../registry/promotions.ts';
+import { createPool } from '../../registry/pool.ts';
 
 let stack: TestStack;
 const dir = tempDir(path.join(inject('stateDir'), 'data-faults-'));
@@ -280,6 +280,7 @@ describe('payload budget', () => {
 
   it('a full run succeeds with the server refusing any payload over 64 KiB, because none carries weights or data', async () => {
     server = await startDevServer({
+      searchAttributes: SEARCH_ATTRIBUTES,
       cli: inject('temporalCli'),
       home: tempDir(path.join(dir, 'blob-')),
       port: await freePort(),

@@ -1,3 +1,4 @@
+import { SEARCH_ATTRIBUTES } from '../../workflows/definitions.ts';
 /**
  * Faults 4 and 5 of docs/reliability.md: PostgreSQL stops during a run and comes back; the
  * Temporal dev server restarts (same SQLite state file) during a run, while `retrain --wait`
@@ -12,10 +13,10 @@ import { Client, Connection } from '@temporalio/client';
 import { startEmbeddedPostgres, type EmbeddedPg } from '../../stack/embedded-postgres.ts';
 import { startDevServer, type DevServer } from '../../stack/temporal-server.ts';
 import { freePort } from '../../stack/ports.ts';
-import { createPool, type Db } from '../../activities/registry/pool.ts';
-import { migrate } from '../../activities/registry/migrate.ts';
-import { releaseNextBatch } from '../../activities/data/spam-demo.ts';
-import { runProgress } from '../../client/runs.ts';
+import { createPool, type Db } from '../../registry/pool.ts';
+import { migrate } from '../../registry/migrate.ts';
+import { releaseNextBatch } from '../../data/spam-demo.ts';
+import { runProgress } from '../../runs/client.ts';
 import { createTestDatabase, type TestDatabase } from '../support/services.ts';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.ts';
 import { waitFor } from '../support/wait.ts';
@@ -109,7 +110,13 @@ describe('the Temporal dev server restarts during a run', () => {
   it('the run completes on the same state file', async () => {
     const home = path.join(dir, 'temporal-home');
     const ports = { port: await freePort(), uiPort: await freePort() };
-    let server: DevServer = await startDevServer({ cli: inject('temporalCli'), home, ...ports, namespace: 'default' });
+    let server: DevServer = await startDevServer({
+      searchAttributes: SEARCH_ATTRIBUTES,
+      cli: inject('temporalCli'),
+      home,
+      ...ports,
+      namespace: 'default',
+    });
     cleanups.push(() => server.stop());
     const database: TestDatabase = await createTestDatabase();
     cleanups.push(() => database.drop());
@@ -146,7 +153,13 @@ describe('the Temporal dev server restarts during a run', () => {
 
     await connection.close();
     await server.stop();
-    server = await startDevServer({ cli: inject('temporalCli'), home, ...ports, namespace: 'default' });
+    server = await startDevServer({
+      searchAttributes: SEARCH_ATTRIBUTES,
+      cli: inject('temporalCli'),
+      home,
+      ...ports,
+      namespace: 'default',
+    });
     connection = await Connection.connect({ address: server.address });
     cleanups.push(() => connection.close());
     client = new Client({ connection });

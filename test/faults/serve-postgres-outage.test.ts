@@ -11,9 +11,9 @@ import { syntheticTexts } from '../support/synthetic.ts';
 import { waitFor } from '../support/wait.ts';
 import { startEmbeddedPostgres, type EmbeddedPg } from '../../stack/embedded-postgres.ts';
 import { freePort } from '../../stack/ports.ts';
-import { createPool } from '../../activities/registry/pool.ts';
-import { migrate } from '../../activities/registry/migrate.ts';
-import { countPredictions, getPredictions } from '../../activities/registry/predictions.ts';
+import { createPool } from '../../registry/pool.ts';
+import { migrate } from '../../registry/migrate.ts';
+import { countPredictions, getPredictions } from '../../registry/predictions.ts';
 import { createModelServer, type ModelServer } from '../../serve/server.ts';
 
 const dir = tempDir(path.join(inject('stateDir'), 'serve-outage-'));

@@ -13,14 +13,14 @@ import { startWorkerProcess, type WorkerProcess } from '../support/worker-proces
 import { importRows } from '../support/runs.ts';
 import { syntheticTexts } from '../support/synthetic.ts';
 import { waitFor } from '../support/wait.ts';
-import { runProgress } from '../../client/runs.ts';
-import { releaseNextBatch } from '../../activities/data/spam-demo.ts';
-import { trainOnSource } from '../../activities/ml/train.ts';
-import { resolveTrainOptions } from '../../activities/ml/train-options.ts';
+import { runProgress } from '../../runs/client.ts';
+import { releaseNextBatch } from '../../data/spam-demo.ts';
+import { trainOnSource } from '../../ml/train.ts';
+import { resolveTrainOptions } from '../../ml/train-options.ts';
 import { streamedTrainingSet, streamLimitsForBuffer } from '../../activities/pipeline/streamed-source.ts';
-import { encodeModel } from '../../activities/ml/model-file.ts';
-import { getSnapshot } from '../../activities/registry/datasets.ts';
-import { splitHyperparameters, type Hyperparameters } from '../../activities/ml/hyperparameters.ts';
+import { encodeModel } from '../../ml/model-file.ts';
+import { getSnapshot } from '../../registry/datasets.ts';
+import { splitHyperparameters, type Hyperparameters } from '../../ml/hyperparameters.ts';
 import type { RetrainInput, RunResult } from '../../workflows/definitions.ts';
 
 let stack: TestStack;

@@ -1,3 +1,4 @@
+import { SEARCH_ATTRIBUTES } from '../../workflows/definitions.ts';
 /**
  * Encrypted payloads end to end, with every part a real process: a dev server started with
  * `--ui-codec-endpoint`, a worker process, the CLI and the model server (`nightshift serve`, whose
@@ -78,6 +79,7 @@ beforeAll(async () => {
   servePort = await freePort();
   const uiPort = await freePort();
   server = await startDevServer({
+    searchAttributes: SEARCH_ATTRIBUTES,
     cli: inject('temporalCli'),
     home: path.join(dir, 'temporal'),
     port: await freePort(),

@@ -1,8 +1,8 @@
 /** Migrations: applied once, in order, under an advisory lock, even when processes race to apply them. */
 import { describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../support/services.ts';
-import { createPool } from '../../activities/registry/pool.ts';
-import { loadMigrations, migrate } from '../../activities/registry/migrate.ts';
+import { createPool } from '../../registry/pool.ts';
+import { loadMigrations, migrate } from '../../registry/migrate.ts';
 
 describe('migrations', () => {
   it('five processes migrating one fresh database at once: each migration is applied exactly once', async () => {

@@ -11,7 +11,7 @@ import { importRows } from '../support/runs.ts';
 import { syntheticTexts } from '../support/synthetic.ts';
 import { waitFor } from '../support/wait.ts';
 import { runCli } from '../support/cli.ts';
-import { runProgress, startRetrain } from '../../client/runs.ts';
+import { runProgress, startRetrain } from '../../runs/client.ts';
 import type { RunResult } from '../../workflows/definitions.ts';
 
 let stack: TestStack;

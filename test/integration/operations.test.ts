@@ -10,12 +10,12 @@ import { importRows } from '../support/runs.ts';
 import { syntheticTexts } from '../support/synthetic.ts';
 import { waitFor } from '../support/wait.ts';
 import { describeSchedule, scheduleId, triggerSchedule, upsertSchedule } from '../../client/schedules.ts';
-import { listRuns, RunAlreadyRunningError, startRetrain } from '../../client/runs.ts';
+import { listRuns, RunAlreadyRunningError, startRetrain } from '../../runs/client.ts';
 import { approveUpdate, progressQuery, rejectUpdate, type RetrainInput, type RunResult } from '../../workflows/definitions.ts';
 import type { SetProductionResult } from '../../activities/pipeline/types.ts';
-import { getModel } from '../../activities/registry/models.ts';
-import { listVersions } from '../../activities/registry/versions.ts';
-import { listPromotionEvents } from '../../activities/registry/promotions.ts';
+import { getModel } from '../../registry/models.ts';
+import { listVersions } from '../../registry/versions.ts';
+import { listPromotionEvents } from '../../registry/promotions.ts';
 
 let stack: TestStack;
 const labels = ['red', 'green'];

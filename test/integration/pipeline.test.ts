@@ -8,9 +8,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import { startTestStack, type TestStack } from '../support/services.ts';
 import { collectPayloadSizes, importRows, runRetrain } from '../support/runs.ts';
 import { syntheticTexts } from '../support/synthetic.ts';
-import { getModel } from '../../activities/registry/models.ts';
-import { listVersions } from '../../activities/registry/versions.ts';
-import { listPromotionEvents, productionVersionId } from '../../activities/registry/promotions.ts';
+import { getModel } from '../../registry/models.ts';
+import { listVersions } from '../../registry/versions.ts';
+import { listPromotionEvents, productionVersionId } from '../../registry/promotions.ts';
 
 let stack: TestStack;
 const labels = ['billing', 'outage', 'praise'];

@@ -17,9 +17,9 @@ import { syntheticTexts } from '../support/synthetic.ts';
 import { waitFor } from '../support/wait.ts';
 import { runCli } from '../support/cli.ts';
 import { approveUpdate, progressQuery, rejectUpdate, type RetrainInput, type RunResult } from '../../workflows/definitions.ts';
-import { startRetrain } from '../../client/runs.ts';
-import { getModel } from '../../activities/registry/models.ts';
-import { listVersions } from '../../activities/registry/versions.ts';
+import { startRetrain } from '../../runs/client.ts';
+import { getModel } from '../../registry/models.ts';
+import { listVersions } from '../../registry/versions.ts';
 
 let stack: TestStack;
 let env: NodeJS.ProcessEnv;

@@ -12,8 +12,8 @@ import { importRows, runRetrain } from '../support/runs.ts';
 import { waitFor } from '../support/wait.ts';
 import { createModelServer, startModelServer, type ModelServer } from '../../serve/server.ts';
 import { ServeOptionsError } from '../../serve/options.ts';
-import { promoteByHand } from '../../activities/registry/promotions.ts';
-import { monitorReport } from '../../activities/registry/live-metrics.ts';
+import { promoteByHand } from '../../registry/promotions.ts';
+import { monitorReport } from '../../registry/live-metrics.ts';
 import { monitor } from '../../client/commands/monitor.ts';
 import { loadConfig } from '../../stack/config.ts';
 

@@ -9,10 +9,10 @@ import { promoteVersion, trainVersion, type TrainedVersion } from '../support/se
 import { syntheticTexts } from '../support/synthetic.ts';
 import { waitFor } from '../support/wait.ts';
 import { createModelServer, type ModelServer } from '../../serve/server.ts';
-import { importExamples } from '../../activities/data/import-examples.ts';
-import { getPredictions } from '../../activities/registry/predictions.ts';
-import { predictTexts } from '../../activities/ml/classifier.ts';
-import { loadModelVersion } from '../../activities/pipeline/evaluate-model.ts';
+import { importExamples } from '../../registry/import-examples.ts';
+import { getPredictions } from '../../registry/predictions.ts';
+import { predictTexts } from '../../ml/classifier.ts';
+import { loadModelVersion } from '../../registry/versions.ts';
 
 let database: TestDatabase;
 let server: ModelServer;

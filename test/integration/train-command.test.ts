@@ -5,7 +5,7 @@ import { tempDir } from '../support/dirs.ts';
 import { describe, expect, inject, it } from 'vitest';
 import { runCli } from '../support/cli.ts';
 import { syntheticTexts } from '../support/synthetic.ts';
-import { decodeModel } from '../../activities/ml/model-file.ts';
+import { decodeModel } from '../../ml/model-file.ts';
 
 const dir = tempDir(path.join(inject('stateDir'), 'train-'));
 const write = (name: string, rows: unknown[], extra = ''): string => {

@@ -12,7 +12,7 @@ import { importRows } from '../support/runs.ts';
 import { syntheticTexts } from '../support/synthetic.ts';
 import { runCli } from '../support/cli.ts';
 import type { RunResult } from '../../workflows/definitions.ts';
-import { getModel } from '../../activities/registry/models.ts';
+import { getModel } from '../../registry/models.ts';
 
 let stack: TestStack;
 let env: NodeJS.ProcessEnv;

@@ -17,9 +17,9 @@ import { syntheticTexts } from '../support/synthetic.ts';
 import { waitFor } from '../support/wait.ts';
 import { runCli } from '../support/cli.ts';
 import type { MonitorResult, RunResult } from '../../workflows/definitions.ts';
-import { getModel } from '../../activities/registry/models.ts';
-import { insertPredictions } from '../../activities/registry/predictions.ts';
-import { productionFacts } from '../../activities/registry/monitoring.ts';
+import { getModel } from '../../registry/models.ts';
+import { insertPredictions } from '../../registry/predictions.ts';
+import { productionFacts } from '../../registry/monitoring.ts';
 
 let stack: TestStack;
 let env: NodeJS.ProcessEnv;

@@ -1,3 +1,4 @@
+import { SEARCH_ATTRIBUTES } from '../../workflows/definitions.ts';
 /**
  * Someone with only the Temporal Web UI can answer "what happened and why": headless Chromium
  * opens the UI served by a dev server, finds a finished run by its search attributes, and sees
@@ -10,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { chromium, type Browser } from 'playwright-core';
 import { startDevServer, type DevServer } from '../../stack/temporal-server.ts';
 import { freePort } from '../../stack/ports.ts';
-import { startRetrain } from '../../client/runs.ts';
+import { startRetrain } from '../../runs/client.ts';
 import { startTestStack, type TestStack } from '../support/services.ts';
 import { importRows } from '../support/runs.ts';
 import { syntheticTexts } from '../support/synthetic.ts';
@@ -23,6 +24,7 @@ let browser: Browser;
 
 beforeAll(async () => {
   server = await startDevServer({
+    searchAttributes: SEARCH_ATTRIBUTES,
     cli: inject('temporalCli'),
     home: tempDir(path.join(inject('stateDir'), 'ui-')),
     port: await freePort(),

@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../stack/ports.ts';
-import { startRetrain } from '../../client/runs.ts';
+import { startRetrain } from '../../runs/client.ts';
 import { tempDir } from '../support/dirs.ts';
 import { startTestStack, type TestStack } from '../support/services.ts';
 import { importRows } from '../support/runs.ts';

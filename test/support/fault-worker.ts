@@ -7,7 +7,7 @@
 import { Context } from '@temporalio/activity';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createActivities } from '../../activities/index.ts';
-import { createPool } from '../../activities/registry/pool.ts';
+import { createPool } from '../../registry/pool.ts';
 import { createWorker } from '../../worker/create-worker.ts';
 
 const [kind, target] = (process.env.NIGHTSHIFT_FAULT ?? '').split(':');

@@ -2,8 +2,8 @@ import type { retrainModel } from '../../workflows/index.ts';
 import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { RetrainInput, RunResult } from '../../workflows/definitions.ts';
-import { importExamples } from '../../activities/data/import-examples.ts';
-import type { Db } from '../../activities/registry/pool.ts';
+import { importExamples } from '../../registry/import-examples.ts';
+import type { Db } from '../../registry/pool.ts';
 
 export async function runRetrain(
   client: Client,

@@ -3,12 +3,12 @@
  * promotion transaction (the one that NOTIFYs), without a workflow run around it.
  */
 import { randomBytes } from 'node:crypto';
-import { fitClassifier } from '../../activities/ml/classifier.ts';
-import { encodeModel } from '../../activities/ml/model-file.ts';
-import { ensureModel } from '../../activities/registry/models.ts';
-import type { Db } from '../../activities/registry/pool.ts';
-import { productionVersionId, promote } from '../../activities/registry/promotions.ts';
-import { createCandidateVersion } from '../../activities/registry/versions.ts';
+import { fitClassifier } from '../../ml/classifier.ts';
+import { encodeModel } from '../../ml/model-file.ts';
+import { ensureModel } from '../../registry/models.ts';
+import type { Db } from '../../registry/pool.ts';
+import { productionVersionId, promote } from '../../registry/promotions.ts';
+import { createCandidateVersion } from '../../registry/versions.ts';
 
 export interface TrainedVersion {
   modelId: number;

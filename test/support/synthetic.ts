@@ -1,5 +1,5 @@
 /** Labelled text with a learnable signal: each class has its own words, all share noise words. */
-import { Rng } from '../../activities/ml/rng.ts';
+import { Rng } from '../../ml/rng.ts';
 
 export function syntheticTexts(n: number, labels: string[], seed = 1, signal = 0.6): Array<{ text: string; label: string }> {
   const rng = new Rng(seed);

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { Adam } from '../../activities/ml/adam.ts';
-import { MlError } from '../../activities/ml/errors.ts';
-import { resolveFeaturizerOptions } from '../../activities/ml/hashing-vectorizer.ts';
-import { lossAndGradient } from '../../activities/ml/softmax-regression.ts';
-import type { CsrMatrix } from '../../activities/ml/sparse.ts';
-import { SparseBatchTrainer } from '../../activities/ml/sparse-batch-trainer.ts';
-import { initialTrainingState, type TrainingState } from '../../activities/ml/train.ts';
-import { resolveTrainOptions } from '../../activities/ml/train-options.ts';
+import { Adam } from '../../ml/adam.ts';
+import { MlError } from '../../ml/errors.ts';
+import { resolveFeaturizerOptions } from '../../ml/hashing-vectorizer.ts';
+import { lossAndGradient } from '../../ml/softmax-regression.ts';
+import type { CsrMatrix } from '../../ml/sparse.ts';
+import { SparseBatchTrainer } from '../../ml/sparse-batch-trainer.ts';
+import { initialTrainingState, type TrainingState } from '../../ml/train.ts';
+import { resolveTrainOptions } from '../../ml/train-options.ts';
 
 describe('Adam', () => {
   it('first step matches the hand-worked update', () => {

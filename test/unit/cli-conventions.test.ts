@@ -8,7 +8,7 @@ import { colourEnabled, paint } from '../../client/style.ts';
 import { findHome } from '../../stack/config.ts';
 import { checkDuration, checkRetrainInput, DURATION_BOUNDS, InvalidInputError } from '../../workflows/validate-input.ts';
 import { editPolicy } from '../../client/commands/models.ts';
-import { defaultComparisonPolicy } from '../../activities/ml/compare.ts';
+import { defaultComparisonPolicy } from '../../ml/compare.ts';
 
 describe('did you mean', () => {
   it('suggests the nearest known word only when it is a plausible typo', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { compareModels, type ComparisonPolicy, type ModelEvidence } from '../../activities/ml/compare.ts';
-import { binomialHalfCdf, mcnemarExact } from '../../activities/ml/mcnemar.ts';
-import { MlError } from '../../activities/ml/errors.ts';
+import { compareModels, type ComparisonPolicy, type ModelEvidence } from '../../ml/compare.ts';
+import { binomialHalfCdf, mcnemarExact } from '../../ml/mcnemar.ts';
+import { MlError } from '../../ml/errors.ts';
 
 const policy: ComparisonPolicy = {
   absolute: [

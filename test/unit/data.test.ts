@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseJsonl } from '../../activities/data/jsonl.ts';
-import { compareProfiles, jensenShannon, profileDataset, psi } from '../../activities/ml/drift.ts';
+import { parseJsonl } from '../../data/jsonl.ts';
+import { compareProfiles, jensenShannon, profileDataset, psi } from '../../ml/drift.ts';
 
 describe('JSONL parsing', () => {
   it('keeps good rows and reports each bad line with its reason', () => {

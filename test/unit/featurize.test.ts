@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { tokenize } from '../../activities/ml/tokenize.ts';
-import { murmur3String } from '../../activities/ml/murmur3.ts';
-import { bigramHash, CHAR_NGRAM_SEED_OFFSET, forEachTokenHash } from '../../activities/ml/token-hasher.ts';
-import { hashTexts, HashingVectorizer, resolveCharNgrams, resolveFeaturizerOptions } from '../../activities/ml/hashing-vectorizer.ts';
-import { MlError } from '../../activities/ml/errors.ts';
+import { tokenize } from '../../ml/tokenize.ts';
+import { murmur3String } from '../../ml/murmur3.ts';
+import { bigramHash, CHAR_NGRAM_SEED_OFFSET, forEachTokenHash } from '../../ml/token-hasher.ts';
+import { hashTexts, HashingVectorizer, resolveCharNgrams, resolveFeaturizerOptions } from '../../ml/hashing-vectorizer.ts';
+import { MlError } from '../../ml/errors.ts';
 
 const tokenizer = { bigrams: false, minTokenLength: 2, maxTokenLength: 40 };
 

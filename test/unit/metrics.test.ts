@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { brierScore, expectedCalibrationError } from '../../activities/ml/calibration.ts';
-import { classificationMetrics } from '../../activities/ml/metrics.ts';
-import { murmur3String } from '../../activities/ml/murmur3.ts';
+import { brierScore, expectedCalibrationError } from '../../ml/calibration.ts';
+import { classificationMetrics } from '../../ml/metrics.ts';
+import { murmur3String } from '../../ml/murmur3.ts';
 
 interface Scores {
   precision: number;

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { encodeEnvelope } from '../../activities/ml/binary-envelope.ts';
-import { fitClassifier, predictTexts } from '../../activities/ml/classifier.ts';
-import { decodeModel, encodeModel } from '../../activities/ml/model-file.ts';
-import { type MlError } from '../../activities/ml/errors.ts';
-import { argmaxRows, predictProba } from '../../activities/ml/softmax-regression.ts';
-import { hashTexts } from '../../activities/ml/hashing-vectorizer.ts';
+import { encodeEnvelope } from '../../ml/binary-envelope.ts';
+import { fitClassifier, predictTexts } from '../../ml/classifier.ts';
+import { decodeModel, encodeModel } from '../../ml/model-file.ts';
+import { type MlError } from '../../ml/errors.ts';
+import { argmaxRows, predictProba } from '../../ml/softmax-regression.ts';
+import { hashTexts } from '../../ml/hashing-vectorizer.ts';
 import { syntheticTexts } from '../support/synthetic.ts';
 
 describe('model file', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { assessLiveModel, checkMonitorPolicy, defaultMonitorPolicy, type LiveEvidence } from '../../activities/ml/monitor-policy.ts';
-import { isDuration } from '../../activities/pipeline/monitor-model.ts';
+import { assessLiveModel, checkMonitorPolicy, defaultMonitorPolicy, type LiveEvidence } from '../../ml/monitor-policy.ts';
+import { isDuration } from '../../stack/durations.ts';
 
 const healthy: LiveEvidence = {
   version: 3,

@@ -1,7 +1,7 @@
 /** Live metrics are the offline metrics on (predicted, true) counts; request bodies to texts. */
 import { describe, expect, it } from 'vitest';
-import { liveScores, windowStart } from '../../activities/ml/live-windows.ts';
-import { classificationMetrics } from '../../activities/ml/metrics.ts';
+import { liveScores, windowStart } from '../../ml/live-windows.ts';
+import { classificationMetrics } from '../../ml/metrics.ts';
 import { BadInput, mlflowTexts, v2Texts } from '../../serve/inputs.ts';
 import { isLoopback, resolveServeOptions, ServeOptionsError } from '../../serve/options.ts';
 

@@ -5,7 +5,7 @@
  * when the bounded buffer is full.
  */
 import { describe, expect, it } from 'vitest';
-import type { Db } from '../../activities/registry/pool.ts';
+import type { Db } from '../../registry/pool.ts';
 import { createServeMetrics } from '../../serve/metrics.ts';
 import { PredictionLog, type PendingPrediction } from '../../serve/prediction-log.ts';
 

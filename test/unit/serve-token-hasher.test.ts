@@ -5,10 +5,10 @@
  * ends, non-ASCII characters and the length cut-off at every offset of a block.
  */
 import { describe, expect, it } from 'vitest';
-import { spamAssassinSplit } from '../../activities/data/spam-assassin.ts';
-import { murmur3String } from '../../activities/ml/murmur3.ts';
-import { bigramHash, CHAR_NGRAM_SEED_OFFSET, forEachTokenHash, type CharNgramRange } from '../../activities/ml/token-hasher.ts';
-import { tokenize, type TokenizerOptions } from '../../activities/ml/tokenize.ts';
+import { spamAssassinSplit } from '../../data/spam-assassin.ts';
+import { murmur3String } from '../../ml/murmur3.ts';
+import { bigramHash, CHAR_NGRAM_SEED_OFFSET, forEachTokenHash, type CharNgramRange } from '../../ml/token-hasher.ts';
+import { tokenize, type TokenizerOptions } from '../../ml/tokenize.ts';
 
 /** What forEachTokenHash must emit, from token strings. */
 function reference(text: string, o: TokenizerOptions, seed: number, chars?: CharNgramRange): number[] {

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { fitClassifier, evaluateClassifier } from '../../activities/ml/classifier.ts';
-import { decodeCheckpoint, encodeCheckpoint } from '../../activities/ml/checkpoint.ts';
-import { hashTexts, resolveFeaturizerOptions } from '../../activities/ml/hashing-vectorizer.ts';
-import { encodeTrainingLabels } from '../../activities/ml/labelled-data.ts';
+import { fitClassifier, evaluateClassifier } from '../../ml/classifier.ts';
+import { decodeCheckpoint, encodeCheckpoint } from '../../ml/checkpoint.ts';
+import { hashTexts, resolveFeaturizerOptions } from '../../ml/hashing-vectorizer.ts';
+import { encodeTrainingLabels } from '../../ml/labelled-data.ts';
 import { deflateRawSync } from 'node:zlib';
-import { encodeEnvelope } from '../../activities/ml/binary-envelope.ts';
-import { argmaxRows, lossAndGradient, predictProba } from '../../activities/ml/softmax-regression.ts';
-import { trainSoftmax, type TrainingState } from '../../activities/ml/train.ts';
-import { MlError } from '../../activities/ml/errors.ts';
+import { encodeEnvelope } from '../../ml/binary-envelope.ts';
+import { argmaxRows, lossAndGradient, predictProba } from '../../ml/softmax-regression.ts';
+import { trainSoftmax, type TrainingState } from '../../ml/train.ts';
+import { MlError } from '../../ml/errors.ts';
 import { syntheticTexts } from '../support/synthetic.ts';
 
 describe('softmax regression gradient', () => {

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { decodeCheckpoint, encodeCheckpoint } from '../../activities/ml/checkpoint.ts';
-import { evaluateClassifier, fitClassifier } from '../../activities/ml/classifier.ts';
-import { MlError } from '../../activities/ml/errors.ts';
-import { replayCount, replaySample, resolveReplayOptions } from '../../activities/ml/replay-sample.ts';
-import { stateWeights, type TrainingState } from '../../activities/ml/train.ts';
-import { resolveTrainOptions } from '../../activities/ml/train-options.ts';
-import { warmStartState } from '../../activities/ml/warm-start.ts';
+import { decodeCheckpoint, encodeCheckpoint } from '../../ml/checkpoint.ts';
+import { evaluateClassifier, fitClassifier } from '../../ml/classifier.ts';
+import { MlError } from '../../ml/errors.ts';
+import { replayCount, replaySample, resolveReplayOptions } from '../../ml/replay-sample.ts';
+import { stateWeights, type TrainingState } from '../../ml/train.ts';
+import { resolveTrainOptions } from '../../ml/train-options.ts';
+import { warmStartState } from '../../ml/warm-start.ts';
 import { syntheticTexts } from '../support/synthetic.ts';
 
 describe('update mode: warm start', async () => {

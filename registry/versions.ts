@@ -1,5 +1,7 @@
 /** Model versions, their evaluations, and training checkpoints. */
 import type { ClassificationMetrics } from '../ml/metrics.ts';
+import { decodeModel } from '../ml/model-file.ts';
+import type { LinearModel } from '../ml/softmax-regression.ts';
 import type { Queryable } from './pool.ts';
 import { withTransaction, type Db } from './pool.ts';
 import { RegistryError } from './errors.ts';
@@ -224,4 +226,10 @@ export async function deleteCheckpoint(db: Db, workflowId: string, runId: string
   await db.query('DELETE FROM training_checkpoints WHERE workflow_id = $1 AND run_id = $2', [workflowId, runId]);
   // With the table empty, a vacuum also gives its pages back to the file system.
   await vacuumCheckpoints(db);
+}
+
+/** A version's model, decoded from its stored weights after checking them against its sha256. */
+export async function loadModelVersion(db: Queryable, versionId: number): Promise<LinearModel> {
+  const { bytes, sha256, version } = await loadWeights(db, versionId);
+  return decodeModel(bytes, `model version ${version} (id ${versionId})`, sha256);
 }

@@ -7,7 +7,7 @@
 import { countExamples } from '../registry/examples.ts';
 import { ensureModel } from '../registry/models.ts';
 import type { Db } from '../registry/pool.ts';
-import { importExamples, type ImportReport } from './import-examples.ts';
+import { importExamples, type ImportReport } from '../registry/import-examples.ts';
 import { spamAssassinByDate, type SpamAssassinMessage } from './spam-assassin.ts';
 
 export const DEMO_MODEL = 'spam';

@@ -5,10 +5,18 @@
  * it is left out with its reason. Lines stream through in batches, so memory stays bounded
  * whatever the size of the input.
  */
-import { ensureModel, type ModelRow } from '../registry/models.ts';
-import { copyExamplesChecked, type NewExample } from '../registry/examples.ts';
-import { withTransaction, type Db } from '../registry/pool.ts';
-import type { JsonlLine, RejectedLine } from './jsonl.ts';
+import { ensureModel, type ModelRow } from './models.ts';
+import { copyExamplesChecked, type NewExample } from './examples.ts';
+import { withTransaction, type Db } from './pool.ts';
+
+/** A line of an import that was refused, and why. */
+export interface RejectedLine {
+  line: number;
+  reason: string;
+}
+
+/** One line of an import as the reader gives it: an example, or the reason it is not one. */
+export type JsonlLine = { line: number; example: NewExample } | { line: number; reason: string };
 
 export interface ImportReport {
   model: string;

@@ -8,7 +8,7 @@
  * changes nothing, because the first label may already be training data (examples are
  * deduplicated by text and never relabelled) and one client must not silently overwrite another.
  */
-import { importExamples } from '../data/import-examples.ts';
+import { importExamples } from './import-examples.ts';
 import { contentHash } from './examples.ts';
 import { getModel } from './models.ts';
 import type { Db } from './pool.ts';

@@ -153,3 +153,16 @@ export function assessLiveModel(e: LiveEvidence, p: MonitorPolicy): Assessment {
     : `healthy: ${e.accuracy === null ? 'no live accuracy yet' : `live accuracy ${f(e.accuracy)} on ${e.labelled} labelled`}${e.drift ? `, token drift ${f(e.drift.tokenJensenShannon)}` : ''}${notJudged.length ? ` (not judged: ${notJudged.join('; ')})` : ''}`;
   return { breaches, trigger, reason, notJudged };
 }
+
+/** The model's monitor policy in force: its stored one over the defaults, and where it came from. */
+export function resolveMonitorPolicy(
+  stored: { version: number; policy: Partial<MonitorPolicy> } | null,
+  isDuration: (value: string) => boolean,
+): {
+  policy: MonitorPolicy;
+  source: string;
+} {
+  const policy = { ...defaultMonitorPolicy, ...(stored?.policy ?? {}) };
+  checkMonitorPolicy(policy, isDuration);
+  return { policy, source: stored ? `monitor policy v${stored.version}` : 'the default monitor policy' };
+}

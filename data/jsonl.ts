@@ -4,11 +4,9 @@
  * line number and reason.
  */
 import type { NewExample } from '../registry/examples.ts';
+import type { JsonlLine, RejectedLine } from '../registry/import-examples.ts';
 
-export interface RejectedLine {
-  line: number;
-  reason: string;
-}
+export type { JsonlLine, RejectedLine };
 
 export interface ParsedJsonl {
   rows: NewExample[];
@@ -137,8 +135,6 @@ export function parseJsonlBytes(slice: Uint8Array): NewExample | { reason: strin
   }
   return parseJsonlLine(line);
 }
-
-export type JsonlLine = { line: number; example: NewExample } | { line: number; reason: string };
 
 /**
  * Streams a JSONL byte stream line by line with bounded memory: at most one line (up to
