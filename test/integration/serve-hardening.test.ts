@@ -8,11 +8,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { spawnCli } from '../support/cli.ts';
+import { tempDir } from '../support/dirs.ts';
 import { createTestDatabase, type TestDatabase } from '../support/services.ts';
 import { promoteVersion, trainVersion, type TrainedVersion } from '../support/serving.ts';
 import { syntheticTexts } from '../support/synthetic.ts';
 import { waitFor } from '../support/wait.ts';
+import { freePort } from '../../stack/ports.ts';
 import { createModelServer, type ModelServer } from '../../serve/server.ts';
 import type { ServeOptions } from '../../serve/options.ts';
 import { countExamples } from '../../registry/examples.ts';
@@ -164,11 +168,12 @@ describe('the token comes before the body', () => {
 });
 
 /** Opens a connection that sends headers and then one byte of its body every `everyMs`. */
-function trickle(url: string, everyMs: number): { closed: Promise<number>; stop(): void } {
+function trickle(url: string, everyMs: number): { connected: Promise<void>; closed: Promise<number>; stop(): void } {
   const u = new URL(url);
   const started = Date.now();
   const socket = net.connect(Number(u.port), u.hostname);
   socket.on('error', () => undefined);
+  const connected = new Promise<void>((resolve) => socket.once('connect', () => resolve()));
   socket.write(`POST ${INVOKE} HTTP/1.1\r\nHost: 127.0.0.1:${u.port}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n`);
   const timer = setInterval(() => socket.write(' '), everyMs);
   const closed = new Promise<number>((resolve) =>
@@ -177,7 +182,7 @@ function trickle(url: string, everyMs: number): { closed: Promise<number>; stop(
       resolve(Date.now() - started);
     }),
   );
-  return { closed, stop: () => socket.destroy() };
+  return { connected, closed, stop: () => socket.destroy() };
 }
 
 describe('slow clients', () => {
@@ -221,6 +226,30 @@ describe('slow clients', () => {
     expect(done, 'close() still waiting after 20 s').toBe(true);
     expect(Date.now() - started).toBeLessThan(8000);
     expect((await getPredictions(db(), [id])).has(id)).toBe(true);
+  });
+});
+
+describe('nightshift serve and Ctrl-C', () => {
+  it('exits within its shutdown deadline while 20 clients trickle bodies', async () => {
+    const port = await freePort();
+    const home = tempDir(path.join(inject('stateDir'), 'serve-sigint-'));
+    const cli = spawnCli(['serve', '--port', String(port)], { DATABASE_URL: database.url, NIGHTSHIFT_HOME: home });
+    let conns: Array<ReturnType<typeof trickle>> = [];
+    try {
+      await waitFor('serving', async () => (/model server on/.test(cli.stderr()) ? true : undefined), 60_000, 100);
+      conns = Array.from({ length: 20 }, () => trickle(`http://127.0.0.1:${port}`, 200));
+      await Promise.all(conns.map((c) => c.connected));
+      const started = Date.now();
+      cli.kill('SIGINT');
+      const result = await Promise.race([cli.done, new Promise<null>((resolve) => setTimeout(() => resolve(null), 40_000))]);
+      expect(result, `still running 40 s after SIGINT; stderr:\n${cli.stderr()}`).not.toBeNull();
+      expect(result!.code).toBe(0);
+      // The default deadline is 10 s; then the log is written and the registry closed.
+      expect(Date.now() - started).toBeLessThan(20_000);
+    } finally {
+      cli.kill('SIGKILL');
+      for (const c of conns) c.stop();
+    }
   });
 });
 
