@@ -7,11 +7,16 @@
  * (`unchanged`); a different label for an already-labelled prediction is refused (`conflict`) and
  * changes nothing, because the first label may already be training data (examples are
  * deduplicated by text and never relabelled) and one client must not silently overwrite another.
+ *
+ * A request is one transaction: the labels and the examples they make are committed together or
+ * not at all (a process killed mid-request leaves neither). A prediction whose logged text was cut
+ * (longer than the log keeps) gets its label but no example (`text_truncated`): a cut text is not
+ * what the model saw, and must not silently become a training example.
  */
-import { importExamples } from './import-examples.ts';
-import { contentHash } from './examples.ts';
+import { copyExamplesChecked, contentHash } from './examples.ts';
 import { getModel } from './models.ts';
-import type { Db } from './pool.ts';
+import type pg from 'pg';
+import { withTransaction, type Db, type Queryable } from './pool.ts';
 import { getPredictions, isPredictionId, type StoredPrediction } from './predictions.ts';
 
 export const FEEDBACK_SOURCE = 'feedback';
@@ -24,7 +29,7 @@ export interface FeedbackItem {
 export type FeedbackStatus = 'recorded' | 'unchanged' | 'conflict' | 'unknown_prediction' | 'unknown_label';
 
 /** What happened to the labelled prediction's text as a training example. */
-export type ExampleStatus = 'added' | 'already_known' | 'text_not_logged';
+export type ExampleStatus = 'added' | 'already_known' | 'text_not_logged' | 'text_truncated';
 
 export interface FeedbackItemResult {
   prediction_id: string;
@@ -41,7 +46,7 @@ export interface FeedbackReport {
   counts: Record<FeedbackStatus, number>;
 }
 
-async function versionLabels(db: Db, versionIds: number[]): Promise<Map<number, string[]>> {
+async function versionLabels(db: Queryable, versionIds: number[]): Promise<Map<number, string[]>> {
   if (versionIds.length === 0) return new Map();
   const { rows } = await db.query<{ id: string; labels: string[] }>('SELECT id, labels FROM model_versions WHERE id = ANY($1::bigint[])', [
     versionIds,
@@ -55,10 +60,21 @@ async function versionLabels(db: Db, versionIds: number[]): Promise<Map<number, 
  * labels, one UPDATE of every newly labelled prediction (unnest of id and label arrays, guarded by
  * `label_true IS NULL`, so the database decides who labelled first), one examples import of every
  * labelled text (deduplicated by the database on the model's content hashes), one read of what the
- * import stored and one UPDATE marking the imported predictions.
+ * import stored and one UPDATE marking the imported predictions; all in one transaction.
  */
 export async function recordFeedback(db: Db, modelName: string, items: readonly FeedbackItem[], now = new Date()): Promise<FeedbackReport> {
   const model = await getModel(db, modelName);
+  return withTransaction(db, (client) => recordIn(client, model.id, modelName, items, now));
+}
+
+async function recordIn(
+  db: pg.PoolClient,
+  modelId: number,
+  modelName: string,
+  items: readonly FeedbackItem[],
+  now: Date,
+): Promise<FeedbackReport> {
+  const model = { id: modelId };
   const stored = await getPredictions(
     db,
     items.map((i) => i.prediction_id),
@@ -95,12 +111,15 @@ export async function recordFeedback(db: Db, modelName: string, items: readonly 
 
   // Recorded items, and repeats of a label whose example import failed before (so they converge).
   const toImport = results.filter((r): r is JudgedItem & { prediction: StoredPrediction } => r.prediction !== undefined);
-  const withText = toImport.filter((r) => r.prediction.text !== null);
-  for (const r of toImport) if (r.prediction.text === null) r.result.example = 'text_not_logged';
+  const withText = toImport.filter((r) => r.prediction.text !== null && !r.prediction.textTruncated);
+  for (const r of toImport) {
+    if (r.prediction.text === null) r.result.example = 'text_not_logged';
+    else if (r.prediction.textTruncated) r.result.example = 'text_truncated';
+  }
   if (withText.length > 0) {
-    await importExamples(
+    await copyExamplesChecked(
       db,
-      modelName,
+      model.id,
       FEEDBACK_SOURCE,
       withText.map(({ prediction: p }) => ({
         text: p.text!,

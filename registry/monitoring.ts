@@ -7,6 +7,7 @@ import type { MonitorPolicy } from '../ml/monitor-policy.ts';
 import { liveScores, type LiveScores } from '../ml/live-windows.ts';
 import type { DatasetProfile } from '../ml/drift.ts';
 import type { Db, Queryable } from './pool.ts';
+import { MAX_LOGGED_TEXT_BYTES } from './predictions.ts';
 import { appendPolicyVersion, currentPolicyVersion, type StoredPolicyVersion } from './versioned-policies.ts';
 
 export type StoredMonitorPolicy = StoredPolicyVersion<Partial<MonitorPolicy>>;
@@ -56,19 +57,27 @@ export async function liveScoresSince(db: Queryable, modelId: number, versionId:
   return liveScores(rows.map((r) => ({ predicted: r.label, actual: r.label_true, count: Number(r.n) })));
 }
 
-/** The most recent served texts of a version since `since` (those logged with their text), newest first. */
+/**
+ * The most recent served texts of a version since `since` (those logged with their text), newest
+ * first: at most `limit` rows and `maxBytes` bytes of text (each text read up to
+ * MAX_LOGGED_TEXT_BYTES, so rows logged before the cap cannot make one huge read).
+ */
 export async function servedTexts(
   db: Queryable,
   modelId: number,
   versionId: number,
   since: Date,
   limit: number,
+  maxBytes: number,
 ): Promise<Array<{ text: string; label: string }>> {
   const { rows } = await db.query<{ text: string; label: string }>(
-    `SELECT text, label FROM predictions
-     WHERE model_id = $1 AND version_id = $2 AND created_at >= $3 AND text IS NOT NULL
-     ORDER BY created_at DESC LIMIT $4`,
-    [modelId, versionId, since, limit],
+    `SELECT text, label FROM (
+       SELECT text, label, sum(octet_length(text)) OVER (ORDER BY created_at DESC, id ROWS UNBOUNDED PRECEDING) AS upto
+       FROM (SELECT id, created_at, left(text, $6) AS text, label FROM predictions
+             WHERE model_id = $1 AND version_id = $2 AND created_at >= $3 AND text IS NOT NULL
+             ORDER BY created_at DESC, id LIMIT $4) recent
+     ) s WHERE upto <= $5`,
+    [modelId, versionId, since, limit, maxBytes, MAX_LOGGED_TEXT_BYTES],
   );
   return rows;
 }

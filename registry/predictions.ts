@@ -4,6 +4,12 @@
  */
 import type { Queryable } from './pool.ts';
 
+/**
+ * Most bytes of a text the log keeps (UTF-8, cut on a character boundary). The row also keeps the
+ * full text's length (`text_bytes`) and sha256 (`text_hash`), so a cut text is known as one.
+ */
+export const MAX_LOGGED_TEXT_BYTES = 64 * 1024;
+
 export interface PredictionRecord {
   /** The prediction_id returned to the caller (a UUID). */
   id: string;
@@ -17,13 +23,15 @@ export interface PredictionRecord {
    * (binary format: no second encoding of a text the writer already encoded to hash it).
    */
   text: string | Buffer | null;
+  /** UTF-8 length of the full text (the stored one may be cut to MAX_LOGGED_TEXT_BYTES); absent: the text is whole. */
+  textBytes?: number;
   label: string;
   probabilities: Record<string, number>;
   latencyMs: number;
 }
 
-const COLUMNS = 10;
-/** Rows per INSERT statement: 500 x 10 parameters stays far below PostgreSQL's 65,535. */
+const COLUMNS = 11;
+/** Rows per INSERT statement: 500 x 11 parameters stays far below PostgreSQL's 65,535. */
 const ROWS_PER_STATEMENT = 500;
 
 /**
@@ -32,18 +40,18 @@ const ROWS_PER_STATEMENT = 500;
  * us of CPU a row, this about 40 (bench/out-style micro-benchmark, SpamAssassin texts).
  */
 const INSERT_PREDICTIONS = {
-  name: 'nightshift_insert_predictions_500',
+  name: 'nightshift_insert_predictions_500_v2',
   text:
-    'INSERT INTO predictions (id, model_id, version_id, version, created_at, text_hash, text, label, probabilities, latency_ms) ' +
+    'INSERT INTO predictions (id, model_id, version_id, version, created_at, text_hash, text, label, probabilities, latency_ms, text_bytes) ' +
     'SELECT * FROM (VALUES ' +
     Array.from({ length: ROWS_PER_STATEMENT }, (_, r) => {
       const o = r * COLUMNS;
       return (
         `($${o + 1}::uuid, $${o + 2}::bigint, $${o + 3}::bigint, $${o + 4}::int, $${o + 5}::timestamptz, $${o + 6}::bytea, ` +
-        `$${o + 7}::text, $${o + 8}::text, $${o + 9}::jsonb, $${o + 10}::real)`
+        `$${o + 7}::text, $${o + 8}::text, $${o + 9}::jsonb, $${o + 10}::real, $${o + 11}::int)`
       );
     }).join(', ') +
-    ') AS v (id, model_id, version_id, version, created_at, text_hash, text, label, probabilities, latency_ms) ' +
+    ') AS v (id, model_id, version_id, version, created_at, text_hash, text, label, probabilities, latency_ms, text_bytes) ' +
     'WHERE v.id IS NOT NULL ON CONFLICT (id) DO NOTHING',
 };
 
@@ -70,6 +78,7 @@ export async function insertPredictions(db: Queryable, rows: readonly Prediction
       params[k++] = r.label;
       params[k++] = JSON.stringify(r.probabilities);
       params[k++] = r.latencyMs;
+      params[k++] = r.textBytes ?? null;
     }
     const { rowCount } = await db.query({ ...INSERT_PREDICTIONS, values: params });
     inserted += rowCount ?? 0;
@@ -109,6 +118,8 @@ export interface StoredPrediction {
   version: number;
   createdAt: string;
   text: string | null;
+  /** The stored text is the first MAX_LOGGED_TEXT_BYTES of a longer one. */
+  textTruncated: boolean;
   label: string;
   probabilities: Record<string, number>;
   latencyMs: number;
@@ -124,6 +135,7 @@ interface RawPrediction {
   version: number;
   created_at: Date;
   text: string | null;
+  text_truncated: boolean;
   label: string;
   probabilities: Record<string, number>;
   latency_ms: number;
@@ -141,7 +153,8 @@ export async function getPredictions(db: Queryable, ids: readonly string[]): Pro
   const valid = ids.filter(isPredictionId);
   if (valid.length === 0) return new Map();
   const { rows } = await db.query<RawPrediction>(
-    `SELECT id, model_id, version_id, version, created_at, text, label, probabilities, latency_ms, label_true, feedback_at, example_imported
+    `SELECT id, model_id, version_id, version, created_at, text, label, probabilities, latency_ms, label_true, feedback_at, example_imported,
+       coalesce(octet_length(text) < text_bytes, false) AS text_truncated
      FROM predictions WHERE id = ANY($1::uuid[])`,
     [valid],
   );
@@ -155,6 +168,7 @@ export async function getPredictions(db: Queryable, ids: readonly string[]): Pro
         version: r.version,
         createdAt: r.created_at.toISOString(),
         text: r.text,
+        textTruncated: r.text_truncated,
         label: r.label,
         probabilities: r.probabilities,
         latencyMs: r.latency_ms,

@@ -8,10 +8,21 @@
  * (never queued without bound, never awaited by a request); a failed batch goes back to the front
  * of the buffer while there is room, and writing resumes with backoff, one batch at a time until a
  * write succeeds. Text hashes are computed by the writer, not by the request.
+ *
+ * A batch the database refuses for a row's content (SQLSTATE class 22 or 23: a value it cannot
+ * store) is split in halves until the refused rows are alone: the good rows land, each refused
+ * row is dropped and counted (`refused`), and the log goes on. Only a failure of the database
+ * itself (down, full) puts a batch back. A log that has had rows waiting and no write succeed for
+ * `stallMs` is not draining: health() says so and /health answers 503.
+ *
+ * Texts are kept up to MAX_LOGGED_TEXT_BYTES (cut on a character boundary); every row keeps the
+ * full text's UTF-8 length and sha256, so a cut text is known as such (feedback will not make a
+ * training example of it).
  */
 import { createHash } from 'node:crypto';
+import { isRowFault } from '../registry/examples.ts';
 import type { Db } from '../registry/pool.ts';
-import { deletePredictionsBefore, insertPredictions, type PredictionRecord } from '../registry/predictions.ts';
+import { deletePredictionsBefore, insertPredictions, MAX_LOGGED_TEXT_BYTES, type PredictionRecord } from '../registry/predictions.ts';
 import type { ServeMetrics } from './metrics.ts';
 import type { Log } from './model-store.ts';
 
@@ -36,6 +47,15 @@ export interface PredictionLogOptions {
   retentionDays: number;
   /** Most batches in flight at once (default 3); 1 while PostgreSQL is failing. */
   writers?: number;
+  /** Rows waiting this long with no successful write: the log is not draining (default 30 s). */
+  stallMs?: number;
+}
+
+export interface PredictionLogHealth {
+  draining: boolean;
+  /** How long rows have waited with no successful write (0 when draining). */
+  stalledMs: number;
+  message: string | null;
 }
 
 export interface PredictionLogStats {
@@ -44,6 +64,8 @@ export interface PredictionLogStats {
   written: number;
   dropped: number;
   writeFailures: number;
+  /** Rows the database refused for their content (each dropped alone; the rest of its batch written). */
+  refused: number;
   lastError: string | null;
 }
 
@@ -52,6 +74,15 @@ const RETENTION_EVERY_MS = 60 * 60 * 1000;
 
 /** Bytes a buffered record holds on to (its text dominates; the rest is a rough constant). */
 const sizeOf = (p: PendingPrediction): number => p.text.length * 2 + 256;
+
+/** The first `max` bytes of UTF-8 `bytes`, cut before a character that would not fit whole. */
+export function cutUtf8(bytes: Buffer, max: number): Buffer {
+  if (bytes.length <= max) return bytes;
+  let end = max;
+  // Back off continuation bytes (10xxxxxx) to the start of the character that straddles the cut.
+  while (end > 0 && (bytes[end] & 0xc0) === 0x80) end--;
+  return bytes.subarray(0, end);
+}
 
 export class PredictionLog {
   private buffer: PendingPrediction[] = [];
@@ -65,7 +96,17 @@ export class PredictionLog {
   private down = false;
   private droppedWhileDown = 0;
   private closed = false;
-  private readonly s: PredictionLogStats = { buffered: 0, bufferedBytes: 0, written: 0, dropped: 0, writeFailures: 0, lastError: null };
+  /** Last time the log had nothing waiting, or a write succeeded. */
+  private progressAt = Date.now();
+  private readonly s: PredictionLogStats = {
+    buffered: 0,
+    bufferedBytes: 0,
+    written: 0,
+    dropped: 0,
+    writeFailures: 0,
+    refused: 0,
+    lastError: null,
+  };
 
   constructor(
     private readonly db: Db,
@@ -94,6 +135,7 @@ export class PredictionLog {
       this.metrics.logDropped.inc();
       return false;
     }
+    if (this.buffer.length === 0 && this.inFlight.size === 0) this.progressAt = Date.now();
     this.buffer.push(p);
     this.bytes += size;
     if (this.buffer.length >= this.o.batchRows) this.tick();
@@ -102,6 +144,21 @@ export class PredictionLog {
 
   stats(): PredictionLogStats {
     return { ...this.s, buffered: this.buffer.length, bufferedBytes: this.bytes };
+  }
+
+  /** Whether logged predictions reach the database: not when rows have waited `stallMs` with no write succeeding. */
+  health(now = Date.now()): PredictionLogHealth {
+    const waiting = this.buffer.length > 0 || this.inFlight.size > 0;
+    const stalledMs = waiting ? Math.max(0, now - this.progressAt) : 0;
+    if (stalledMs < (this.o.stallMs ?? 30_000)) return { draining: true, stalledMs: 0, message: null };
+    return {
+      draining: false,
+      stalledMs,
+      message:
+        `the prediction log is not draining: ${this.buffer.length} predictions waiting, no write succeeded for ${Math.round(stalledMs / 1000)} s` +
+        (this.s.lastError ? ` (last error: ${this.s.lastError})` : '') +
+        `; ${this.s.dropped} dropped so far`,
+    };
   }
 
   private tick(): void {
@@ -130,7 +187,7 @@ export class PredictionLog {
     for (const p of batch) batchBytes += sizeOf(p);
     this.bytes -= batchBytes;
     const rows: PredictionRecord[] = batch.map((p) => {
-      // Encoded once: hashed, and sent as the text parameter's bytes.
+      // Encoded once: hashed, and sent as the text parameter's bytes (cut to the logged length).
       const bytes = Buffer.from(p.text, 'utf8');
       return {
         id: p.id,
@@ -139,16 +196,16 @@ export class PredictionLog {
         version: p.version,
         createdAt: p.createdAt,
         textHash: createHash('sha256').update(bytes).digest(),
-        text: this.o.logText ? bytes : null,
+        text: this.o.logText ? cutUtf8(bytes, MAX_LOGGED_TEXT_BYTES) : null,
+        textBytes: bytes.length,
         label: p.label,
         probabilities: p.probabilities,
         latencyMs: p.latencyMs,
       };
     });
     try {
-      await insertPredictions(this.db, rows);
-      this.s.written += rows.length;
-      this.metrics.logWritten.inc(rows.length);
+      await this.insertSplitting(rows);
+      this.progressAt = Date.now();
       this.backoffMs = 250;
       if (this.down) {
         this.log(`prediction log: writing again; ${this.droppedWhileDown} predictions were dropped while PostgreSQL was unavailable`);
@@ -177,6 +234,36 @@ export class PredictionLog {
       }
       this.backoffUntil = Date.now() + this.backoffMs;
       this.backoffMs = Math.min(this.backoffMs * 2, MAX_BACKOFF_MS);
+    }
+  }
+
+  /**
+   * Inserts rows; when the database refuses the statement for a row's content, the halves are
+   * inserted apart until each refused row is alone, and that row is dropped and counted. A retried
+   * half skips what already landed (ON CONFLICT DO NOTHING), so nothing is written twice.
+   */
+  private async insertSplitting(rows: PredictionRecord[]): Promise<void> {
+    try {
+      const n = await insertPredictions(this.db, rows);
+      this.s.written += n;
+      this.metrics.logWritten.inc(n);
+    } catch (err) {
+      if (!isRowFault(err)) throw err;
+      if (rows.length > 1) {
+        const mid = rows.length >> 1;
+        await this.insertSplitting(rows.slice(0, mid));
+        await this.insertSplitting(rows.slice(mid));
+        return;
+      }
+      this.s.refused++;
+      this.s.dropped++;
+      this.metrics.logDropped.inc();
+      // The first refusal and then every 100th, so a stream of bad rows does not flood the log.
+      if (this.s.refused % 100 === 1) {
+        this.log(
+          `prediction log: the database refused prediction ${rows[0].id} (${(err as Error).message}); dropped it and wrote the rest (${this.s.refused} refused so far)`,
+        );
+      }
     }
   }
 

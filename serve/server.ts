@@ -3,6 +3,11 @@
  * Protocol v2, feedback, models and live metrics, Prometheus), the loaded production versions,
  * the promotion listener with its polling fallback, and the prediction log. The request path
  * never touches PostgreSQL: it reads the in-memory versions and pushes to the log's buffer.
+ *
+ * What no client can do to it: a token check runs on the request (onRequest), before any body is
+ * read; a body arrives within the request timeout or its connection is closed; a Host header that
+ * does not name this server is refused (DNS rebinding); shutdown cuts what still runs after its
+ * deadline, then writes the prediction log.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -15,10 +20,10 @@ import type { Config } from '../stack/config.ts';
 import { bearerCheck } from './auth.ts';
 import type { Guard, ServeContext } from './context.ts';
 import { errorBody, HttpError } from './http-errors.ts';
-import { PoisonedJson, useJsonBodyParser } from './json-body.ts';
+import { RefusedJson, useJsonBodyParser } from './json-body.ts';
 import { createServeMetrics, type ServeMetrics } from './metrics.ts';
 import { ModelStore, type Log } from './model-store.ts';
-import { resolveServeOptions, type ServeOptions } from './options.ts';
+import { hostAllowed, isLoopback, predictionsNeedToken, resolveServeOptions, type ServeOptions } from './options.ts';
 import { PredictionLog } from './prediction-log.ts';
 import { PredictionBatcher } from './predict.ts';
 import { ProductionListener } from './production-listener.ts';
@@ -93,6 +98,7 @@ export async function createModelServer(input: ModelServerInput): Promise<ModelS
       batchRows: options.logBatchRows,
       flushMs: options.logFlushMs,
       retentionDays: options.retentionDays,
+      stallMs: options.logStallMs,
     },
     metrics,
     log,
@@ -114,7 +120,7 @@ export async function createModelServer(input: ModelServerInput): Promise<ModelS
     options,
     log,
     feedbackGuard: tokenGuard,
-    predictionGuard: options.requireTokenForPredictions ? tokenGuard : [],
+    predictionGuard: predictionsNeedToken(options) ? tokenGuard : [],
     serverVersion: serverVersion(),
     predict: { store, log: predictionLog, maxBatch: options.maxBatch, batcher: new PredictionBatcher() },
   };
@@ -126,7 +132,51 @@ export async function createModelServer(input: ModelServerInput): Promise<ModelS
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, allowUnionTypes: true } },
     forceCloseConnections: 'idle',
     return503OnClosing: true,
+    // A body trickled in byte by byte must not hold a connection (and shutdown) for minutes.
+    requestTimeout: options.requestTimeoutMs,
+    connectionTimeout: options.connectionTimeoutMs,
+    http: {
+      headersTimeout: options.headersTimeoutMs,
+      requestTimeout: options.requestTimeoutMs,
+      // How often Node looks for requests past those timeouts (its default is every 30 s).
+      connectionsCheckingInterval: Math.min(1000, options.headersTimeoutMs),
+    },
   });
+  // Guards run on the request, before its body is read and parsed: a route plugin names them as
+  // preHandler, and they are moved here to onRequest, so a client without the token costs nothing.
+  const guards = new Set<unknown>(tokenGuard);
+  app.addHook('onRoute', (route) => {
+    const pre = route.preHandler === undefined ? [] : Array.isArray(route.preHandler) ? route.preHandler : [route.preHandler];
+    const moved = pre.filter((h) => guards.has(h));
+    if (moved.length === 0) return;
+    const onRequest = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
+    route.preHandler = pre.filter((h) => !guards.has(h));
+    route.onRequest = [...(moved as typeof onRequest), ...onRequest];
+  });
+  // /health answers 503 when the prediction log is not draining (/ping stays the liveness check).
+  app.addHook('onRoute', (route) => {
+    if (route.url !== '/health') return;
+    const onRequest = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
+    const logHealth = async (): Promise<void> => {
+      const h = predictionLog.health();
+      if (!h.draining) throw new HttpError(503, h.message ?? 'the prediction log is not draining');
+    };
+    route.onRequest = [logHealth as (typeof onRequest)[number], ...onRequest];
+  });
+  // DNS rebinding: a web page whose name now resolves to 127.0.0.1 reaches a loopback server with
+  // its own name in Host. A loopback server (or one given --allowed-host) answers only its names.
+  if (isLoopback(options.host) || options.allowedHosts.length > 0) {
+    app.addHook('onRequest', async (request) => {
+      const host = request.headers.host;
+      if (!hostAllowed(host, options.allowedHosts)) {
+        throw new HttpError(
+          403,
+          `Host ${JSON.stringify(String(host).slice(0, 100))} is not a name of this server (localhost, 127.0.0.1, [::1]` +
+            `${options.allowedHosts.map((h) => `, ${h}`).join('')}); add it with --allowed-host (NIGHTSHIFT_SERVE_ALLOWED_HOSTS)`,
+        );
+      }
+    });
+  }
   useJsonBodyParser(app);
   app.setErrorHandler((err: FastifyError, request, reply) => {
     let status: number;
@@ -143,7 +193,7 @@ export async function createModelServer(input: ModelServerInput): Promise<ModelS
     } else if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
       status = 415;
       message = `unsupported Content-Type ${JSON.stringify(request.headers['content-type'] ?? '')}; send JSON with Content-Type: application/json`;
-    } else if (err instanceof PoisonedJson) {
+    } else if (err instanceof RefusedJson) {
       status = 400;
       message = err.message;
     } else if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
@@ -231,7 +281,14 @@ export async function createModelServer(input: ModelServerInput): Promise<ModelS
         clearInterval(poll);
         clearInterval(gauges);
         await listener.close();
-        await app.close();
+        // Requests still running at the deadline are cut (their connections closed), so a slow
+        // client cannot hold the shutdown; the prediction log is written after.
+        let cut: NodeJS.Timeout | undefined;
+        const closing = app.close();
+        await Promise.race([closing, new Promise<void>((resolve) => (cut = setTimeout(resolve, options.shutdownMs)))]);
+        clearTimeout(cut);
+        app.server.closeAllConnections();
+        await closing;
         await temporal.close();
         await predictionLog.close();
         if (ownDb) await db.end().catch(() => undefined);

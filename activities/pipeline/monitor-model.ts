@@ -19,8 +19,9 @@ import {
 } from '../../registry/monitoring.ts';
 import type { RunRef } from './types.ts';
 
-/** How many of the most recent served texts the drift profile reads. */
+/** How many of the most recent served texts the drift profile reads, and at most how many bytes of text. */
 const SERVED_SAMPLE = 5000;
+const SERVED_SAMPLE_BYTES = 16 * 1024 * 1024;
 
 export interface AssessModelInput {
   model: string;
@@ -58,7 +59,7 @@ export async function assessModel(db: Db, input: AssessModelInput): Promise<Mode
   };
   if (facts) {
     const live = await liveScoresSince(db, model.id, facts.versionId, since);
-    const served = await servedTexts(db, model.id, facts.versionId, since, SERVED_SAMPLE);
+    const served = await servedTexts(db, model.id, facts.versionId, since, SERVED_SAMPLE, SERVED_SAMPLE_BYTES);
     let drift: LiveEvidence['drift'] = null;
     if (facts.trainingProfile && served.length > 0) {
       // Served texts labelled with what the model predicted: the label part is prediction drift.

@@ -8,7 +8,8 @@ import { startModelServer } from '../../serve/server.ts';
 import { DEFAULT_SERVE_OPTIONS, ServeOptionsError, type ServeOptions } from '../../serve/options.ts';
 
 export const SERVE_HELP = `Usage: nightshift serve [--model NAME] [--host ADDR] [--port PORT] [--no-log-text] [--retention DAYS]
-                       [--require-token-for-predictions] [--body-limit BYTES] [--max-batch N] [--poll-interval MS]
+                       [--require-token-for-predictions | --public-predictions] [--allowed-host NAMES]
+                       [--body-limit BYTES] [--max-batch N] [--poll-interval MS]
 
 Runs the HTTP model server: every model's production version from the registry (DATABASE_URL, or
 the running stack's PostgreSQL), reloaded within a second of a promotion (PostgreSQL NOTIFY, with
@@ -29,7 +30,12 @@ Protocols (docs/serving.md):
                                     predictions cannot become training examples through feedback
   --retention DAYS                  delete logged predictions older than this (default 30; 12h also works)
   --require-token-for-predictions   predictions need "Authorization: Bearer <token>" too
-                                    (feedback always does when NIGHTSHIFT_SERVE_TOKEN is set)
+                                    (feedback always does when NIGHTSHIFT_SERVE_TOKEN is set; off
+                                    loopback, predictions need it by default)
+  --public-predictions              off loopback, serve predictions without the token
+  --allowed-host NAMES              Host header names accepted besides localhost, 127.0.0.1 and
+                                    [::1], comma-separated (NIGHTSHIFT_SERVE_ALLOWED_HOSTS); other
+                                    names are refused with 403 (DNS rebinding)
   --body-limit BYTES                largest request body, 413 past it (default ${DEFAULT_SERVE_OPTIONS.bodyLimit})
   --max-batch N                     most texts in one request (default ${DEFAULT_SERVE_OPTIONS.maxBatch})
   --poll-interval MS                registry poll, the fallback for missed notifications (default ${DEFAULT_SERVE_OPTIONS.pollMs})`;
@@ -59,6 +65,8 @@ export async function serve(argv: string[], config: Config): Promise<number> {
     'no-log-text': { type: 'boolean' },
     retention: { type: 'string' },
     'require-token-for-predictions': { type: 'boolean' },
+    'public-predictions': { type: 'boolean' },
+    'allowed-host': { type: 'string' },
     'body-limit': { type: 'string' },
     'max-batch': { type: 'string' },
     'poll-interval': { type: 'string' },
@@ -81,6 +89,11 @@ export async function serve(argv: string[], config: Config): Promise<number> {
     logText: !values['no-log-text'],
     retentionDays: retentionDays(values.retention),
     requireTokenForPredictions: values['require-token-for-predictions'] ?? false,
+    publicPredictions: values['public-predictions'] ?? false,
+    allowedHosts: (values['allowed-host'] ?? process.env.NIGHTSHIFT_SERVE_ALLOWED_HOSTS ?? '')
+      .split(',')
+      .map((h) => h.trim())
+      .filter((h) => h.length > 0),
     bodyLimit: positiveInteger('body-limit', values['body-limit']),
     maxBatch: positiveInteger('max-batch', values['max-batch']),
     pollMs: positiveInteger('poll-interval', values['poll-interval']),

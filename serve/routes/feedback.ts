@@ -1,8 +1,9 @@
 /**
  * POST /v1/feedback: the true labels of earlier predictions, per-item results (see
  * registry/feedback.ts for the rule on a changed label). Needs the bearer token when
- * the server has one. The prediction log is flushed first, so feedback on a prediction made a
- * moment ago finds its row.
+ * the server has one (checked on the request, before the body is read: server.ts moves the guard
+ * to onRequest). The prediction log is flushed first, so feedback on a prediction made a moment
+ * ago finds its row. A request is one transaction: if it fails (503), no label of it is stored.
  */
 import type { FastifyInstance } from 'fastify';
 import { recordFeedback, type FeedbackItem } from '../../registry/feedback.ts';

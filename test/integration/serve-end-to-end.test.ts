@@ -206,14 +206,14 @@ describe('security', () => {
     ).rejects.toBeInstanceOf(ServeOptionsError);
   });
 
-  it('off loopback with a token: feedback needs the bearer token; predictions too with the flag', async () => {
+  it('off loopback with a token: feedback needs the bearer token; predictions too unless --public-predictions', async () => {
     const token = 'a-long-enough-test-token';
     const open = await startModelServer({
       db: db(),
       databaseUrl: stack.database.url,
       config: { serveHost: '0.0.0.0', servePort: 0, serveToken: token },
       log: () => undefined,
-      options: { model: 'hot' },
+      options: { model: 'hot', publicPredictions: true },
     });
     const locked = await startModelServer({
       db: db(),

@@ -27,9 +27,9 @@ class FakeDb {
       if (this.failing) throw new Error('connection refused');
       // A statement of fixed row slots: the unused ones are NULL (the INSERT filters them out).
       let rows = 0;
-      for (let i = 0; i < params.length; i += 10) {
+      for (let i = 0; i < params.length; i += 11) {
         if (params[i] === null) {
-          expect(params.slice(i, i + 10).every((p) => p === null)).toBe(true);
+          expect(params.slice(i, i + 11).every((p) => p === null)).toBe(true);
           continue;
         }
         rows++;
