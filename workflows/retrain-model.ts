@@ -24,7 +24,6 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError, type Duration } from '@temporalio/common';
 import type { Activities } from '../activities/index.ts';
-import { PERMANENT_FAILURE_TYPES } from '../activities/failure-types.ts';
 import type { CandidateSummary, EvaluationSummary, SnapshotSummary } from '../activities/pipeline/types.ts';
 import type { DecisionRecord } from '../ml/compare.ts';
 import {
@@ -53,7 +52,7 @@ import { checkRetrainInput, InvalidInputError } from './validate-input.ts';
 import { describeRootCause, rootCause } from './failure-cause.ts';
 import { modelRunSlot } from './run-slot.ts';
 import { announce } from './announce.ts';
-import { databaseStepRetry } from './retry-policies.ts';
+import { databaseStepRetry, PERMANENT_FAILURE_TYPES } from './retry-policies.ts';
 
 /**
  * Database reads and writes and evaluation: short; retried with backoff while PostgreSQL is away,
