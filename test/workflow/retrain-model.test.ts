@@ -1,5 +1,5 @@
 /**
- * retrainModel's branches against fake activities, on Temporal's time-skipping test server: an
+ * retrainModel's branches (and two of monitorModel's) against fake activities, on Temporal's time-skipping test server: an
  * approval that waits 24 hours times out in milliseconds. Each test gives the worker a plain object
  * of async fakes and asserts the run's outcome and the activities it called.
  */
@@ -14,7 +14,8 @@ import type { CandidateSummary, EvaluationSummary, PromotionSummary, SnapshotSum
 import type { DecisionRecord } from '../../ml/compare.ts';
 import { findTemporalTestServer } from '../../stack/temporal-test-server.ts';
 import { workflowBundle } from '../../worker/create-worker.ts';
-import { retrainModel } from '../../workflows/index.ts';
+import { monitorModel, retrainModel } from '../../workflows/index.ts';
+import type { ModelAssessment } from '../../activities/pipeline/monitor-model.ts';
 import type { RetrainInput } from '../../workflows/definitions.ts';
 
 const { INDEXED_VALUE_TYPE_KEYWORD: KEYWORD, INDEXED_VALUE_TYPE_INT: INT } = temporal.api.enums.v1.IndexedValueType;
@@ -47,6 +48,8 @@ beforeAll(async () => {
     'abandonRun',
     'runSlotHolder',
     'deliverNotification',
+    'assessModel',
+    'recordMonitorEvent',
   ];
   const activities = Object.fromEntries(
     names.map((name) => [name, (...args: unknown[]) => (current.activities[name] as (...a: unknown[]) => Promise<unknown>)(...args)]),
@@ -99,6 +102,19 @@ const candidate: CandidateSummary = {
 
 const promote: DecisionRecord = { decision: 'PROMOTE', reason: 'f1 up by 0.1', checks: [] } as unknown as DecisionRecord;
 
+/** What assessModel answers: a live production v1, healthy unless `over` says otherwise. */
+const assessment = (over: { trigger?: string; cooldownUntil?: string }): ModelAssessment =>
+  ({
+    model: 'spam',
+    modelId: 1,
+    policy: { retrain: true },
+    policySource: 'the default policy',
+    evidence: { version: 1 },
+    assessment: { trigger: over.trigger ?? null, reason: over.trigger ? `accuracy decayed` : 'healthy', breaches: [] },
+    cooldownUntil: over.cooldownUntil ?? null,
+    windowStart: '2026-01-01T00:00:00.000Z',
+  }) as unknown as ModelAssessment;
+
 type Fakes = Partial<Activities>;
 
 /** Fakes of every activity retrainModel calls, overridable per test; `calls` lists them in order. */
@@ -118,6 +134,8 @@ function fakes(over: Fakes = {}): { activities: Fakes; calls: string[] } {
     abandonRun: async () => ({ abandonedVersion: 2 }) as never,
     runSlotHolder: async () => null,
     deliverNotification: async () => ({ delivered: [], failed: [] }) as never,
+    assessModel: async () => assessment({}),
+    recordMonitorEvent: async () => undefined as never,
   };
   const activities = Object.fromEntries(
     Object.entries({ ...base, ...over }).map(([name, fn]) => [
@@ -217,5 +235,38 @@ describe('retrainModel', () => {
     expect(cause.type).toBe('InvalidInput');
     expect(cause.message).toBe('invalid run input: hyperparameters: epochs must be an integer in [1, 10000], got 0');
     expect(calls).toEqual([]);
+  });
+});
+
+describe('monitorModel', () => {
+  async function runMonitor(over: Fakes) {
+    current = fakes(over);
+    const recorded: unknown[] = [];
+    const record = current.activities.recordMonitorEvent!;
+    current.activities.recordMonitorEvent = async (input) => {
+      recorded.push(input);
+      return record(input);
+    };
+    const result = await env.client.workflow.execute(monitorModel, {
+      taskQueue,
+      workflowId: `monitor-test-${++run}`,
+      args: [{ model: 'spam' }],
+    });
+    return { result, recorded, calls: current.calls.filter((c) => c !== 'deliverNotification') };
+  }
+
+  it('records a healthy evaluation and starts nothing', async () => {
+    const { result, calls } = await runMonitor({});
+    expect(result).toMatchObject({ action: 'none', trigger: null, retrainWorkflowId: null });
+    expect(calls).toEqual(['assessModel', 'recordMonitorEvent']);
+  });
+
+  it('starts no run during the cooldown after its last one, and records why', async () => {
+    const { result, recorded, calls } = await runMonitor({
+      assessModel: async () => assessment({ trigger: 'decay', cooldownUntil: '2026-01-02T00:00:00.000Z' }),
+    });
+    expect(result).toMatchObject({ action: 'cooldown', trigger: 'decay', retrainWorkflowId: null });
+    expect(recorded).toMatchObject([{ action: 'cooldown', retrainWorkflowId: null }]);
+    expect(calls).toEqual(['assessModel', 'recordMonitorEvent']);
   });
 });
