@@ -10,6 +10,16 @@ import { fileExceptions, forbiddenPackages, layers, typeImports, valueImports } 
 const nodeBuiltins = builtinModules.flatMap((m) => [m, `node:${m}`]);
 
 /**
+ * Temporal's public API only, everywhere: its packages' `lib/` files are internals that change
+ * between SDK releases without notice. Flat config replaces a rule's options in each block that
+ * matches a file, so every no-restricted-imports block below carries this pattern too.
+ */
+const temporalInternals = {
+  group: ['@temporalio/*/lib', '@temporalio/*/lib/**'],
+  message: "Use Temporal's public API (the package's own exports), not its lib/ internals.",
+};
+
+/**
  * The folder map (scripts/folder-layers.js) as no-restricted-imports patterns for one folder: the
  * folders it may not load (type imports allowed where the map allows them), and its forbidden
  * packages. test/unit/layers.test.ts checks the same table over the whole tree.
@@ -23,7 +33,7 @@ function folderRule(layer) {
   // Files, and anything in subfolders, written so that a file exception can be re-included (a
   // pattern that matched its parent folder would make the `!` exception ineffective).
   const group = (folders) => [...folders.flatMap((f) => [`**/${f}/*.*`, `**/${f}/*/**`]), ...exceptions];
-  const patterns = [];
+  const patterns = [temporalInternals];
   const typeOnly = offLimits.filter((f) => typeOk.has(f));
   const never = offLimits.filter((f) => !typeOk.has(f));
   const message = `${layer}/ may import only ${valueImports[layer].join(', ') || 'its own folder'} (scripts/folder-layers.js): no arrow runs back up.`;
@@ -48,6 +58,7 @@ export default tseslint.config(
       },
     },
     rules: {
+      'no-restricted-imports': ['error', { patterns: [temporalInternals] }],
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       '@typescript-eslint/no-floating-promises': 'error',
       'no-duplicate-imports': ['error', { allowSeparateTypeImports: true }],

@@ -14,6 +14,16 @@ export default defineConfig({
         },
       },
       {
+        // Workflows against fake activities on Temporal's time-skipping test server (seconds).
+        extends: true,
+        test: {
+          name: 'workflow',
+          include: ['test/workflow/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
         extends: true,
         test: {
           name: 'integration',

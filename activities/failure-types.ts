@@ -1,8 +1,9 @@
 /**
  * Failure types no retry fixes, derived from the typed errors' own lists (so a new error type is a
  * permanent failure everywhere at once). The activities raise them as non-retryable; the retry
- * policies of the workflows name them too, so one raised without the flag is not retried either.
- * Pure: workflows import it.
+ * policies of the workflows name them too (a copy in workflows/retry-policies.ts, so the workflow
+ * bundle holds no ML or registry code; test/unit/workflow-copies.test.ts keeps the two equal), so
+ * one raised without the flag is not retried either.
  */
 import { ML_ERROR_TYPES } from '../ml/errors.ts';
 import { REGISTRY_ERROR_TYPES } from '../registry/errors.ts';

@@ -16,8 +16,7 @@ import {
   type ScheduleOptions,
   type ScheduleSpec,
 } from '@temporalio/client';
-import { TypedSearchAttributes, type Duration } from '@temporalio/common';
-import { msToNumber } from '@temporalio/common/lib/time.js';
+import { msToNumber, TypedSearchAttributes, type Duration } from '@temporalio/common';
 import { ModelNameKey, type RetrainInput } from '../workflows/definitions.ts';
 import { UsageError } from './commands/args.ts';
 

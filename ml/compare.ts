@@ -152,6 +152,11 @@ export function checkPolicy(policy: ComparisonPolicy): void {
 
 const finite = (v: number | undefined): v is number => typeof v === 'number' && Number.isFinite(v);
 
+/**
+ * The judge, as a sequence of named steps: the policy is checked; the candidate must differ from
+ * the champion and the new data's drift stay under the policy's maxima; then the absolute, change
+ * and significance checks; the decision passes only when every check passes.
+ */
 export function compareModels(
   candidate: ModelEvidence,
   champion: ModelEvidence | null,
@@ -162,9 +167,30 @@ export function compareModels(
   const checks: DecisionCheck[] = [];
   if (champion) checks.push(differsCheck(candidate, champion));
   checks.push(...driftChecks(policy.drift ?? {}, context.drift ?? null));
-  const direction = (metric: string): Direction => policy.directions?.[metric] ?? 'higher';
+  checks.push(...absoluteChecks(policy.absolute, candidate));
+  checks.push(...changeChecks(policy, candidate, champion));
+  const significance = policy.significance ? significanceCheck(policy.significance.alpha, candidate, champion) : null;
+  if (significance) checks.push(significance.check);
+  const mcnemar = significance?.mcnemar;
+  const { decision, reason } = decide(checks, champion);
 
-  for (const rule of policy.absolute) {
+  return {
+    decision,
+    firstRun: champion === null,
+    reason,
+    checks,
+    ...(mcnemar ? { mcnemar } : {}),
+    champion: champion ? { version: champion.version, metrics: champion.metrics } : null,
+    candidate: { version: candidate.version, metrics: candidate.metrics },
+    policy,
+    drift: context.drift ? readDrift(context.drift) : null,
+  };
+}
+
+/** The candidate's metrics against the policy's absolute minima and maxima; a missing metric fails. */
+function absoluteChecks(rules: readonly AbsoluteRule[], candidate: ModelEvidence): DecisionCheck[] {
+  const checks: DecisionCheck[] = [];
+  for (const rule of rules) {
     const value = candidate.metrics[rule.metric];
     const bounds: Array<['absolute-min' | 'absolute-max', number]> = [];
     if (rule.min !== undefined) bounds.push(['absolute-min', rule.min]);
@@ -188,6 +214,13 @@ export function compareModels(
     }
   }
 
+  return checks;
+}
+
+/** The candidate's improvement over the champion, absolute and relative; skipped on a first run. */
+function changeChecks(policy: ComparisonPolicy, candidate: ModelEvidence, champion: ModelEvidence | null): DecisionCheck[] {
+  const checks: DecisionCheck[] = [];
+  const direction = (metric: string): Direction => policy.directions?.[metric] ?? 'higher';
   for (const rule of policy.change) {
     const value = candidate.metrics[rule.metric];
     const baseline = champion?.metrics[rule.metric];
@@ -244,11 +277,18 @@ export function compareModels(
     }
   }
 
-  let mcnemar: McNemarResult | undefined;
-  if (policy.significance) {
-    const alpha = policy.significance.alpha;
-    if (!champion) {
-      checks.push({
+  return checks;
+}
+
+/** McNemar's exact test on the paired per-row correctness: the candidate must be right significantly more often. */
+function significanceCheck(
+  alpha: number,
+  candidate: ModelEvidence,
+  champion: ModelEvidence | null,
+): { check: DecisionCheck; mcnemar?: McNemarResult } {
+  if (!champion) {
+    return {
+      check: {
         kind: 'significance',
         metric: 'mcnemar_p',
         value: null,
@@ -258,9 +298,12 @@ export function compareModels(
         pass: true,
         skipped: true,
         note: 'first run: no champion to compare with',
-      });
-    } else if (!candidate.correct || !champion.correct || candidate.correct.length !== champion.correct.length) {
-      checks.push({
+      },
+    };
+  }
+  if (!candidate.correct || !champion.correct || candidate.correct.length !== champion.correct.length) {
+    return {
+      check: {
         kind: 'significance',
         metric: 'mcnemar_p',
         value: null,
@@ -269,23 +312,28 @@ export function compareModels(
         threshold: alpha,
         pass: false,
         note: 'paired predictions missing: significance cannot be shown',
-      });
-    } else {
-      mcnemar = mcnemarExact(champion.correct, candidate.correct);
-      const p = mcnemar.pValueCandidateBetter;
-      checks.push({
-        kind: 'significance',
-        metric: 'mcnemar_p',
-        value: p,
-        baseline: null,
-        difference: p - alpha,
-        threshold: alpha,
-        pass: p <= alpha,
-        note: `candidate right where champion wrong: ${mcnemar.candidateOnly}; champion right where candidate wrong: ${mcnemar.championOnly}`,
-      });
-    }
+      },
+    };
   }
+  const mcnemar = mcnemarExact(champion.correct, candidate.correct);
+  const p = mcnemar.pValueCandidateBetter;
+  return {
+    mcnemar,
+    check: {
+      kind: 'significance',
+      metric: 'mcnemar_p',
+      value: p,
+      baseline: null,
+      difference: p - alpha,
+      threshold: alpha,
+      pass: p <= alpha,
+      note: `candidate right where champion wrong: ${mcnemar.candidateOnly}; champion right where candidate wrong: ${mcnemar.championOnly}`,
+    },
+  };
+}
 
+/** PROMOTE when every check passed, else REJECT; the reason names the failed checks (or, on a first run, the passed ones). */
+function decide(checks: DecisionCheck[], champion: ModelEvidence | null): { decision: 'PROMOTE' | 'REJECT'; reason: string } {
   const failed = checks.filter((c) => !c.pass);
   const decision = failed.length === 0 ? 'PROMOTE' : 'REJECT';
   const describe = (c: DecisionCheck): string =>
@@ -302,17 +350,7 @@ export function compareModels(
             .join('; ')})`
       : `failed ${failed.length} of ${checks.length} checks: ${failed.map(describe).join('; ')}`;
 
-  return {
-    decision,
-    firstRun: champion === null,
-    reason,
-    checks,
-    ...(mcnemar ? { mcnemar } : {}),
-    champion: champion ? { version: champion.version, metrics: champion.metrics } : null,
-    candidate: { version: candidate.version, metrics: candidate.metrics },
-    policy,
-    drift: context.drift ? readDrift(context.drift) : null,
-  };
+  return { decision, reason };
 }
 
 /** Fails when promoting the candidate would change nothing: the same bytes, or the same answers. */

@@ -1,7 +1,6 @@
 /** Runs from a client: start (one per model at a time), list, show, progress. */
 import { Client, WorkflowNotFoundError, type WorkflowExecutionInfo, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
-import { TypedSearchAttributes } from '@temporalio/common';
-import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow/index.js';
+import { fromPayloadsAtIndex, TypedSearchAttributes, type LoadedDataConverter, type Payload } from '@temporalio/common';
 import {
   ModelNameKey,
   progressQuery,
@@ -112,7 +111,7 @@ export async function runProgress(client: Client, workflowId: string, runId?: st
     const training = raw.find((a) => a.activityType?.name === 'trainCandidate');
     // The SDK's data converter (payload converter and any codec), as the worker encoded them.
     const payloads = training?.heartbeatDetails?.payloads;
-    if (payloads?.length) heartbeat = await decodeFromPayloadsAtIndex<TrainingHeartbeat>(client.options.loadedDataConverter, 0, payloads);
+    if (payloads?.length) heartbeat = await decodePayloadAt<TrainingHeartbeat>(client.options.loadedDataConverter, 0, payloads);
   }
   return {
     ...progress,
@@ -133,3 +132,14 @@ export async function findRun(client: Client, workflowId: string) {
 }
 
 export type { RunResult };
+
+/**
+ * The value at `index` of payloads a worker encoded (heartbeat details, say), through the client's
+ * data converter: its codecs decode them, last codec first, as the SDK does, then the payload
+ * converter reads the value.
+ */
+export async function decodePayloadAt<T>(converter: LoadedDataConverter, index: number, payloads: Payload[]): Promise<T> {
+  let decoded = payloads;
+  for (const codec of [...converter.payloadCodecs].reverse()) decoded = await codec.decode(decoded);
+  return fromPayloadsAtIndex<T>(converter.payloadConverter, index, decoded);
+}

@@ -1,6 +1,8 @@
 /**
  * `npm test` runs this first (pretest): it makes sure the test suite's real parts are here.
  * - The Temporal CLI v1.5.1: found or built once into the user cache (minutes the first time).
+ * - Temporal's time-skipping test server (the Java build, for test/workflow/): resolved once from
+ *   Maven Central with mvn into the user cache.
  * - docker-compose (Debian's package), used to validate docker-compose.yml, Chromium (Debian's
  *   package), driven by playwright-core for the Temporal Web UI tests, and nginx (Debian's
  *   package), the TLS terminator in front of the dev server in the TLS tests: installed with
@@ -10,6 +12,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { findTemporalCli, onPath } from '../stack/temporal-cli.ts';
+import { findTemporalTestServer } from '../stack/temporal-test-server.ts';
 
 const say = (line: string): void => {
   process.stderr.write(`[test prerequisites] ${line}\n`);
@@ -20,6 +23,7 @@ const has = (command: string): boolean => onPath(command) !== null;
 async function main(): Promise<void> {
   const cli = await findTemporalCli(process.env, say);
   say(`Temporal CLI: ${cli}`);
+  say(`Temporal test server: ${await findTemporalTestServer(process.env, say)}`);
   const missing: string[] = [];
   if (!has('docker-compose')) missing.push('docker-compose');
   if (!existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium')) missing.push('chromium');

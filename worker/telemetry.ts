@@ -9,7 +9,8 @@
  *   @temporalio/interceptors-opentelemetry; the exporter reads the standard OTEL_EXPORTER_OTLP_*
  *   variables, the batch processor OTEL_BSP_*, the service name OTEL_SERVICE_NAME. Off otherwise.
  */
-import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { DefaultLogger, Runtime, type LogEntry, type LogLevel, type WorkerOptions } from '@temporalio/worker';
 import type { Context as ActivityContext } from '@temporalio/activity';
 import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, Next } from '@temporalio/worker';
@@ -21,6 +22,11 @@ import {
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { envDetectorSync, Resource } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor, ConsoleSpanExporter, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+
+// The workflow interceptors of the tracing (workflows/tracing-interceptors.ts, or .js from dist/),
+// the module Temporal's OpenTelemetry setup has the application write.
+const here = fileURLToPath(import.meta.url);
+const TRACING_INTERCEPTORS = path.join(path.dirname(here), '..', 'workflows', `tracing-interceptors${path.extname(here)}`);
 
 const LEVELS: LogLevel[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'];
 
@@ -135,9 +141,8 @@ export function workerTelemetry(env: NodeJS.ProcessEnv = process.env): WorkerTel
   const processor = new BatchSpanProcessor(exporter);
   const provider = new BasicTracerProvider({ resource, spanProcessors: [processor] });
   provider.register();
-  const require = createRequire(import.meta.url);
   installedTracing = {
-    workflowInterceptorModules: [require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')],
+    workflowInterceptorModules: [TRACING_INTERCEPTORS],
     workerOptions: {
       interceptors: {
         activity: [

@@ -24,7 +24,6 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError, type Duration } from '@temporalio/common';
 import type { Activities } from '../activities/index.ts';
-import { PERMANENT_FAILURE_TYPES } from '../activities/failure-types.ts';
 import type { CandidateSummary, EvaluationSummary, SnapshotSummary } from '../activities/pipeline/types.ts';
 import type { DecisionRecord } from '../ml/compare.ts';
 import {
@@ -53,7 +52,7 @@ import { checkRetrainInput, InvalidInputError } from './validate-input.ts';
 import { describeRootCause, rootCause } from './failure-cause.ts';
 import { modelRunSlot } from './run-slot.ts';
 import { announce } from './announce.ts';
-import { databaseStepRetry } from './retry-policies.ts';
+import { databaseStepRetry, PERMANENT_FAILURE_TYPES } from './retry-policies.ts';
 
 /**
  * Database reads and writes and evaluation: short; retried with backoff while PostgreSQL is away,
@@ -171,57 +170,33 @@ async function recordFailure(state: RunState, err: unknown): Promise<void> {
   });
 }
 
+type ShortActivities = ReturnType<typeof shortActivities>;
+
+/** What a run knows once the candidate is judged: the result's common part. */
+type Decided = Omit<RunResult, 'outcome' | 'reason'> & { decision: DecisionRecord; training: CandidateSummary; candidateVersion: number };
+
+/**
+ * The pipeline as named steps: fetch the new data (or end: none, or invalid), evaluate the champion,
+ * train (or end: data that cannot train), evaluate the candidate, judge it (or end: rejected), ask
+ * for approval when the run requires it (or end: not approved), promote (superseded when
+ * production moved meanwhile). Each step is the same activity calls in the same order as ever:
+ * recorded histories replay.
+ */
 async function runPipeline(state: RunState): Promise<RunResult> {
-  const { input } = state;
-  const shortActivity = shortActivities(input.stepTimeout as Duration | undefined);
-
-  enterStage(state, 'fetching');
-  const windowEnd = runWindowEnd(input);
-  const snapshot = await shortActivity.fetchNewData.executeWithOptions(
-    { summary: `Select ${input.model} examples that arrived by ${windowEnd}` },
-    [{ model: input.model, windowEnd, force: input.force }],
-  );
+  const shortActivity = shortActivities(state.input.stepTimeout as Duration | undefined);
+  const snapshot = await fetchSnapshot(state, shortActivity);
   const early = { ...emptyResult(state), snapshot, championVersion: snapshot.championVersion };
-  if (snapshot.status === 'empty') {
-    return await finish(state, {
-      ...early,
-      outcome: 'SKIPPED_NO_NEW_DATA',
-      reason: `no new labelled data for ${input.model} up to ${windowEnd} since the last decided run`,
-    });
-  }
-  if (snapshot.status === 'invalid') return await finish(state, { ...early, outcome: 'DATA_INVALID', reason: snapshot.issues.join('; ') });
+  if (snapshot.status !== 'valid') return await finish(state, { ...early, ...noDataEnding(state, snapshot) });
 
-  if (snapshot.championVersionId !== null) {
-    enterStage(state, 'evaluating-champion');
-    state.champion = await shortActivity.evaluateModel.executeWithOptions(
-      { summary: `Evaluate production v${snapshot.championVersion} on ${snapshot.evalRows} new held-out rows` },
-      [{ versionId: snapshot.championVersionId, snapshotId: snapshot.snapshotId }],
-    );
-  }
+  await evaluateChampion(state, shortActivity, snapshot);
 
   enterStage(state, 'training');
   const training = await trainOrReport(state, snapshot);
   if ('outcome' in training) return await finish(state, { ...early, champion: state.champion, ...training });
 
-  enterStage(state, 'evaluating-candidate');
-  state.candidate = await shortActivity.evaluateModel.executeWithOptions(
-    { summary: `Evaluate candidate v${training.version} on the same rows` },
-    [{ versionId: training.versionId, snapshotId: snapshot.snapshotId }],
-  );
-
-  enterStage(state, 'comparing');
-  const decision = await shortActivity.compareModels.executeWithOptions(
-    { summary: `Judge candidate v${training.version} against ${state.champion ? `v${state.champion.version}` : 'no champion'}` },
-    [
-      {
-        snapshotId: snapshot.snapshotId,
-        championVersionId: snapshot.championVersionId,
-        candidateVersionId: training.versionId,
-        policy: input.policy,
-      },
-    ],
-  );
-  const decided = {
+  await evaluateCandidate(state, shortActivity, snapshot, training);
+  const decision = await judgeCandidate(state, shortActivity, snapshot, training);
+  const decided: Decided = {
     ...early,
     champion: state.champion,
     candidate: state.candidate,
@@ -231,28 +206,113 @@ async function runPipeline(state: RunState): Promise<RunResult> {
   };
   if (decision.decision === 'REJECT') return await finish(state, { ...decided, outcome: 'REJECTED', reason: decision.reason });
 
-  let actor = `workflow:${input.trigger}`;
-  let reason = decision.reason;
-  if (input.requireApproval) {
-    const record = await awaitApproval(state, training, decision);
-    if (!record.approved) {
-      await shortActivity.markCandidateRejected.executeWithOptions({ summary: `Mark candidate v${training.version} not approved` }, [
-        { versionId: training.versionId },
-      ]);
-      return await finish(state, {
-        ...decided,
-        outcome: 'NOT_APPROVED',
-        reason: `not approved by ${record.approver}: ${record.reason}`,
-        approval: record,
-      });
-    }
-    actor = record.by === 'person' ? `person:${record.approver}` : 'timeout-policy';
-    reason = `${decision.reason}; approved by ${record.approver}: ${record.reason}`;
-  }
+  const approval = await approvalStep(state, shortActivity, decided);
+  if ('outcome' in approval) return await finish(state, approval);
+  return await promoteCandidate(state, shortActivity, snapshot, decided, approval);
+}
 
+/** Fetching: the run's snapshot of the new labelled data up to its window end. */
+async function fetchSnapshot(state: RunState, shortActivity: ShortActivities): Promise<SnapshotSummary> {
+  const { input } = state;
+  enterStage(state, 'fetching');
+  const windowEnd = runWindowEnd(input);
+  return await shortActivity.fetchNewData.executeWithOptions({ summary: `Select ${input.model} examples that arrived by ${windowEnd}` }, [
+    { model: input.model, windowEnd, force: input.force },
+  ]);
+}
+
+/** The ending of a run whose snapshot is empty or invalid. */
+function noDataEnding(state: RunState, snapshot: SnapshotSummary): Pick<RunResult, 'outcome' | 'reason'> {
+  if (snapshot.status === 'invalid') return { outcome: 'DATA_INVALID', reason: snapshot.issues.join('; ') };
+  const { input } = state;
+  return {
+    outcome: 'SKIPPED_NO_NEW_DATA',
+    reason: `no new labelled data for ${input.model} up to ${runWindowEnd(input)} since the last decided run`,
+  };
+}
+
+/** Evaluating the champion (when the model has one) on the snapshot's held-out rows. */
+async function evaluateChampion(state: RunState, shortActivity: ShortActivities, snapshot: SnapshotSummary): Promise<void> {
+  if (snapshot.championVersionId === null) return;
+  enterStage(state, 'evaluating-champion');
+  state.champion = await shortActivity.evaluateModel.executeWithOptions(
+    { summary: `Evaluate production v${snapshot.championVersion} on ${snapshot.evalRows} new held-out rows` },
+    [{ versionId: snapshot.championVersionId, snapshotId: snapshot.snapshotId }],
+  );
+}
+
+/** Evaluating the candidate on the same rows. */
+async function evaluateCandidate(
+  state: RunState,
+  shortActivity: ShortActivities,
+  snapshot: SnapshotSummary,
+  training: CandidateSummary,
+): Promise<void> {
+  enterStage(state, 'evaluating-candidate');
+  state.candidate = await shortActivity.evaluateModel.executeWithOptions(
+    { summary: `Evaluate candidate v${training.version} on the same rows` },
+    [{ versionId: training.versionId, snapshotId: snapshot.snapshotId }],
+  );
+}
+
+/** Comparing: the judge's decision record, under the run's policy (else the model's, else the default). */
+async function judgeCandidate(
+  state: RunState,
+  shortActivity: ShortActivities,
+  snapshot: SnapshotSummary,
+  training: CandidateSummary,
+): Promise<DecisionRecord> {
+  enterStage(state, 'comparing');
+  return await shortActivity.compareModels.executeWithOptions(
+    { summary: `Judge candidate v${training.version} against ${state.champion ? `v${state.champion.version}` : 'no champion'}` },
+    [
+      {
+        snapshotId: snapshot.snapshotId,
+        championVersionId: snapshot.championVersionId,
+        candidateVersionId: training.versionId,
+        policy: state.input.policy,
+      },
+    ],
+  );
+}
+
+/**
+ * Who promotes and why: the workflow itself, or (when the run requires approval) the person or the
+ * timeout policy that approved; a candidate not approved is marked so and ends the run.
+ */
+async function approvalStep(
+  state: RunState,
+  shortActivity: ShortActivities,
+  decided: Decided,
+): Promise<{ actor: string; reason: string } | RunResult> {
+  const { input } = state;
+  const { training, decision } = decided;
+  if (!input.requireApproval) return { actor: `workflow:${input.trigger}`, reason: decision.reason };
+  const record = await awaitApproval(state, training, decision);
+  if (!record.approved) {
+    await shortActivity.markCandidateRejected.executeWithOptions({ summary: `Mark candidate v${training.version} not approved` }, [
+      { versionId: training.versionId },
+    ]);
+    return { ...decided, outcome: 'NOT_APPROVED', reason: `not approved by ${record.approver}: ${record.reason}`, approval: record };
+  }
+  return {
+    actor: record.by === 'person' ? `person:${record.approver}` : 'timeout-policy',
+    reason: `${decision.reason}; approved by ${record.approver}: ${record.reason}`,
+  };
+}
+
+/** Promoting: production moves to the candidate by compare-and-swap, unless it moved under the run. */
+async function promoteCandidate(
+  state: RunState,
+  shortActivity: ShortActivities,
+  snapshot: SnapshotSummary,
+  decided: Decided,
+  { actor, reason }: { actor: string; reason: string },
+): Promise<RunResult> {
+  const { training, decision } = decided;
   enterStage(state, 'promoting', { decision });
   const promotion = await shortActivity.promoteModel.executeWithOptions(
-    { summary: `Move production of ${input.model} to v${training.version}` },
+    { summary: `Move production of ${state.input.model} to v${training.version}` },
     [
       {
         modelId: snapshot.modelId,

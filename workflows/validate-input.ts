@@ -2,13 +2,11 @@
  * Checks a run's input the moment it starts, whatever client sent it (the CLI, another SDK, the
  * `temporal` CLI, the Web UI): a bad value fails the run at once with a non-retryable
  * `InvalidInput` naming the field, instead of wedging the workflow later in a retry loop. The CLI
- * runs the same checks first, to answer with a usage error naming the flag.
+ * runs the same checks first, to answer with a usage error naming the flag. Pure, with no ML
+ * imports: the ML rules it needs are copied in ./input-rules.ts (and tested equal to the originals).
  */
-import { msToNumber } from '@temporalio/common/lib/time.js';
-import { checkHyperparameters } from '../ml/hyperparameters.ts';
-import { checkPolicy } from '../ml/compare.ts';
-import { resolveReplayOptions } from '../ml/replay-sample.ts';
-import { MIN_TRAINING_EXAMPLES } from '../ml/labelled-data.ts';
+import { msToNumber } from '@temporalio/common';
+import { checkHyperparameterValues, checkPolicyValues, checkReplayValues, MIN_TRAINING_EXAMPLES } from './input-rules.ts';
 import type { RetrainInput, Trigger } from './definitions.ts';
 
 const SECOND = 1000;
@@ -88,7 +86,7 @@ export function checkRetrainInput(input: unknown): RetrainInput {
   if (i.trainingHeartbeatTimeout !== undefined)
     checkDuration(i.trainingHeartbeatTimeout, 'trainingHeartbeatTimeout', DURATION_BOUNDS.trainingHeartbeatTimeout);
   if (i.stepTimeout !== undefined) checkDuration(i.stepTimeout, 'stepTimeout', DURATION_BOUNDS.stepTimeout);
-  wrap('hyperparameters', () => checkHyperparameters(i.hyperparameters));
+  wrap('hyperparameters', () => checkHyperparameterValues(i.hyperparameters));
   if (i.mode !== undefined && i.mode !== 'full' && i.mode !== 'update')
     throw new InvalidInputError(`mode must be full or update, got ${JSON.stringify(i.mode)}`);
   if (i.historyRows !== undefined && (!Number.isInteger(i.historyRows) || i.historyRows < MIN_TRAINING_EXAMPLES || i.historyRows > 1e9))
@@ -98,13 +96,13 @@ export function checkRetrainInput(input: unknown): RetrainInput {
   if (i.replay !== undefined) {
     if (typeof i.replay !== 'object' || i.replay === null)
       throw new InvalidInputError(`replay must be an object, got ${JSON.stringify(i.replay)}`);
-    wrap('replay', () => resolveReplayOptions({ size: i.replay!.size ?? null, share: i.replay!.share }));
+    wrap('replay', () => checkReplayValues(i.replay!));
   }
   if (i.policy !== undefined) {
     if (typeof i.policy !== 'object' || i.policy === null || !Array.isArray(i.policy.absolute) || !Array.isArray(i.policy.change)) {
       throw new InvalidInputError('policy must be an object with "absolute" and "change" lists');
     }
-    wrap('policy', () => checkPolicy(i.policy!));
+    wrap('policy', () => checkPolicyValues(i.policy!));
   }
   return i as RetrainInput;
 }

@@ -12,13 +12,13 @@ import os from 'node:os';
 import { expect, it } from 'vitest';
 import { useTwoWorkerFleet } from '../support/fleet.ts';
 import type { WorkflowHandle } from '@temporalio/client';
-import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow/index.js';
 import { syntheticTexts } from '../support/synthetic.ts';
 import { importRows } from '../support/runs.ts';
 import { waitFor } from '../support/wait.ts';
 import type { RunResult } from '../../workflows/definitions.ts';
 import type { TrainingHeartbeat } from '../../activities/pipeline/types.ts';
 import { fetchTimeline } from '../../bench/fleet.ts';
+import { decodePayloadAt } from '../../runs/client.ts';
 
 const MODELS = 10;
 const fleet = useTwoWorkerFleet('fleet-crash-');
@@ -30,11 +30,7 @@ async function trainingsOn(handles: Array<WorkflowHandle<typeof retrainModel>>, 
     const pending = (await h.describe()).raw.pendingActivities ?? [];
     for (const a of pending) {
       if (a.activityType?.name !== 'trainCandidate' || a.lastWorkerIdentity !== identity || !a.heartbeatDetails?.payloads?.length) continue;
-      const beat = await decodeFromPayloadsAtIndex<TrainingHeartbeat>(
-        fleet.stack.client.options.loadedDataConverter,
-        0,
-        a.heartbeatDetails.payloads,
-      );
+      const beat = await decodePayloadAt<TrainingHeartbeat>(fleet.stack.client.options.loadedDataConverter, 0, a.heartbeatDetails.payloads);
       if (beat.epoch >= 1) running.set(h.workflowId, beat.epoch);
     }
   }
