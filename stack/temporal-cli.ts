@@ -18,7 +18,7 @@ export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(base, 'nightshift', `temporal-${TEMPORAL_CLI_VERSION}`);
 }
 
-function isExecutable(p: string): boolean {
+export function isExecutable(p: string): boolean {
   try {
     accessSync(p, constants.X_OK);
     return true;
@@ -113,14 +113,20 @@ async function download(dir: string, log: (line: string) => void): Promise<strin
   return bin;
 }
 
+/** The executable a variable names, or null when it is unset; throws when it names no executable file. */
+export function executableFromEnv(env: NodeJS.ProcessEnv, variable: string): string | null {
+  const file = env[variable];
+  if (!file) return null;
+  if (isExecutable(file)) return file;
+  throw new Error(`${variable}=${file} is not an executable file`);
+}
+
 export async function findTemporalCli(
   env: NodeJS.ProcessEnv = process.env,
   log: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
 ): Promise<string> {
-  if (env.TEMPORAL_CLI_PATH) {
-    if (isExecutable(env.TEMPORAL_CLI_PATH)) return env.TEMPORAL_CLI_PATH;
-    throw new Error(`TEMPORAL_CLI_PATH=${env.TEMPORAL_CLI_PATH} is not an executable file`);
-  }
+  const given = executableFromEnv(env, 'TEMPORAL_CLI_PATH');
+  if (given) return given;
   const fromPath = onPath('temporal', env);
   if (fromPath) return fromPath;
   const dir = cacheDir(env);

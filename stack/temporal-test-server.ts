@@ -7,25 +7,17 @@
  * executable with the port as its only argument, as it does the downloaded binary.
  */
 import { execFile } from 'node:child_process';
-import { accessSync, chmodSync, constants, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { executableFromEnv, isExecutable } from './temporal-cli.ts';
 
 export const TEMPORAL_TEST_SERVER_VERSION = '1.31.0';
 
 export function testServerDir(env: NodeJS.ProcessEnv = process.env): string {
   const base = env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
   return path.join(base, 'nightshift', `temporal-test-server-${TEMPORAL_TEST_SERVER_VERSION}`);
-}
-
-function isExecutable(p: string): boolean {
-  try {
-    accessSync(p, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const POM = `<project xmlns="http://maven.apache.org/POM/4.0.0">
@@ -54,10 +46,8 @@ export async function findTemporalTestServer(
   env: NodeJS.ProcessEnv = process.env,
   log: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
 ): Promise<string> {
-  if (env.TEMPORAL_TEST_SERVER_PATH) {
-    if (isExecutable(env.TEMPORAL_TEST_SERVER_PATH)) return env.TEMPORAL_TEST_SERVER_PATH;
-    throw new Error(`TEMPORAL_TEST_SERVER_PATH=${env.TEMPORAL_TEST_SERVER_PATH} is not an executable file`);
-  }
+  const given = executableFromEnv(env, 'TEMPORAL_TEST_SERVER_PATH');
+  if (given) return given;
   const dir = testServerDir(env);
   const bin = path.join(dir, 'temporal-test-server');
   const lib = path.join(dir, 'lib');
