@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { editDistance, nearest } from '../../client/suggest.ts';
 import { describeParseError, numberFlag, parse } from '../../client/commands/args.ts';
@@ -33,13 +33,13 @@ describe('suggestions', () => {
 });
 
 describe('parseArgs errors', () => {
-  const errorOf = (args: string[], options: Parameters<typeof parseArgs>[0]['options'], allowPositionals = false): string => {
+  const errorOf = (args: string[], options: NonNullable<ParseArgsConfig['options']>, allowPositionals = false): string => {
     try {
       parseArgs({ args, options, allowPositionals, strict: true });
     } catch (err) {
       return describeParseError(
         err as Error & { code?: string },
-        Object.keys(options ?? {}).map((k) => `--${k}`),
+        Object.keys(options).map((k) => `--${k}`),
       );
     }
     throw new Error('parseArgs accepted it');
