@@ -2,7 +2,7 @@
 import { benchClassifier, printClassifierReport } from './classifier.ts';
 import { benchOrchestration, printOrchestrationReport } from './orchestration.ts';
 import { benchServe, printServeReport } from './serve.ts';
-import { runSuiteFromArgs } from './suite.ts';
+import { runSuiteFromArgs } from './run-suite.ts';
 import { benchUpdateVsFull, printUpdateVsFull } from './suite/update-vs-full.ts';
 import { benchScale, parseScaleArgs, printScaleReport } from './scale.ts';
 import { benchScaleExplain } from './scale-explain.ts';
