@@ -6,8 +6,12 @@
  * (`nightshift up --no-serve` in a temporary NIGHTSHIFT_HOME, on free ports, after its first run).
  * The report names the machine, the date, the commit and the load average before and after.
  *
- *   node bin/run-ts.js bench/cli-startup.ts [--runs N] [--no-stack] [--out FILE]
- *   npm run bench -- cli-startup [--runs N] [--no-stack] [--out FILE]
+ * With --baseline DIR (another checkout, built: say `git archive REV | tar -x -C DIR`, node_modules
+ * linked, `npm run build`), each case runs that checkout's CLI too, the two interleaved run by run,
+ * so both see the same load from elsewhere; `runs list` of both against the same running stack.
+ *
+ *   node bin/run-ts.js bench/cli-startup.ts [--runs N] [--no-stack] [--out FILE] [--baseline DIR --baseline-label TEXT]
+ *   npm run bench -- cli-startup [same options]
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,8 +36,15 @@ export interface CliCase {
   goalSeconds: number;
 }
 
+/** A checkout whose CLI is measured: this one, or a baseline. */
+export interface CliUnderTest {
+  label: string;
+  root: string;
+}
+
 export interface CaseResult {
   case: CliCase;
+  cli: CliUnderTest;
   wallMs: number[];
   rssKb: number[];
 }
@@ -43,6 +54,8 @@ export interface CliStartupReport {
   node: string;
   date: string;
   commit: string;
+  /** The baseline's label (its commit), when one was measured. */
+  baseline: string | null;
   command: string;
   loadBefore: string;
   loadAfter: string;
@@ -61,9 +74,13 @@ export const STARTUP_CASES: CliCase[] = [
 const RUNS_LIST: CliCase = { name: 'runs list (running stack)', args: ['runs', 'list'], code: 0, goalSeconds: 0.8 };
 
 /** One run of the CLI: wall time measured here, peak RSS by /usr/bin/time (-1 when not installed). */
-function runOnce(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; wallMs: number; rssKb: number; stderr: string }> {
+function runOnce(
+  cli: CliUnderTest,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; wallMs: number; rssKb: number; stderr: string }> {
   const withTime = existsSync(TIME);
-  const argv = [path.join(root, 'bin', 'nightshift.js'), ...args];
+  const argv = [path.join(cli.root, 'bin', 'nightshift.js'), ...args];
   const started = performance.now();
   const child = withTime
     ? spawn(TIME, ['-f', '%M', process.execPath, ...argv], { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] })
@@ -86,18 +103,22 @@ function runOnce(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number
   });
 }
 
-async function measure(c: CliCase, runs: number, env: NodeJS.ProcessEnv): Promise<CaseResult> {
-  const result: CaseResult = { case: c, wallMs: [], rssKb: [] };
-  // One run first, not counted: the page cache and V8's code cache warm up as they do for a user
-  // who types commands one after another.
+/** Each CLI `runs` times, interleaved run by run. */
+async function measure(c: CliCase, runs: number, env: NodeJS.ProcessEnv, clis: CliUnderTest[]): Promise<CaseResult[]> {
+  const results: CaseResult[] = clis.map((cli) => ({ case: c, cli, wallMs: [], rssKb: [] }));
+  // One run first, not counted: the page cache warms up as it does for a user who types commands
+  // one after another.
   for (let i = 0; i <= runs; i++) {
-    const r = await runOnce(c.args, env);
-    if (r.code !== c.code) throw new Error(`nightshift ${c.args.join(' ')} exited ${r.code}, expected ${c.code}:\n${r.stderr}`);
-    if (i === 0) continue;
-    result.wallMs.push(r.wallMs);
-    result.rssKb.push(r.rssKb);
+    for (const result of results) {
+      const r = await runOnce(result.cli, c.args, env);
+      if (r.code !== c.code)
+        throw new Error(`nightshift ${c.args.join(' ')} (${result.cli.label}) exited ${r.code}, expected ${c.code}:\n${r.stderr}`);
+      if (i === 0) continue;
+      result.wallMs.push(r.wallMs);
+      result.rssKb.push(r.rssKb);
+    }
   }
-  return result;
+  return results;
 }
 
 /** `nightshift up --no-serve` in a temporary home, on free ports; resolves once it serves (its first run done). */
@@ -160,8 +181,16 @@ const loadAverage = (): string =>
     .map((l) => l.toFixed(2))
     .join(' ');
 
-export async function benchCliStartup(options: { runs: number; stack: boolean; command: string }): Promise<CliStartupReport> {
-  if (!existsSync(path.join(root, 'dist', 'client', 'cli.js'))) throw new Error('dist/ is missing: run `npm run build` first');
+export async function benchCliStartup(options: {
+  runs: number;
+  stack: boolean;
+  command: string;
+  baseline: CliUnderTest | null;
+}): Promise<CliStartupReport> {
+  const clis: CliUnderTest[] = [{ label: 'this checkout', root }, ...(options.baseline ? [options.baseline] : [])];
+  for (const cli of clis)
+    if (!existsSync(path.join(cli.root, 'dist', 'client', 'cli.js')))
+      throw new Error(`${cli.root}/dist/ is missing: run \`npm run build\` there first`);
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
   delete env.TEMPORAL_ADDRESS;
   delete env.DATABASE_URL;
@@ -170,6 +199,7 @@ export async function benchCliStartup(options: { runs: number; stack: boolean; c
     node: process.version,
     date: new Date().toISOString(),
     commit: commit(),
+    baseline: options.baseline ? `${options.baseline.label} (${options.baseline.root})` : null,
     command: options.command,
     loadBefore: loadAverage(),
     loadAfter: '',
@@ -177,12 +207,12 @@ export async function benchCliStartup(options: { runs: number; stack: boolean; c
     results: [],
     stackSkipped: null,
   };
-  for (const c of STARTUP_CASES) report.results.push(await measure(c, options.runs, env));
+  for (const c of STARTUP_CASES) report.results.push(...(await measure(c, options.runs, env, clis)));
   if (!options.stack) report.stackSkipped = '--no-stack';
   else {
     const stack = await startStack();
     try {
-      report.results.push(await measure(RUNS_LIST, options.runs, stack.env));
+      report.results.push(...(await measure(RUNS_LIST, options.runs, stack.env, clis)));
     } finally {
       await stack.stop();
     }
@@ -200,33 +230,40 @@ export function printCliStartupReport(r: CliStartupReport): string {
   const lines = [
     `CLI start-up: node bin/nightshift.js on dist/, ${r.runs} runs per case (after one uncounted run)`,
     `  machine ${r.machine}; node ${r.node}`,
-    `  date ${r.date}; commit ${r.commit}`,
+    `  date ${r.date}; commit ${r.commit}${r.baseline ? `; baseline ${r.baseline}, interleaved run by run` : ''}`,
     `  command: ${r.command}`,
     `  load average (1, 5, 15 min) before ${r.loadBefore}, after ${r.loadAfter}`,
     '',
-    `  ${'case'.padEnd(34)} ${'median s'.padStart(9)} ${'p90 s'.padStart(7)} ${'goal s'.padStart(7)}  ${'met'.padEnd(3)} ${'peak RSS MB (median, max)'.padStart(26)}`,
+    `  ${'case'.padEnd(34)} ${'CLI'.padEnd(14)} ${'median s'.padStart(9)} ${'p90 s'.padStart(7)} ${'goal s'.padStart(7)}  ${'met'.padEnd(3)} ${'peak RSS MB (median, max)'.padStart(26)}`,
   ];
-  for (const { case: c, wallMs, rssKb } of r.results) {
+  for (const { case: c, cli, wallMs, rssKb } of r.results) {
     const median = quantile(wallMs, 0.5) / 1000;
     const rss =
       rssKb[0] < 0 ? 'n/a (no /usr/bin/time)' : `${(quantile(rssKb, 0.5) / 1024).toFixed(0)}, ${(Math.max(...rssKb) / 1024).toFixed(0)}`;
     lines.push(
-      `  ${c.name.padEnd(34)} ${median.toFixed(3).padStart(9)} ${(quantile(wallMs, 0.9) / 1000).toFixed(3).padStart(7)} ${c.goalSeconds.toFixed(1).padStart(7)}  ${(median <= c.goalSeconds ? 'yes' : 'NO').padEnd(3)} ${rss.padStart(26)}`,
+      `  ${c.name.padEnd(34)} ${cli.label.slice(0, 14).padEnd(14)} ${median.toFixed(3).padStart(9)} ${(quantile(wallMs, 0.9) / 1000).toFixed(3).padStart(7)} ${c.goalSeconds.toFixed(1).padStart(7)}  ${(median <= c.goalSeconds ? 'yes' : 'NO').padEnd(3)} ${rss.padStart(26)}`,
     );
   }
   if (r.stackSkipped) lines.push(`  runs list: not measured (${r.stackSkipped})`);
   return lines.join('\n');
 }
 
-export function parseCliStartupArgs(argv: string[]): { runs: number; stack: boolean; out: string | null } {
+export function parseCliStartupArgs(argv: string[]): { runs: number; stack: boolean; out: string | null; baseline: CliUnderTest | null } {
   const { values } = parseArgs({
     args: argv,
-    options: { runs: { type: 'string' }, 'no-stack': { type: 'boolean' }, out: { type: 'string' } },
+    options: {
+      runs: { type: 'string' },
+      'no-stack': { type: 'boolean' },
+      out: { type: 'string' },
+      baseline: { type: 'string' },
+      'baseline-label': { type: 'string' },
+    },
     strict: true,
   });
   const runs = values.runs === undefined ? 20 : Number(values.runs);
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, got ${values.runs}`);
-  return { runs, stack: !values['no-stack'], out: values.out ?? null };
+  const baseline = values.baseline ? { label: values['baseline-label'] ?? 'baseline', root: path.resolve(values.baseline) } : null;
+  return { runs, stack: !values['no-stack'], out: values.out ?? null, baseline };
 }
 
 /** Runs the bench, prints the report and, with --out, writes it there too. */
