@@ -1,4 +1,4 @@
-"""Peers for bench/suite.ts, on one split the TypeScript side wrote (JSONL train and test files).
+"""Peers for bench/run-suite.ts, on one split the TypeScript side wrote (JSONL train and test files).
 
 Features: scikit-learn's HashingVectorizer(2^18) (its defaults: word unigrams, l2-normalised counts).
 Peers: SGDClassifier(log_loss), LogisticRegression (defaults), and LIBLINEAR `-s 0` (the Debian

@@ -1,30 +1,17 @@
 import { createReadStream, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import type { Config } from '../../stack/config.ts';
-import { openRegistry } from '../../registry/open.ts';
+/** `nightshift data import|next-batch`. */
+import type { ConfigSource } from '../catalog.ts';
 import { log, printJson } from '../output.ts';
-import { parse, UsageError } from './args.ts';
-import { readJsonl } from '../../data/jsonl.ts';
-import { importLines, type ImportReport } from '../../registry/import-examples.ts';
-import { releaseNextBatch, DEMO_MODEL } from '../../data/spam-demo.ts';
-import { checkModelName, ensureModel, findModel, nearestModelName } from '../../registry/models.ts';
+import { dispatch, modelFlag, parse, UsageError } from './args.ts';
+import { type ConfigInput, configSource, withRegistry } from './connect.ts';
+import { DATA_HELP } from '../help/data.ts';
+import { ensureModel, findModel, nearestModelName } from '../../registry/models.ts';
+import type { ImportReport } from '../../registry/import-examples.ts';
 import type { Db } from '../../registry/pool.ts';
 
-export const DATA_HELP = `Usage: nightshift data import --model NAME --file F.jsonl|- [--create] [--json]
-       nightshift data next-batch [--model NAME] [--json]
-
-import:      loads labelled JSONL ({"text": ..., "label": ...} a line; optional "id", "ts"; other
-             fields kept as metadata) from a regular file, or standard input with --file -.
-             Reports rows accepted, duplicates (same text already stored), each rejected line
-             with its reason, and throughput (rows/s; "rowsPerSecond" in --json). Rows are
-             COPYed in batches and deduplicated by the database; a bad line never stops the good ones. An import is one transaction:
-             if it fails as a whole (say, a full disk) nothing is stored and it says so. Exits 1
-             when every line was rejected. The model must exist unless --create is given.
-next-batch:  releases the next batch of the SpamAssassin demo feed (ordered by Date header: the
-             first batch is the older 3000 messages, each later one the next 500), so the next
-             run sees newer mail arriving. Model defaults to spam.
-
-Exit status: 0 done, 1 the operation failed, 2 usage error.`;
+/** The demo model (data/spam-demo.ts's DEMO_MODEL, which loads the corpus module: a unit test keeps the two equal). */
+export const DEMO_MODEL_NAME = 'spam';
 
 /** Standard input, or a regular file (a device such as /dev/zero, a directory or a FIFO is refused). */
 function openInput(file: string): { stream: Readable; source: string } {
@@ -62,56 +49,56 @@ function printImport(report: ImportReport, json: boolean): void {
     );
 }
 
-async function importFile(values: { model?: string; file?: string; create?: boolean; json?: boolean }, config: Config): Promise<number> {
-  if (!values.model) throw new UsageError('data import needs --model NAME');
-  if (!values.file) throw new UsageError('data import needs --file F.jsonl (or --file - for standard input)');
-  checkModelName(values.model);
-  const input = openInput(values.file);
-  const registry = await openRegistry(config);
-  try {
-    const model = await importTarget(registry.db, values.model, values.create ?? false);
-    const report = await importLines(registry.db, model, input.source, readJsonl(input.stream));
-    printImport(report, values.json ?? false);
-    if (report.rejectedCount > 0 && report.accepted + report.duplicates === 0) {
-      log(`nightshift: every line of ${values.file} was rejected; nothing was imported`);
-      return 1;
-    }
-    return 0;
-  } finally {
-    input.stream.destroy();
-    await registry.close();
-  }
-}
-
-export async function data(argv: string[], config: Config): Promise<number> {
-  const [sub, ...rest] = argv;
-  const { values } = parse(rest, {
+async function importFile(argv: string[], config: ConfigSource): Promise<number> {
+  const { values } = parse(argv, {
     model: { type: 'string' },
     file: { type: 'string' },
     create: { type: 'boolean' },
     json: { type: 'boolean' },
   });
-  if (values.help || sub === undefined || sub === '--help' || sub === '-h') {
-    process.stdout.write(DATA_HELP + '\n');
-    return sub === undefined ? 2 : 0;
-  }
-  if (sub === 'import') return importFile(values, config);
-  if (sub === 'next-batch') {
-    const model = values.model ?? DEMO_MODEL;
-    checkModelName(model);
-    const registry = await openRegistry(config);
-    try {
-      const report = await releaseNextBatch(registry.db, model);
-      if (values.json) printJson(report);
-      else if (report.accepted + report.duplicates === 0) log('the SpamAssassin feed is exhausted: every message was released');
-      else
-        process.stdout.write(
-          `${model}: batch ${report.batch} released ${report.accepted} messages dated ${report.from} .. ${report.to} (${report.remaining} left)\n`,
-        );
+  const name = modelFlag(values.model, 'data import');
+  if (!values.file) throw new UsageError('data import needs --file F.jsonl (or --file - for standard input)');
+  const input = openInput(values.file);
+  try {
+    return await withRegistry(config, async ({ db }) => {
+      const [{ importLines }, { readJsonl }] = await Promise.all([
+        import('../../registry/import-examples.ts'),
+        import('../../data/jsonl.ts'),
+      ]);
+      const model = await importTarget(db, name, values.create ?? false);
+      const report = await importLines(db, model, input.source, readJsonl(input.stream));
+      printImport(report, values.json ?? false);
+      if (report.rejectedCount > 0 && report.accepted + report.duplicates === 0) {
+        log(`nightshift: every line of ${values.file} was rejected; nothing was imported`);
+        return 1;
+      }
       return 0;
-    } finally {
-      await registry.close();
-    }
+    });
+  } finally {
+    input.stream.destroy();
   }
-  throw new UsageError(`unknown subcommand data ${sub}; use import or next-batch`);
+}
+
+async function nextBatch(argv: string[], config: ConfigSource): Promise<number> {
+  const { values } = parse(argv, { model: { type: 'string' }, json: { type: 'boolean' } });
+  const model = modelFlag(values.model ?? DEMO_MODEL_NAME, 'data next-batch');
+  return withRegistry(config, async ({ db }) => {
+    const { releaseNextBatch } = await import('../../data/spam-demo.ts');
+    const report = await releaseNextBatch(db, model);
+    if (values.json) printJson(report);
+    else if (report.accepted + report.duplicates === 0) log('the SpamAssassin feed is exhausted: every message was released');
+    else
+      process.stdout.write(
+        `${model}: batch ${report.batch} released ${report.accepted} messages dated ${report.from} .. ${report.to} (${report.remaining} left)\n`,
+      );
+    return 0;
+  });
+}
+
+export function data(argv: string[], configInput: ConfigInput): Promise<number> {
+  const config = configSource(configInput);
+  return dispatch('data', argv, DATA_HELP, {
+    import: { summary: 'import labelled JSONL', run: (a) => importFile(a, config) },
+    'next-batch': { summary: 'release the next batch of the demo feed', run: (a) => nextBatch(a, config) },
+  });
 }

@@ -1,13 +1,13 @@
 /** `nightshift models mode`: a model's default training mode (full or update) for runs that name none. */
 import os from 'node:os';
-import type { Config } from '../../stack/config.ts';
-import { openRegistry } from '../../registry/open.ts';
+import type { ConfigSource } from '../catalog.ts';
 import { printJson } from '../output.ts';
 import { choiceFlag, modelFlag, parse, UsageError } from './args.ts';
+import { withRegistry } from './connect.ts';
 import { getModel } from '../../registry/models.ts';
 import { modelSettings, setTrainingMode } from '../../registry/model-settings.ts';
 
-export async function modelsMode(argv: string[], config: Config, help: string): Promise<number> {
+export async function modelsMode(argv: string[], config: ConfigSource): Promise<number> {
   const { values } = parse(argv, {
     model: { type: 'string' },
     set: { type: 'string' },
@@ -15,15 +15,10 @@ export async function modelsMode(argv: string[], config: Config, help: string): 
     actor: { type: 'string' },
     json: { type: 'boolean' },
   });
-  if (values.help) {
-    process.stdout.write(help + '\n');
-    return 0;
-  }
   const name = modelFlag(values.model, 'models mode');
   const mode = choiceFlag('set', values.set, ['full', 'update'] as const);
   if (mode && !values.reason?.trim()) throw new UsageError('changing the training mode needs --reason TEXT saying why');
-  const registry = await openRegistry(config);
-  try {
+  return withRegistry(config, async (registry) => {
     const model = await getModel(registry.db, name);
     const settings = mode
       ? await setTrainingMode(registry.db, model.id, mode, `person:${values.actor ?? os.userInfo().username}`, values.reason!)
@@ -34,7 +29,5 @@ export async function modelsMode(argv: string[], config: Config, help: string): 
         `${model.name}: runs that name no --mode train ${settings.trainingMode === 'update' ? 'in update mode (continue the production version)' : 'in full (from zero on all history)'}${settings.changedBy ? ` (set by ${settings.changedBy}: ${settings.reason})` : ' (the default)'}\n`,
       );
     return 0;
-  } finally {
-    await registry.close();
-  }
+  });
 }

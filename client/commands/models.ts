@@ -1,74 +1,27 @@
+/** `nightshift models list|show|promote|rollback|policy|mode`. */
 import os from 'node:os';
-import { TypedSearchAttributes } from '@temporalio/common';
-import type { Config } from '../../stack/config.ts';
-import { resolveTemporal, runUiLink } from '../../stack/stack.ts';
-import { openRegistry, type Registry } from '../../registry/open.ts';
+import type { ConfigSource } from '../catalog.ts';
 import { printJson } from '../output.ts';
 import { formatMetric } from '../../workflows/run-details.ts';
-import { dispatch, modelFlag, parse, UsageError } from './args.ts';
-import { connectClient, runWorkflowId } from '../../runs/client.ts';
-import { ModelNameKey } from '../../workflows/definitions.ts';
+import { dispatch, modelFlag, numberFlag, parse, UsageError } from './args.ts';
+import { type ConfigInput, configSource, withRegistry, withTemporal } from './connect.ts';
+import { MODELS_HELP } from '../help/models.ts';
 import type { setProduction } from '../../workflows/index.ts';
-import { rootCause } from '../failures.ts';
 import type { SetProductionInput } from '../../activities/pipeline/types.ts';
 import { getModel } from '../../registry/models.ts';
-import { modelDetail, modelsList } from '../../views/models.ts';
 import { currentPolicy, policyHistory, setPolicy } from '../../registry/policies.ts';
 import { checkPolicy, defaultComparisonPolicy, type ComparisonPolicy } from '../../ml/compare.ts';
 import { policyFile } from './retrain.ts';
 import { renderTable } from '../table.ts';
+import { formatAge } from '../ages.ts';
 import { modelsMode } from './models-mode.ts';
-
-export const MODELS_HELP = `Usage: nightshift models list [--json]
-       nightshift models show --model NAME [--json]
-       nightshift models promote --model NAME --version V --reason TEXT [--actor NAME] [--json]
-       nightshift models rollback --model NAME [--to V] --reason TEXT [--actor NAME] [--json]
-       nightshift models policy --model NAME [--json] [--history]
-       nightshift models policy --model NAME (--set FILE.json | policy flags) --reason TEXT [--actor NAME]
-       nightshift models mode --model NAME [--set full|update --reason TEXT] [--json]
-
-list:     every model with its production version and version count.
-show:     one model's versions (status: production, candidate, archived, rejected, superseded,
-          abandoned), each with the metrics of its own run beside the champion's, both measured on
-          the same held-out rows (the rows column says how many); the promotion history.
-promote:  make version V production (an audited override), as a workflow on the running stack.
-rollback: make the previous production version (or --to V) production again, as a workflow.
-          Both leave exactly one production version and a promotion-history row naming who and why.
-policy:   the promotion policy scheduled and manual runs of the model use (the built-in default
-          until one is set); every change is a new version naming who and why (--history lists
-          them). Change it with --set FILE.json (the JSON that --json prints) or with flags that
-          edit the policy in force:
-            --min-accuracy X          candidate accuracy at least X
-            --min-f1 X                candidate F1 at least X
-            --min-f1-improvement X    F1 at least X above the champion's (default 0.001)
-            --max-accuracy-drop X     accuracy at most X below the champion's (default 0.005)
-            --significance ALPHA      also require McNemar's test at ALPHA (none: drop it)
-            --max-token-drift X       refuse when the token distribution drifted more (JS divergence)
-mode:     the training mode of runs that name no --mode: full (from zero on all history, the
-          default) or update (continue the production version on the new rows and a replay sample).
-list, show, policy and mode work with or without \`nightshift up\` running (they start the embedded
-PostgreSQL if needed); promote and rollback need the running stack (or TEMPORAL_ADDRESS).`;
 
 const f = formatMetric;
 
-async function withRegistry<T>(config: Config, fn: (registry: Registry) => Promise<T>): Promise<T> {
-  const registry = await openRegistry(config);
-  try {
-    return await fn(registry);
-  } finally {
-    await registry.close();
-  }
-}
-
-function printHelp(): number {
-  process.stdout.write(MODELS_HELP + '\n');
-  return 0;
-}
-
-async function list(argv: string[], config: Config): Promise<number> {
+async function list(argv: string[], config: ConfigSource): Promise<number> {
   const { values } = parse(argv, { json: { type: 'boolean' } });
-  if (values.help) return printHelp();
   return withRegistry(config, async ({ db }) => {
+    const { modelsList } = await import('../../views/models.ts');
     const { models: rows } = await modelsList(db);
     if (values.json) printJson({ models: rows });
     else if (rows.length === 0) process.stdout.write('no models yet: import data with `nightshift data import` or run `nightshift up`\n');
@@ -84,12 +37,13 @@ async function list(argv: string[], config: Config): Promise<number> {
   });
 }
 
-async function show(argv: string[], config: Config): Promise<number> {
+async function show(argv: string[], config: ConfigSource): Promise<number> {
   const { values } = parse(argv, { model: { type: 'string' }, json: { type: 'boolean' } });
-  if (values.help) return printHelp();
   const name = modelFlag(values.model, 'models show');
   return withRegistry(config, async ({ db }) => {
+    const { modelDetail } = await import('../../views/models.ts');
     const out = await modelDetail(db, name);
+    const now = Date.now();
     const history = out.promotions;
     if (values.json) {
       printJson(out);
@@ -109,7 +63,7 @@ async function show(argv: string[], config: Config): Promise<number> {
           { header: 'ITS ACCURACY', value: (v) => f(v.evaluation?.champion?.metrics?.accuracy), align: 'right' },
           { header: 'ITS F1', value: (v) => f(v.evaluation?.champion?.metrics?.f1), align: 'right' },
           { header: 'OUTCOME', value: (v) => v.evaluation?.outcome ?? v.evaluation?.decision },
-          { header: 'CREATED', value: (v) => v.createdAt },
+          { header: 'CREATED', value: (v) => formatAge(v.createdAt, now) },
         ],
         '  ',
       ),
@@ -130,13 +84,10 @@ async function show(argv: string[], config: Config): Promise<number> {
 }
 
 function versionFlag(name: string, raw: string | undefined): number | undefined {
-  if (raw === undefined) return undefined;
-  const v = Number(raw.replace(/^v/, ''));
-  if (!Number.isInteger(v) || v < 1) throw new UsageError(`--${name} must be a version number such as 3, got ${JSON.stringify(raw)}`);
-  return v;
+  return numberFlag(name, raw?.replace(/^v/, ''), { min: 1, integer: true });
 }
 
-async function setProductionCommand(sub: 'promote' | 'rollback', argv: string[], config: Config): Promise<number> {
+async function setProductionCommand(sub: 'promote' | 'rollback', argv: string[], config: ConfigSource): Promise<number> {
   const flag = sub === 'promote' ? 'version' : 'to';
   const { values } = parse(argv, {
     model: { type: 'string' },
@@ -145,7 +96,6 @@ async function setProductionCommand(sub: 'promote' | 'rollback', argv: string[],
     actor: { type: 'string' },
     json: { type: 'boolean' },
   });
-  if (values.help) return printHelp();
   const model = modelFlag(values.model as string | undefined, `models ${sub}`);
   const version = versionFlag(flag, values[flag] as string | undefined);
   if (sub === 'promote' && version === undefined) throw new UsageError('models promote needs --version V');
@@ -158,9 +108,14 @@ async function setProductionCommand(sub: 'promote' | 'rollback', argv: string[],
     reason,
     actor: `person:${(values.actor as string | undefined) ?? os.userInfo().username}`,
   };
-  const target = await resolveTemporal(config);
-  const { client, close } = await connectClient(target);
-  try {
+  return withTemporal(config, async (client, target) => {
+    const [{ TypedSearchAttributes }, { runUiLink }, { runWorkflowId }, { ModelNameKey }, { rootCause }] = await Promise.all([
+      import('@temporalio/common'),
+      import('../../stack/stack.ts'),
+      import('../../runs/client.ts'),
+      import('../../workflows/definitions.ts'),
+      import('../failures.ts'),
+    ]);
     const workflowId = runWorkflowId(input.model, new Date(), sub);
     const handle = await client.workflow.start<typeof setProduction>('setProduction', {
       taskQueue: target.taskQueue,
@@ -181,18 +136,13 @@ async function setProductionCommand(sub: 'promote' | 'rollback', argv: string[],
         `${result.model}: production v${result.fromVersion ?? '-'} -> v${result.toVersion} (${sub}) in ${workflowId}\n${link ? `  ${link}\n` : ''}`,
       );
     return 0;
-  } finally {
-    await close();
-  }
+  });
 }
 
 const POLICY_FLAGS = ['min-accuracy', 'min-f1', 'min-f1-improvement', 'max-accuracy-drop', 'significance', 'max-token-drift'] as const;
 
-function numberFlag(flag: string, raw: string): number {
-  const n = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${flag} must be a number, got ${JSON.stringify(raw)}`);
-  return n;
-}
+/** A policy flag's number (given: the flag is set). */
+const policyNumber = (flag: string, raw: string): number => numberFlag(flag, raw)!;
 
 /** The policy in force, edited by the flags given. */
 export function editPolicy(base: ComparisonPolicy, flags: Partial<Record<(typeof POLICY_FLAGS)[number], string>>): ComparisonPolicy {
@@ -203,16 +153,16 @@ export function editPolicy(base: ComparisonPolicy, flags: Partial<Record<(typeof
   const setChange = (metric: string, minImprovement: number): void => {
     p.change = [...p.change.filter((r) => r.metric !== metric), { metric, minImprovement }];
   };
-  if (flags['min-accuracy'] !== undefined) setAbsolute('accuracy', numberFlag('min-accuracy', flags['min-accuracy']));
-  if (flags['min-f1'] !== undefined) setAbsolute('f1', numberFlag('min-f1', flags['min-f1']));
-  if (flags['min-f1-improvement'] !== undefined) setChange('f1', numberFlag('min-f1-improvement', flags['min-f1-improvement']));
-  if (flags['max-accuracy-drop'] !== undefined) setChange('accuracy', -numberFlag('max-accuracy-drop', flags['max-accuracy-drop']));
+  if (flags['min-accuracy'] !== undefined) setAbsolute('accuracy', policyNumber('min-accuracy', flags['min-accuracy']));
+  if (flags['min-f1'] !== undefined) setAbsolute('f1', policyNumber('min-f1', flags['min-f1']));
+  if (flags['min-f1-improvement'] !== undefined) setChange('f1', policyNumber('min-f1-improvement', flags['min-f1-improvement']));
+  if (flags['max-accuracy-drop'] !== undefined) setChange('accuracy', -policyNumber('max-accuracy-drop', flags['max-accuracy-drop']));
   if (flags.significance !== undefined) {
     if (flags.significance === 'none') delete p.significance;
-    else p.significance = { alpha: numberFlag('significance', flags.significance) };
+    else p.significance = { alpha: policyNumber('significance', flags.significance) };
   }
   if (flags['max-token-drift'] !== undefined)
-    p.drift = { ...p.drift, maxTokenJensenShannon: numberFlag('max-token-drift', flags['max-token-drift']) };
+    p.drift = { ...p.drift, maxTokenJensenShannon: policyNumber('max-token-drift', flags['max-token-drift']) };
   try {
     checkPolicy(p);
   } catch (err) {
@@ -221,7 +171,7 @@ export function editPolicy(base: ComparisonPolicy, flags: Partial<Record<(typeof
   return p;
 }
 
-async function policy(argv: string[], config: Config): Promise<number> {
+async function policy(argv: string[], config: ConfigSource): Promise<number> {
   const { values } = parse(argv, {
     model: { type: 'string' },
     json: { type: 'boolean' },
@@ -231,7 +181,6 @@ async function policy(argv: string[], config: Config): Promise<number> {
     actor: { type: 'string' },
     ...Object.fromEntries(POLICY_FLAGS.map((flag) => [flag, { type: 'string' as const }])),
   });
-  if (values.help) return printHelp();
   const name = modelFlag(values.model, 'models policy');
   const flagValues = values as Record<string, string | boolean | undefined>;
   const edits = Object.fromEntries(
@@ -311,13 +260,14 @@ export function describePolicy(p: ComparisonPolicy): string {
   return lines.join('\n');
 }
 
-export function models(argv: string[], config: Config): Promise<number> {
+export function models(argv: string[], configInput: ConfigInput): Promise<number> {
+  const config = configSource(configInput);
   return dispatch('models', argv, MODELS_HELP, {
     list: { summary: 'list models', run: (a) => list(a, config) },
     show: { summary: "show one model's versions", run: (a) => show(a, config) },
     promote: { summary: 'promote a version by hand', run: (a) => setProductionCommand('promote', a, config) },
     rollback: { summary: 'roll production back', run: (a) => setProductionCommand('rollback', a, config) },
     policy: { summary: "read or change a model's promotion policy", run: (a) => policy(a, config) },
-    mode: { summary: "read or set a model's default training mode", run: (a) => modelsMode(a, config, MODELS_HELP) },
+    mode: { summary: "read or set a model's default training mode", run: (a) => modelsMode(a, config) },
   });
 }

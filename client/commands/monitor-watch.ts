@@ -4,43 +4,14 @@
  * evaluation now.
  */
 import os from 'node:os';
-import type { Config } from '../../stack/config.ts';
-import { resolveTemporal, runUiLink } from '../../stack/stack.ts';
-import { openRegistry } from '../../registry/open.ts';
+import type { ConfigSource } from '../catalog.ts';
 import { printJson } from '../output.ts';
-import { durationFlag, modelFlag, parse, UsageError } from './args.ts';
-import { connectClient, runWorkflowId } from '../../runs/client.ts';
-import { upsertMonitorSchedule } from '../monitor-schedules.ts';
-import { getModel } from '../../registry/models.ts';
-import { currentMonitorPolicy, setMonitorPolicy } from '../../registry/monitoring.ts';
-import { monitorEventsList, monitorPolicyView } from '../../views/monitor.ts';
-import { resolveMonitorPolicy } from '../../ml/monitor-policy.ts';
-import { isDuration } from '../../stack/durations.ts';
+import { durationFlag, modelFlag, numberFlag, parse, UsageError } from './args.ts';
+import { withRegistry, withTemporal } from './connect.ts';
 import type { MonitorPolicy } from '../../ml/monitor-policy.ts';
-import { ModelNameKey, monitorScheduleId } from '../../workflows/definitions.ts';
 import type { monitorModel } from '../../workflows/index.ts';
-import { TypedSearchAttributes } from '@temporalio/common';
 import { renderTable } from '../table.ts';
-
-export const MONITOR_WATCH_HELP = `       nightshift monitor policy --model M [--json] [policy flags --reason TEXT]
-       nightshift monitor events --model M [--limit N] [--json]
-       nightshift monitor run --model M [--json]
-
-policy:  the monitor's policy for the model (defaults until one is set). Changing it stores a new
-         audited version (--reason required, --actor defaults to the login name) and creates or
-         updates the model's monitor schedule (monitor-<model>) on the running stack:
-           --min-accuracy X          retrain when live accuracy < X (0.8)
-           --max-accuracy-drop D     retrain when live accuracy is D below the offline one (0.05)
-           --min-labelled N          judge accuracy only with N labelled predictions (50)
-           --max-drift J             retrain when served-token JS divergence vs training > J (0.15)
-           --max-prediction-drift P  retrain when predicted-label PSI vs training > P (0.25)
-           --min-served N            judge drift only with N served texts (100)
-           --every D                 how often the monitor evaluates (15 minutes)
-           --window D                which predictions it evaluates: the last D (24 hours)
-           --cooldown D              after it starts a run, none for D (6 hours)
-           --no-retrain / --retrain  record and notify only / also start runs (retrain)
-events:  the evaluations the monitor recorded, newest first: numbers, breaches, what it did.
-run:     evaluate now (the same workflow the schedule runs) and print what it decided.`;
+import { formatAge } from '../ages.ts';
 
 const NUMBER_FLAGS = {
   'min-accuracy': 'minAccuracy',
@@ -53,7 +24,7 @@ const NUMBER_FLAGS = {
 const DURATION_FLAGS = { every: 'every', window: 'window', cooldown: 'cooldown' } as const satisfies Record<string, keyof MonitorPolicy>;
 const DAY = 86_400_000;
 
-export async function monitorPolicy(argv: string[], config: Config): Promise<number> {
+export async function monitorPolicy(argv: string[], config: ConfigSource): Promise<number> {
   const { values } = parse(argv, {
     model: { type: 'string' },
     json: { type: 'boolean' },
@@ -67,11 +38,8 @@ export async function monitorPolicy(argv: string[], config: Config): Promise<num
   const name = modelFlag(values.model, 'monitor policy');
   const edits: Partial<MonitorPolicy> = {};
   for (const [flag, key] of Object.entries(NUMBER_FLAGS)) {
-    const raw = flags[flag];
-    if (typeof raw !== 'string') continue;
-    const n = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${flag} must be a number, got ${JSON.stringify(raw)}`);
-    (edits as Record<string, number>)[key] = n;
+    const n = numberFlag(flag, flags[flag] as string | undefined);
+    if (n !== undefined) (edits as Record<string, number>)[key] = n;
   }
   for (const [flag, key] of Object.entries(DURATION_FLAGS)) {
     const raw = durationFlag(flag, flags[flag] as string | undefined, { min: flag === 'cooldown' ? 0 : 60_000, max: 365 * DAY });
@@ -83,8 +51,15 @@ export async function monitorPolicy(argv: string[], config: Config): Promise<num
   const changing = Object.keys(edits).length > 0;
   if (changing && !values.reason?.trim()) throw new UsageError('changing the monitor policy needs --reason TEXT saying why');
 
-  const registry = await openRegistry(config);
-  try {
+  return withRegistry(config, async (registry) => {
+    const [{ getModel }, { currentMonitorPolicy, setMonitorPolicy }, { monitorPolicyView }, { resolveMonitorPolicy }, { isDuration }] =
+      await Promise.all([
+        import('../../registry/models.ts'),
+        import('../../registry/monitoring.ts'),
+        import('../../views/monitor.ts'),
+        import('../../ml/monitor-policy.ts'),
+        import('../../stack/durations.ts'),
+      ]);
     if (!changing) {
       const out = await monitorPolicyView(registry.db, name);
       const { policy, source } = out;
@@ -104,7 +79,13 @@ export async function monitorPolicy(argv: string[], config: Config): Promise<num
       throw new UsageError((err as Error).message);
     }
     // The schedule needs the stack: reach it before storing anything.
-    const target = await resolveTemporal(config);
+    const [{ resolveTemporal }, { connectClient }, { upsertMonitorSchedule }, { monitorScheduleId }] = await Promise.all([
+      import('../../stack/stack.ts'),
+      import('../../runs/client.ts'),
+      import('../monitor-schedules.ts'),
+      import('../../workflows/definitions.ts'),
+    ]);
+    const target = await resolveTemporal(await config());
     const actor = `person:${values.actor ?? os.userInfo().username}`;
     const saved = await setMonitorPolicy(registry.db, model.id, next, actor, values.reason!);
     const { client, close } = await connectClient(target);
@@ -130,9 +111,7 @@ export async function monitorPolicy(argv: string[], config: Config): Promise<num
         `${model.name}: monitor policy v${saved.version} in force (by ${actor}: ${saved.reason}); schedule ${monitorScheduleId(model.name)} ${schedule}\n${describe(next)}\n`,
       );
     return 0;
-  } finally {
-    await registry.close();
-  }
+  });
 }
 
 function describe(p: MonitorPolicy): string {
@@ -143,15 +122,14 @@ function describe(p: MonitorPolicy): string {
   ].join('\n');
 }
 
-export async function monitorEvents(argv: string[], config: Config): Promise<number> {
+export async function monitorEvents(argv: string[], config: ConfigSource): Promise<number> {
   const { values } = parse(argv, { model: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } });
   const name = modelFlag(values.model, 'monitor events');
-  const limit = values.limit === undefined ? 20 : Number(values.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 10_000)
-    throw new UsageError(`--limit must be an integer in 1..10000, got ${JSON.stringify(values.limit)}`);
-  const registry = await openRegistry(config);
-  try {
+  const limit = numberFlag('limit', values.limit, { min: 1, max: 10_000, integer: true }) ?? 20;
+  return withRegistry(config, async (registry) => {
+    const { monitorEventsList } = await import('../../views/monitor.ts');
     const { model, events } = await monitorEventsList(registry.db, name, limit);
+    const now = Date.now();
     if (values.json) printJson({ model, events });
     else if (events.length === 0)
       process.stdout.write(
@@ -160,7 +138,7 @@ export async function monitorEvents(argv: string[], config: Config): Promise<num
     else
       process.stdout.write(
         renderTable(events, [
-          { header: 'TIME', value: (e) => e.createdAt },
+          { header: 'TIME', value: (e) => formatAge(e.createdAt, now) },
           { header: 'VERSION', value: (e) => (e.version === null ? null : `v${e.version}`) },
           { header: 'TRIGGER', value: (e) => e.trigger ?? 'healthy' },
           { header: 'ACTION', value: (e) => e.action },
@@ -169,17 +147,19 @@ export async function monitorEvents(argv: string[], config: Config): Promise<num
         ]) + '\n',
       );
     return 0;
-  } finally {
-    await registry.close();
-  }
+  });
 }
 
-export async function monitorRun(argv: string[], config: Config): Promise<number> {
+export async function monitorRun(argv: string[], config: ConfigSource): Promise<number> {
   const { values } = parse(argv, { model: { type: 'string' }, json: { type: 'boolean' } });
   const model = modelFlag(values.model, 'monitor run');
-  const target = await resolveTemporal(config);
-  const { client, close } = await connectClient(target);
-  try {
+  return withTemporal(config, async (client, target) => {
+    const [{ runWorkflowId }, { runUiLink }, { ModelNameKey }, { TypedSearchAttributes }] = await Promise.all([
+      import('../../runs/client.ts'),
+      import('../../stack/stack.ts'),
+      import('../../workflows/definitions.ts'),
+      import('@temporalio/common'),
+    ]);
     const workflowId = runWorkflowId(model, new Date(), 'monitor');
     const handle = await client.workflow.start<typeof monitorModel>('monitorModel', {
       taskQueue: target.taskQueue,
@@ -196,7 +176,5 @@ export async function monitorRun(argv: string[], config: Config): Promise<number
         `${model}: ${result.trigger ?? 'healthy'} (${result.action}): ${result.reason}${result.retrainWorkflowId ? `\n  started ${result.retrainWorkflowId}` : ''}\n`,
       );
     return 0;
-  } finally {
-    await close();
-  }
+  });
 }

@@ -1,28 +1,11 @@
-import type { Config } from '../../stack/config.ts';
-import { openRegistry } from '../../registry/open.ts';
+/** `nightshift monitor show|policy|events|run`. */
+import type { ConfigSource } from '../catalog.ts';
 import { printJson } from '../output.ts';
-import { dispatch, parse, UsageError } from './args.ts';
-import { MONITOR_WATCH_HELP, monitorEvents, monitorPolicy, monitorRun } from './monitor-watch.ts';
-import { checkModelName } from '../../registry/models.ts';
-import { monitorReport, type MonitorReport } from '../../registry/live-metrics.ts';
-
-export const MONITOR_HELP = `Usage: nightshift monitor show --model NAME [--window 1h] [--windows N] [--last N] [--json]
-${MONITOR_WATCH_HELP}
-
-show: live metrics of a served model, from the prediction log and the feedback on it (the same metric
-functions as offline evaluation): accuracy, precision, recall and F1 (macro and per class), the
-confusion matrix, prediction counts, the predicted-label distribution and latency; for the
-production version, over the last N labelled predictions, and per version in time windows (by
-prediction time). Reads the registry directly; the server's GET /v1/models/NAME/monitor gives the
-same JSON.
-
-  --model NAME   the model (required)
-  --window W     window width: 1h (default), 15m, 1d, or seconds
-  --windows N    how many windows back from now (default 24)
-  --last N       the last N labelled predictions (default 500)
-  --json         one JSON document: {model, generatedAt, windowSeconds, current: {version, predictions,
-                 labelled, accuracy, precision, recall, f1, perClass, confusionMatrix,
-                 labelDistribution, latencyMs}, lastN: {...}, windows: [{start, end, version, ...}]}`;
+import { dispatch, modelFlag, numberFlag, parse, UsageError } from './args.ts';
+import { type ConfigInput, configSource, withRegistry } from './connect.ts';
+import { MONITOR_HELP } from '../help/monitor.ts';
+import { monitorEvents, monitorPolicy, monitorRun } from './monitor-watch.ts';
+import type { MonitorReport } from '../../registry/live-metrics.ts';
 
 export function windowSeconds(raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
@@ -30,14 +13,6 @@ export function windowSeconds(raw: string | undefined): number | undefined {
   if (!m || Number(m[1]) === 0)
     throw new UsageError(`--window must be like 1h, 15m, 1d or a number of seconds, got ${JSON.stringify(raw)}`);
   return Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[(m[2] ?? 's') as 's' | 'm' | 'h' | 'd'];
-}
-
-function count(flag: string, raw: string | undefined, max: number): number | undefined {
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw) || n < 1 || n > max)
-    throw new UsageError(`--${flag} must be a whole number in 1..${max}, got ${JSON.stringify(raw)}`);
-  return n;
 }
 
 const f = (v: number | null): string => (v === null ? '-' : v.toFixed(4));
@@ -79,7 +54,7 @@ export function formatMonitorReport(r: MonitorReport): string {
   return lines.join('\n');
 }
 
-async function show(rest: string[], config: Config): Promise<number> {
+async function show(rest: string[], config: ConfigSource): Promise<number> {
   const { values } = parse(rest, {
     model: { type: 'string' },
     window: { type: 'string' },
@@ -87,48 +62,27 @@ async function show(rest: string[], config: Config): Promise<number> {
     last: { type: 'string' },
     json: { type: 'boolean' },
   });
-  if (values.help) {
-    process.stdout.write(MONITOR_HELP + '\n');
-    return 0;
-  }
-  if (!values.model) throw new UsageError('monitor show needs --model NAME');
-  try {
-    checkModelName(values.model);
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const model = modelFlag(values.model, 'monitor show');
   const options = {
     windowSeconds: windowSeconds(values.window),
-    windows: count('windows', values.windows, 10_000),
-    lastN: count('last', values.last, 1_000_000),
+    windows: numberFlag('windows', values.windows, { min: 1, max: 10_000, integer: true }),
+    lastN: numberFlag('last', values.last, { min: 1, max: 1_000_000, integer: true }),
   };
-  const registry = await openRegistry(config);
-  try {
-    const report = await monitorReport(registry.db, values.model, options);
+  return withRegistry(config, async (registry) => {
+    const { monitorReport } = await import('../../registry/live-metrics.ts');
+    const report = await monitorReport(registry.db, model, options);
     if (values.json) printJson(report);
     else process.stdout.write(formatMonitorReport(report) + '\n');
     return 0;
-  } finally {
-    await registry.close();
-  }
+  });
 }
 
-/** Each subcommand's --help prints the whole monitor help. */
-const withHelp =
-  (run: (argv: string[], config: Config) => Promise<number>, config: Config) =>
-  (argv: string[]): Promise<number> => {
-    if (argv.includes('--help') || argv.includes('-h')) {
-      process.stdout.write(MONITOR_HELP + '\n');
-      return Promise.resolve(0);
-    }
-    return run(argv, config);
-  };
-
-export function monitor(argv: string[], config: Config): Promise<number> {
+export function monitor(argv: string[], configInput: ConfigInput): Promise<number> {
+  const config = configSource(configInput);
   return dispatch('monitor', argv, MONITOR_HELP, {
-    show: { summary: 'live metrics', run: withHelp(show, config) },
-    policy: { summary: "the monitor's policy", run: withHelp(monitorPolicy, config) },
-    events: { summary: "the monitor's evaluations", run: withHelp(monitorEvents, config) },
-    run: { summary: 'evaluate now', run: withHelp(monitorRun, config) },
+    show: { summary: 'live metrics', run: (a) => show(a, config) },
+    policy: { summary: "the monitor's policy", run: (a) => monitorPolicy(a, config) },
+    events: { summary: "the monitor's evaluations", run: (a) => monitorEvents(a, config) },
+    run: { summary: 'evaluate now', run: (a) => monitorRun(a, config) },
   });
 }

@@ -1,9 +1,10 @@
 /** `nightshift notify add|list|remove|test`: webhooks told about approvals, promotions, rejections, failures, decay and drift. */
 import os from 'node:os';
-import type { Config } from '../../stack/config.ts';
-import { openRegistry, type Registry } from '../../registry/open.ts';
+import type { ConfigSource } from '../catalog.ts';
 import { printJson } from '../output.ts';
-import { dispatch, parse, UsageError } from './args.ts';
+import { dispatch, numberFlag, parse, UsageError } from './args.ts';
+import { type ConfigInput, configSource, withRegistry } from './connect.ts';
+import { NOTIFY_HELP } from '../help/notify.ts';
 import {
   addTarget,
   listDeliveries,
@@ -12,32 +13,9 @@ import {
   removeTarget,
   type NotificationEvent,
 } from '../../registry/notifications.ts';
-import { deliverNotification } from '../../activities/pipeline/notify.ts';
 import { didYouMean } from '../suggest.ts';
 import { renderTable } from '../table.ts';
-
-export const NOTIFY_HELP = `Usage: nightshift notify add --url URL [--events E,E,...] [--json]
-       nightshift notify list [--deliveries N] [--json]
-       nightshift notify remove (--url URL | --id N) [--json]
-       nightshift notify test [--event E] [--json]
-
-Webhooks receive one JSON POST per event: {event, model, text, workflowId, runId, uiLink, command,
-details}; chat tools such as Slack show its "text". Events: ${NOTIFICATION_EVENTS.join(', ')} (default: all).
-  approval   a run waits for approval (text has the exact approve command and the UI link)
-  promoted   a run promoted its candidate;  rejected   a run's candidate was rejected or not approved
-  failed     a run failed (with the cause);  decay, drift   the monitor saw the model decay or drift
-Delivery runs apart from the run (a child workflow), retries failed targets with backoff, and
-records every attempt (notify list --deliveries N shows them); a failing webhook never fails or
-delays a run. test sends a test message to every target (or those of --event) now.`;
-
-async function withRegistry<T>(config: Config, fn: (r: Registry) => Promise<T>): Promise<T> {
-  const registry = await openRegistry(config);
-  try {
-    return await fn(registry);
-  } finally {
-    await registry.close();
-  }
-}
+import { formatAge } from '../ages.ts';
 
 function eventsFlag(raw: string | undefined): NotificationEvent[] {
   if (raw === undefined) return [...NOTIFICATION_EVENTS];
@@ -69,7 +47,7 @@ function urlFlag(raw: string | undefined): string {
   return url.toString();
 }
 
-async function add(argv: string[], config: Config): Promise<number> {
+async function add(argv: string[], config: ConfigSource): Promise<number> {
   const { values } = parse(argv, { url: { type: 'string' }, events: { type: 'string' }, json: { type: 'boolean' } });
   const url = urlFlag(values.url);
   const events = eventsFlag(values.events);
@@ -81,12 +59,11 @@ async function add(argv: string[], config: Config): Promise<number> {
   });
 }
 
-async function list(argv: string[], config: Config): Promise<number> {
+async function list(argv: string[], config: ConfigSource): Promise<number> {
   const { values } = parse(argv, { deliveries: { type: 'string' }, json: { type: 'boolean' } });
-  const n = values.deliveries === undefined ? 0 : Number(values.deliveries);
-  if (!Number.isInteger(n) || n < 0 || n > 10_000)
-    throw new UsageError(`--deliveries must be an integer in 0..10000, got ${JSON.stringify(values.deliveries)}`);
+  const n = numberFlag('deliveries', values.deliveries, { min: 0, max: 10_000, integer: true }) ?? 0;
   return withRegistry(config, async ({ db }) => {
+    const now = Date.now();
     const targets = await listTargets(db);
     const deliveries = n ? await listDeliveries(db, n) : [];
     if (values.json) printJson({ targets, deliveries });
@@ -104,7 +81,7 @@ async function list(argv: string[], config: Config): Promise<number> {
         process.stdout.write(
           '\n' +
             renderTable(deliveries, [
-              { header: 'TIME', value: (d) => d.createdAt },
+              { header: 'TIME', value: (d) => formatAge(d.createdAt, now) },
               { header: 'EVENT', value: (d) => d.event },
               { header: 'STATUS', value: (d) => d.status },
               { header: 'URL', value: (d) => d.url },
@@ -117,7 +94,7 @@ async function list(argv: string[], config: Config): Promise<number> {
   });
 }
 
-async function remove(argv: string[], config: Config): Promise<number> {
+async function remove(argv: string[], config: ConfigSource): Promise<number> {
   const { values } = parse(argv, { url: { type: 'string' }, id: { type: 'string' }, json: { type: 'boolean' } });
   if ((values.url === undefined) === (values.id === undefined)) throw new UsageError('notify remove needs --url URL or --id N');
   if (values.id !== undefined && !/^\d+$/.test(values.id))
@@ -131,10 +108,11 @@ async function remove(argv: string[], config: Config): Promise<number> {
   });
 }
 
-async function test(argv: string[], config: Config): Promise<number> {
+async function test(argv: string[], config: ConfigSource): Promise<number> {
   const { values } = parse(argv, { event: { type: 'string' }, json: { type: 'boolean' } });
   const [event] = values.event === undefined ? (['approval'] as NotificationEvent[]) : eventsFlag(values.event);
   return withRegistry(config, async ({ db }) => {
+    const { deliverNotification } = await import('../../activities/pipeline/notify.ts');
     const id = `notify-test-${Date.now()}`;
     const summary = await deliverNotification(db, { uiUrl: null, namespace: 'default' }, 1, {
       event,
@@ -152,7 +130,8 @@ async function test(argv: string[], config: Config): Promise<number> {
   });
 }
 
-export function notify(argv: string[], config: Config): Promise<number> {
+export function notify(argv: string[], configInput: ConfigInput): Promise<number> {
+  const config = configSource(configInput);
   return dispatch('notify', argv, NOTIFY_HELP, {
     add: { summary: 'add a webhook', run: (a) => add(a, config) },
     list: { summary: 'list webhooks', run: (a) => list(a, config) },

@@ -1,33 +1,8 @@
-import { readFileSync } from 'node:fs';
-import type { Config } from '../../stack/config.ts';
-import { openRegistry } from '../../registry/open.ts';
-import { readStackFile } from '../../stack/stack-file.ts';
+/** `nightshift predict`: through the running model server, or from the registry in this process. */
+import type { ConfigSource } from '../catalog.ts';
 import { log, printJson } from '../output.ts';
-import { parse, UsageError } from './args.ts';
-import { checkModelName, getModel } from '../../registry/models.ts';
-import { productionVersionId } from '../../registry/promotions.ts';
-import { getVersion, loadModelVersion } from '../../registry/versions.ts';
-import { predictTexts } from '../../ml/classifier.ts';
-import { probabilityRecord } from '../../serve/predict.ts';
-
-export const PREDICT_HELP = `Usage: nightshift predict --model NAME (--text TEXT | --file F.jsonl) [--url URL | --direct] [--json]
-
-Classifies texts with the model's production version.
-
-Through the model server when one is running (--url, else the server \`nightshift up\` started for
-this NIGHTSHIFT_HOME): the predictions are logged and each gets a prediction_id, which
-\`nightshift feedback\` (or POST /v1/feedback) can later label. With --direct, or when no server is
-running, the production version is loaded from the registry into this process: nothing is logged
-and there are no prediction ids.
-
-  --model NAME     the model (required)
-  --text TEXT      one text
-  --file F.jsonl   one {"text": ...} object a line (other fields, such as "id", are echoed back)
-  --url URL        the model server (default: the running stack's serveUrl)
-  --direct         predict in this process from the registry, not through a server
-  --json           one JSON document: {model, model_version, via, predictions: [{label, probabilities, prediction_id}]}
-
-NIGHTSHIFT_SERVE_TOKEN, when set, is sent as the bearer token.`;
+import { modelFlag, parse, textFileFlag, UsageError } from './args.ts';
+import { type ConfigInput, configSource, withRegistry } from './connect.ts';
 
 interface Row {
   text: string;
@@ -42,12 +17,7 @@ interface Output {
 }
 
 function readRows(file: string): Row[] {
-  let content: string;
-  try {
-    content = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read --file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
+  const content = textFileFlag('file', file);
   const rows: Row[] = [];
   content.split('\n').forEach((line, i) => {
     if (line.trim() === '') return;
@@ -100,7 +70,33 @@ async function viaServer(
   return { version, outputs };
 }
 
-export async function predict(argv: string[], config: Config): Promise<number> {
+/** The production version loaded from the registry into this process: no log, no prediction ids. */
+function fromRegistry(config: ConfigSource, name: string, texts: string[]): Promise<{ version: string; outputs: Output[] }> {
+  return withRegistry(config, async ({ db }) => {
+    const [{ getModel }, { productionVersionId }, { getVersion, loadModelVersion }, { predictTexts }, { probabilityRecord }] =
+      await Promise.all([
+        import('../../registry/models.ts'),
+        import('../../registry/promotions.ts'),
+        import('../../registry/versions.ts'),
+        import('../../ml/classifier.ts'),
+        import('../../serve/predict.ts'),
+      ]);
+    const model = await getModel(db, name);
+    const versionId = await productionVersionId(db, model.id);
+    if (versionId === null) throw new Error(`model ${name} has no production version yet`);
+    const v = await getVersion(db, versionId);
+    const loaded = await loadModelVersion(db, versionId);
+    const outputs = predictTexts(loaded, texts).map((p) => ({
+      label: p.label,
+      probabilities: probabilityRecord(loaded.labels, p.probabilities),
+      prediction_id: null,
+    }));
+    return { version: String(v.version), outputs };
+  });
+}
+
+export async function predict(argv: string[], loadConfigInput: ConfigInput): Promise<number> {
+  const loadConfig = configSource(loadConfigInput);
   const { values } = parse(argv, {
     model: { type: 'string' },
     text: { type: 'string' },
@@ -109,52 +105,30 @@ export async function predict(argv: string[], config: Config): Promise<number> {
     direct: { type: 'boolean' },
     json: { type: 'boolean' },
   });
-  if (values.help) {
-    process.stdout.write(PREDICT_HELP + '\n');
-    return 0;
-  }
-  if (!values.model) throw new UsageError('predict needs --model NAME');
-  try {
-    checkModelName(values.model);
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const name = modelFlag(values.model, 'predict');
   if ((values.text === undefined) === (values.file === undefined))
     throw new UsageError('give exactly one of --text TEXT or --file F.jsonl');
   if (values.direct && values.url) throw new UsageError('--direct and --url exclude each other');
   const rows: Row[] = values.text !== undefined ? [{ text: values.text }] : readRows(values.file!);
   const texts = rows.map((r) => r.text);
 
+  const config = await loadConfig();
+  const { readStackFile } = await import('../../stack/stack-file.ts');
   const url = values.direct ? null : (values.url ?? readStackFile(config.home)?.serveUrl ?? null);
   let version: string;
   let outputs: Output[];
   let via: string;
   if (url) {
-    ({ version, outputs } = await viaServer(url, values.model, texts, config.serveToken));
+    ({ version, outputs } = await viaServer(url, name, texts, config.serveToken));
     via = url;
   } else {
     if (!values.direct) log('no model server running: predicting from the registry in this process (not logged, no prediction ids)');
-    const registry = await openRegistry(config);
-    try {
-      const model = await getModel(registry.db, values.model);
-      const versionId = await productionVersionId(registry.db, model.id);
-      if (versionId === null) throw new Error(`model ${values.model} has no production version yet`);
-      const v = await getVersion(registry.db, versionId);
-      const loaded = await loadModelVersion(registry.db, versionId);
-      outputs = predictTexts(loaded, texts).map((p) => ({
-        label: p.label,
-        probabilities: probabilityRecord(loaded.labels, p.probabilities),
-        prediction_id: null,
-      }));
-      version = String(v.version);
-      via = 'registry';
-    } finally {
-      await registry.close();
-    }
+    ({ version, outputs } = await fromRegistry(() => Promise.resolve(config), name, texts));
+    via = 'registry';
   }
   outputs = outputs.map((o, i) => (rows[i].id === undefined ? o : { ...o, id: rows[i].id }));
   if (values.json) {
-    printJson({ model: values.model, model_version: version, via, predictions: outputs });
+    printJson({ model: name, model_version: version, via, predictions: outputs });
     return 0;
   }
   for (const [i, o] of outputs.entries()) {
@@ -162,6 +136,6 @@ export async function predict(argv: string[], config: Config): Promise<number> {
     const preview = texts[i].replace(/\s+/g, ' ').slice(0, 60);
     process.stdout.write(`${o.label}\t${p.toFixed(4)}\t${o.prediction_id ?? '-'}\t${preview}\n`);
   }
-  log(`${outputs.length} predictions by ${values.model} v${version} (${via})`);
+  log(`${outputs.length} predictions by ${name} v${version} (${via})`);
   return 0;
 }

@@ -1,22 +1,13 @@
-import type { Config } from '../../stack/config.ts';
-import { resolveTemporal, runUiLink } from '../../stack/stack.ts';
-import { assertModelExists } from '../../registry/open.ts';
-import { connectClient, RunAlreadyRunningError, runProgress, startRetrain } from '../../runs/client.ts';
+/**
+ * `nightshift retrain`: flags are parsed and checked first, with light modules only (a mistake is
+ * reported at once); the Temporal client, the registry and the workflow definitions load after.
+ */
 import type { Client, WorkflowHandle } from '@temporalio/client';
+import { configSource, type ConfigInput } from './connect.ts';
+import type { runProgress as RunProgress } from '../../runs/client.ts';
 import { formatRunResult, log, printJson } from '../output.ts';
-import { describeRootCause, rootCause } from '../failures.ts';
-import {
-  choiceFlag,
-  durationFlag,
-  HYPERPARAMETER_FLAGS,
-  HYPERPARAMETER_HELP,
-  hyperparametersFrom,
-  jsonFileFlag,
-  modelFlag,
-  parse,
-  UsageError,
-} from './args.ts';
-import { DEFAULT_APPROVAL, type RetrainInput, type RunResult } from '../../workflows/definitions.ts';
+import { choiceFlag, durationFlag, HYPERPARAMETER_FLAGS, hyperparametersFrom, jsonFileFlag, modelFlag, parse, UsageError } from './args.ts';
+import type { RetrainInput, RunResult } from '../../workflows/definitions.ts';
 import { DURATION_BOUNDS } from '../../workflows/validate-input.ts';
 import { checkPolicy, type ComparisonPolicy } from '../../ml/compare.ts';
 import { resolveReplayOptions } from '../../ml/replay-sample.ts';
@@ -24,37 +15,8 @@ import { MIN_TRAINING_EXAMPLES } from '../../ml/labelled-data.ts';
 import type { ReplaySettings } from '../../activities/pipeline/types.ts';
 import type { retrainModel } from '../../workflows/index.ts';
 
-export const RETRAIN_HELP = `Usage: nightshift retrain --model NAME [--wait] [--force] [--require-approval] [--attach] [--json] [hyperparameters]
-
-Starts a retraining run (a manual start) on the running stack and prints its workflow id and
-Temporal UI link; with --wait, shows progress (stage, epoch, loss) and prints the decision. A model
-runs one retraining at a time: a second start is refused with the running run's id.
-
-  --model NAME             the model to retrain (required)
-  --wait                   wait for the run, showing progress, and print its decision
-  --force                  train even when no new data arrived (evaluates on all held-out data)
-  --require-approval       stop after comparing; promote only after \`nightshift approve\`
-  --approval-timeout D     how long to wait for approval, 1s to 365 days (default 24 hours)
-  --approval-default A     reject (default) or approve when nobody answers in time
-  --mode M                 full (train from zero on all history) or update (continue the production
-                           version on the new rows plus a replay sample of older ones); default:
-                           the model's setting (\`nightshift models mode\`), else full
-  --replay-share X         update mode: share of the training set that replayed older rows make
-                           up, in [0, 1) (default 0.5)
-  --replay-size N          update mode: replay exactly N older rows instead
-  --history-rows N         full mode: train on the N most recent training rows only (default:
-                           all history; bounds the time of a retrain over a very long history)
-  --policy FILE.json       the promotion policy for this run only (default: the model's stored
-                           policy, see \`nightshift models policy\`, else the built-in default)
-  --step-timeout D         time limit of each step but training (fetch, evaluate, compare,
-                           promote), 1s to 1 day (default 1 minute; raise it for a first run
-                           over a history of millions of rows)
-  --attach                 when a run is already in progress, follow it instead of failing
-  --json                   one JSON document on stdout: {workflowId, runId, uiLink} or, with --wait, the decision
-
-${HYPERPARAMETER_HELP}`;
-
-export async function retrain(argv: string[], config: Config): Promise<number> {
+export async function retrain(argv: string[], loadConfigInput: ConfigInput): Promise<number> {
+  const loadConfig = configSource(loadConfigInput);
   const { values } = parse(argv, {
     model: { type: 'string' },
     wait: { type: 'boolean' },
@@ -72,26 +34,40 @@ export async function retrain(argv: string[], config: Config): Promise<number> {
     'history-rows': { type: 'string' },
     ...HYPERPARAMETER_FLAGS,
   });
-  if (values.help) {
-    process.stdout.write(RETRAIN_HELP + '\n');
-    return 0;
-  }
   const model = modelFlag(values.model, 'retrain');
-  const input: RetrainInput = {
+  const approvalTimeout = durationFlag('approval-timeout', values['approval-timeout'], DURATION_BOUNDS.approvalTimeout);
+  const onTimeout = choiceFlag('approval-default', values['approval-default'], ['approve', 'reject'] as const);
+  const checked: Omit<RetrainInput, 'approval'> = {
     model,
     trigger: 'manual',
     force: values.force ?? false,
     hyperparameters: hyperparametersFrom(values),
     requireApproval: values['require-approval'] ?? false,
-    approval: {
-      timeout: durationFlag('approval-timeout', values['approval-timeout'], DURATION_BOUNDS.approvalTimeout) ?? DEFAULT_APPROVAL.timeout,
-      onTimeout: choiceFlag('approval-default', values['approval-default'], ['approve', 'reject'] as const) ?? DEFAULT_APPROVAL.onTimeout,
-    },
     ...(values.policy ? { policy: policyFile(values.policy) } : {}),
     ...(values['step-timeout'] ? { stepTimeout: durationFlag('step-timeout', values['step-timeout'], DURATION_BOUNDS.stepTimeout) } : {}),
     ...replayAndMode(values.mode, values['replay-share'], values['replay-size']),
     ...historyRowsFlag(values['history-rows'], values.mode),
   };
+  const [
+    { resolveTemporal, runUiLink },
+    { assertModelExists },
+    { connectClient, RunAlreadyRunningError, runProgress, startRetrain },
+    definitions,
+    failures,
+  ] = await Promise.all([
+    import('../../stack/stack.ts'),
+    import('../../registry/open.ts'),
+    import('../../runs/client.ts'),
+    import('../../workflows/definitions.ts'),
+    import('../failures.ts'),
+  ]);
+  const { DEFAULT_APPROVAL } = definitions;
+  const { describeRootCause, rootCause } = failures;
+  const input: RetrainInput = {
+    ...checked,
+    approval: { timeout: approvalTimeout ?? DEFAULT_APPROVAL.timeout, onTimeout: onTimeout ?? DEFAULT_APPROVAL.onTimeout },
+  };
+  const config = await loadConfig();
   const target = await resolveTemporal(config);
   await assertModelExists(config, model);
   const { client, close } = await connectClient(target);
@@ -117,7 +93,7 @@ export async function retrain(argv: string[], config: Config): Promise<number> {
     log(`run ${handle.workflowId}; waiting for the decision`);
     let result: RunResult;
     try {
-      result = await resultWithProgress(client, handle, runId);
+      result = await resultWithProgress(client, handle, runId, runProgress);
     } catch (err) {
       const failure = rootCause(err);
       if (values.json) printJson({ workflowId: handle.workflowId, runId, status: 'FAILED', failure, uiLink: link });
@@ -138,7 +114,12 @@ export async function retrain(argv: string[], config: Config): Promise<number> {
  * following (reconnecting every 2 s, for up to 10 minutes of outage); only the run's own failure,
  * or an error that is not about reaching the server, ends the wait.
  */
-async function resultWithProgress(client: Client, handle: WorkflowHandle<typeof retrainModel>, runId: string): Promise<RunResult> {
+async function resultWithProgress(
+  client: Client,
+  handle: WorkflowHandle<typeof retrainModel>,
+  runId: string,
+  runProgress: typeof RunProgress,
+): Promise<RunResult> {
   const OUTAGE_LIMIT_MS = 10 * 60_000;
   const unreachable = (err: unknown): boolean =>
     err instanceof Error &&

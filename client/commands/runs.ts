@@ -1,49 +1,26 @@
+/** `nightshift runs list|show|cancel`: flags first, then the Temporal client (loaded when a subcommand runs). */
 import os from 'node:os';
-import type { Client } from '@temporalio/client';
-import type { Config } from '../../stack/config.ts';
-import { resolveTemporal, runUiLink, type TemporalTarget } from '../../stack/stack.ts';
-import { connectClient, findRun, runProgress, type LiveProgress } from '../../runs/client.ts';
-import { runsList } from '../../views/runs.ts';
+import type { ConfigSource } from '../catalog.ts';
+import type { LiveProgress } from '../../runs/client.ts';
+import type { RunResult } from '../../workflows/definitions.ts';
+import type { RootCause } from '../failures.ts';
 import { formatRunResult, printJson } from '../output.ts';
-import { dispatch, parse, UsageError } from './args.ts';
-import { cancelReasonSignal, type RunResult } from '../../workflows/definitions.ts';
-import { describeRootCause, rootCause, type RootCause } from '../failures.ts';
+import { dispatch, numberFlag, parse, UsageError } from './args.ts';
+import { RUNS_HELP } from '../help/runs.ts';
+import { type ConfigInput, configSource, withTemporal } from './connect.ts';
 import { renderTable } from '../table.ts';
 import { paintOutcome } from '../style.ts';
-
-export const RUNS_HELP = `Usage: nightshift runs list [--model NAME] [--limit N] [--json]
-       nightshift runs show RUN [--json]
-       nightshift runs cancel RUN --reason TEXT [--by NAME] [--json]
-
-list:   retraining runs, newest first: workflow id, trigger, status, outcome (PROMOTED, REJECTED,
-        SKIPPED_*, DATA_INVALID, NOT_APPROVED, SUPERSEDED, FAILED, CANCELLED, TERMINATED,
-        TIMED_OUT), champion and candidate versions.
-show:   one run: its stage, epoch and loss while it runs; its decision when it finished; the root
-        cause (type, message, activity) when it failed. Exits 1 for a run that failed, was
-        cancelled, terminated or timed out.
-cancel: stops a run (a stuck or unwanted one): its candidate is marked abandoned, and its data
-        goes to the next run. --reason is required; --by defaults to the login name.`;
+import { formatAge } from '../ages.ts';
 
 const UNFINISHED = new Set(['FAILED', 'TERMINATED', 'TIMED_OUT', 'CANCELLED']);
 
-async function withClient<T>(config: Config, fn: (client: Client, target: TemporalTarget) => Promise<T>): Promise<T> {
-  const target = await resolveTemporal(config);
-  const { client, close } = await connectClient(target);
-  try {
-    return await fn(client, target);
-  } finally {
-    await close();
-  }
-}
-
-async function list(argv: string[], config: Config): Promise<number> {
+async function list(argv: string[], config: ConfigSource): Promise<number> {
   const { values } = parse(argv, { model: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } });
-  if (values.help) return printHelp();
-  const limit = values.limit === undefined ? 20 : Number(values.limit);
-  if (!Number.isInteger(limit) || limit < 1)
-    throw new UsageError(`--limit must be a positive integer, got ${JSON.stringify(values.limit)}`);
-  return withClient(config, async (client) => {
+  const limit = numberFlag('limit', values.limit, { min: 1, max: 1000, integer: true }) ?? 20;
+  return withTemporal(config, async (client) => {
+    const { runsList } = await import('../../views/runs.ts');
     const { runs: rows } = await runsList(client, values.model ?? null, { limit });
+    const now = Date.now();
     if (values.json) printJson({ runs: rows });
     else if (rows.length === 0) process.stdout.write('no runs\n');
     else {
@@ -55,7 +32,7 @@ async function list(argv: string[], config: Config): Promise<number> {
           { header: 'OUTCOME', value: (r) => (r.outcome ? paintOutcome(r.outcome) : null) },
           { header: 'CHAMPION', value: (r) => (r.championVersion === null ? null : `v${r.championVersion}`), align: 'right' },
           { header: 'CANDIDATE', value: (r) => (r.candidateVersion === null ? null : `v${r.candidateVersion}`), align: 'right' },
-          { header: 'STARTED', value: (r) => r.startTime },
+          { header: 'STARTED', value: (r) => formatAge(r.startTime, now) },
         ]) + '\n',
       );
     }
@@ -76,12 +53,16 @@ function describeProgress(p: LiveProgress): string {
   return lines.join('\n');
 }
 
-async function show(argv: string[], config: Config): Promise<number> {
+async function show(argv: string[], config: ConfigSource): Promise<number> {
   const { values, positionals } = parse(argv, { json: { type: 'boolean' } }, true);
-  if (values.help) return printHelp();
   const [workflowId, ...extra] = positionals;
   if (!workflowId || extra.length) throw new UsageError('runs show needs exactly one RUN (a workflow id)');
-  return withClient(config, async (client, target) => {
+  return withTemporal(config, async (client, target) => {
+    const [{ findRun, runProgress }, { runUiLink }, { describeRootCause, rootCause }] = await Promise.all([
+      import('../../runs/client.ts'),
+      import('../../stack/stack.ts'),
+      import('../failures.ts'),
+    ]);
     const { handle, description } = await findRun(client, workflowId);
     const status = description.status.name;
     const uiLink = runUiLink(target.uiUrl, target.namespace, workflowId, description.runId);
@@ -108,14 +89,18 @@ async function show(argv: string[], config: Config): Promise<number> {
   });
 }
 
-async function cancel(argv: string[], config: Config): Promise<number> {
+async function cancel(argv: string[], config: ConfigSource): Promise<number> {
   const { values, positionals } = parse(argv, { reason: { type: 'string' }, by: { type: 'string' }, json: { type: 'boolean' } }, true);
-  if (values.help) return printHelp();
   const [workflowId, ...extra] = positionals;
   if (!workflowId || extra.length) throw new UsageError('runs cancel needs exactly one RUN (a workflow id)');
   if (!values.reason?.trim()) throw new UsageError('runs cancel needs --reason TEXT saying why');
   const by = values.by ?? os.userInfo().username;
-  return withClient(config, async (client) => {
+  return withTemporal(config, async (client) => {
+    const [{ findRun }, { cancelReasonSignal }, { rootCause }] = await Promise.all([
+      import('../../runs/client.ts'),
+      import('../../workflows/definitions.ts'),
+      import('../failures.ts'),
+    ]);
     const { handle, description } = await findRun(client, workflowId);
     if (description.status.name !== 'RUNNING')
       throw new Error(`run ${workflowId} is not running: it is ${description.status.name.toLowerCase()}`);
@@ -133,12 +118,8 @@ async function cancel(argv: string[], config: Config): Promise<number> {
   });
 }
 
-function printHelp(): number {
-  process.stdout.write(RUNS_HELP + '\n');
-  return 0;
-}
-
-export function runs(argv: string[], config: Config): Promise<number> {
+export function runs(argv: string[], configInput: ConfigInput): Promise<number> {
+  const config = configSource(configInput);
   return dispatch('runs', argv, RUNS_HELP, {
     list: { summary: 'list runs', run: (a) => list(a, config) },
     show: { summary: 'show one run', run: (a) => show(a, config) },

@@ -1,36 +1,14 @@
-import { ScheduleOverlapPolicy, type Client, type ScheduleHandle } from '@temporalio/client';
-import type { Config } from '../../stack/config.ts';
-import { resolveTemporal, type TemporalTarget } from '../../stack/stack.ts';
-import { assertModelExists } from '../../registry/open.ts';
-import { connectClient } from '../../runs/client.ts';
-import { DEFAULT_JITTER, describeSchedule, scheduleId, triggerSchedule, upsertSchedule } from '../schedules.ts';
+/** `nightshift schedule ...`: the model's nightly schedule; flags are checked before the Temporal client loads. */
+import type { Client, ScheduleHandle } from '@temporalio/client';
+import type { ConfigSource } from '../catalog.ts';
+import { configSource, type ConfigInput } from './connect.ts';
+import type { TemporalTarget } from '../../stack/stack.ts';
 import { printJson } from '../output.ts';
 import { choiceFlag, dispatch, durationFlag, modelFlag, parse, UsageError } from './args.ts';
+import { SCHEDULE_HELP } from '../help/schedule.ts';
 
-export const SCHEDULE_HELP = `Usage: nightshift schedule <create|update|describe|pause|unpause|trigger|backfill|delete> --model NAME [options]
-
-Nightly retraining with Temporal Schedules (schedule id nightly-retrain-<model>).
-
-  create, update   create the schedule or update it in place (both are idempotent)
-      --at HH:MM          time of day (default 02:00)
-      --timezone TZ       IANA timezone (default UTC)
-      --cron EXPR         a cron expression instead of --at (5 fields)
-      --jitter DURATION   random delay up to this after each scheduled time, different for
-                          each schedule, so a fleet's runs do not all start at once;
-                          0s to 24h (default ${DEFAULT_JITTER}; 0 starts on the dot)
-      --catchup-window D  how late a missed run may still start, 10s to 365 days (default 1 hour)
-      --overlap P         skip (default: one run per model at a time), buffer-one, allow-all
-      --note TEXT         note on the schedule
-      --require-approval  scheduled runs wait for \`nightshift approve\` before promoting
-  describe         spec, next run times, recent runs with outcomes, running run, skipped/missed counts
-  pause, unpause   --note TEXT (required): why
-  trigger          start one run now (skipped if one is running)
-  backfill         --from ISO --to ISO: start the runs of that range; each trains on its own window
-  delete           remove the schedule (runs already started keep going)
-  --json           one JSON document on stdout
-
-Whatever the overlap policy, a model runs one retraining at a time: a scheduled run that finds
-another run of the model going ends SKIPPED_RUN_IN_PROGRESS, naming it.`;
+/** The schedule functions (client/schedules.ts, which loads the Temporal SDK). */
+const schedules = () => import('../schedules.ts');
 
 const SECOND = 1000;
 const DAY = 24 * 3600 * SECOND;
@@ -38,6 +16,8 @@ const OVERLAPS = ['skip', 'buffer-one', 'allow-all'] as const;
 
 interface Context {
   model: string;
+  /** The schedule id, nightly-retrain-<model>. */
+  id: string;
   client: Client;
   target: TemporalTarget;
   handle: ScheduleHandle;
@@ -54,23 +34,27 @@ async function withSchedule<O extends Record<string, { type: 'string' | 'boolean
   sub: string,
   argv: string[],
   options: O,
-  config: Config,
+  loadConfig: ConfigSource,
   fn: (ctx: Context, values: Record<string, string | boolean | undefined>) => Promise<void>,
   check: (values: Record<string, string | boolean | undefined>) => void = () => undefined,
 ): Promise<number> {
   const { values } = parse(argv, { model: { type: 'string' }, json: { type: 'boolean' }, ...options });
   const flags = values as Record<string, string | boolean | undefined>;
-  if (flags.help) {
-    process.stdout.write(SCHEDULE_HELP + '\n');
-    return 0;
-  }
   const model = modelFlag(flags.model as string | undefined, `schedule ${sub}`);
   check(flags);
-  const target = await resolveTemporal(config);
-  if (sub === 'create' || sub === 'update') await assertModelExists(config, model);
+  const [{ resolveTemporal }, { assertModelExists }, { connectClient }, { scheduleId }, loaded] = await Promise.all([
+    import('../../stack/stack.ts'),
+    import('../../registry/open.ts'),
+    import('../../runs/client.ts'),
+    schedules(),
+    loadConfig(),
+  ]);
+  const target = await resolveTemporal(loaded);
+  if (sub === 'create' || sub === 'update') await assertModelExists(loaded, model);
   const { client, close } = await connectClient(target);
   try {
-    await fn({ model, client, target, handle: client.schedule.getHandle(scheduleId(model)), json: Boolean(flags.json) }, flags);
+    const id = scheduleId(model);
+    await fn({ model, id, client, target, handle: client.schedule.getHandle(id), json: Boolean(flags.json) }, flags);
     return 0;
   } finally {
     await close();
@@ -79,7 +63,7 @@ async function withSchedule<O extends Record<string, { type: 'string' | 'boolean
 
 const str = (v: string | boolean | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
 
-function createOrUpdate(sub: 'create' | 'update', argv: string[], config: Config): Promise<number> {
+function createOrUpdate(sub: 'create' | 'update', argv: string[], config: ConfigSource): Promise<number> {
   const options = {
     at: { type: 'string' },
     timezone: { type: 'string' },
@@ -96,6 +80,7 @@ function createOrUpdate(sub: 'create' | 'update', argv: string[], config: Config
     options,
     config,
     async (ctx, v) => {
+      const { upsertSchedule } = await schedules();
       const what = await upsertSchedule(ctx.client, {
         model: ctx.model,
         taskQueue: ctx.target.taskQueue,
@@ -110,8 +95,8 @@ function createOrUpdate(sub: 'create' | 'update', argv: string[], config: Config
       });
       const d = await ctx.handle.describe();
       const next = d.info.nextActionTimes.slice(0, 3).map((t) => t.toISOString());
-      say(ctx, `schedule ${scheduleId(ctx.model)} ${what}; next runs: ${next.join(', ')}`, {
-        scheduleId: scheduleId(ctx.model),
+      say(ctx, `schedule ${ctx.id} ${what}; next runs: ${next.join(', ')}`, {
+        scheduleId: ctx.id,
         result: what,
         nextActionTimes: d.info.nextActionTimes,
       });
@@ -125,8 +110,9 @@ function createOrUpdate(sub: 'create' | 'update', argv: string[], config: Config
   );
 }
 
-function describe(argv: string[], config: Config): Promise<number> {
+function describe(argv: string[], config: ConfigSource): Promise<number> {
   return withSchedule('describe', argv, {}, config, async (ctx) => {
+    const { describeSchedule } = await schedules();
     const d = await describeSchedule(ctx.client, ctx.model);
     const recent = [];
     for (const a of d.info.recentActions) {
@@ -168,18 +154,19 @@ function describe(argv: string[], config: Config): Promise<number> {
   });
 }
 
-function pauseOrUnpause(sub: 'pause' | 'unpause', argv: string[], config: Config): Promise<number> {
+function pauseOrUnpause(sub: 'pause' | 'unpause', argv: string[], config: ConfigSource): Promise<number> {
   return withSchedule(
     sub,
     argv,
     { note: { type: 'string' } },
     config,
     async (ctx, v) => {
+      const { describeSchedule } = await schedules();
       await describeSchedule(ctx.client, ctx.model);
       const note = str(v.note)!;
       if (sub === 'pause') await ctx.handle.pause(note);
       else await ctx.handle.unpause(note);
-      say(ctx, `schedule ${scheduleId(ctx.model)} ${sub}d: ${note}`, { scheduleId: scheduleId(ctx.model), paused: sub === 'pause', note });
+      say(ctx, `schedule ${ctx.id} ${sub}d: ${note}`, { scheduleId: ctx.id, paused: sub === 'pause', note });
     },
     (v) => {
       if (!str(v.note)?.trim()) throw new UsageError(`schedule ${sub} needs --note TEXT saying why`);
@@ -187,11 +174,12 @@ function pauseOrUnpause(sub: 'pause' | 'unpause', argv: string[], config: Config
   );
 }
 
-function trigger(argv: string[], config: Config): Promise<number> {
+function trigger(argv: string[], config: ConfigSource): Promise<number> {
   return withSchedule('trigger', argv, {}, config, async (ctx) => {
+    const { triggerSchedule } = await schedules();
     await triggerSchedule(ctx.client, ctx.model);
-    say(ctx, `schedule ${scheduleId(ctx.model)} triggered (skipped if a run for ${ctx.model} is already running)`, {
-      scheduleId: scheduleId(ctx.model),
+    say(ctx, `schedule ${ctx.id} triggered (skipped if a run for ${ctx.model} is already running)`, {
+      scheduleId: ctx.id,
       triggered: true,
     });
   });
@@ -204,7 +192,7 @@ function isoFlag(flag: string, raw: string | undefined): Date {
   return d;
 }
 
-function backfill(argv: string[], config: Config): Promise<number> {
+function backfill(argv: string[], config: ConfigSource): Promise<number> {
   let from = new Date(0);
   let to = new Date(0);
   return withSchedule(
@@ -213,11 +201,12 @@ function backfill(argv: string[], config: Config): Promise<number> {
     { from: { type: 'string' }, to: { type: 'string' } },
     config,
     async (ctx) => {
+      const [{ describeSchedule }, { ScheduleOverlapPolicy }] = await Promise.all([schedules(), import('@temporalio/client')]);
       await describeSchedule(ctx.client, ctx.model);
       // Buffer all: each backfilled run waits for the previous one, so none is skipped.
       await ctx.handle.backfill({ start: from, end: to, overlap: ScheduleOverlapPolicy.BUFFER_ALL });
-      say(ctx, `schedule ${scheduleId(ctx.model)}: backfill ${from.toISOString()} .. ${to.toISOString()} requested`, {
-        scheduleId: scheduleId(ctx.model),
+      say(ctx, `schedule ${ctx.id}: backfill ${from.toISOString()} .. ${to.toISOString()} requested`, {
+        scheduleId: ctx.id,
         from: from.toISOString(),
         to: to.toISOString(),
       });
@@ -230,11 +219,12 @@ function backfill(argv: string[], config: Config): Promise<number> {
   );
 }
 
-function remove(argv: string[], config: Config): Promise<number> {
+function remove(argv: string[], config: ConfigSource): Promise<number> {
   return withSchedule('delete', argv, {}, config, async (ctx) => {
+    const { describeSchedule } = await schedules();
     await describeSchedule(ctx.client, ctx.model);
     await ctx.handle.delete();
-    say(ctx, `schedule ${scheduleId(ctx.model)} deleted`, { scheduleId: scheduleId(ctx.model), deleted: true });
+    say(ctx, `schedule ${ctx.id} deleted`, { scheduleId: ctx.id, deleted: true });
   });
 }
 
@@ -255,7 +245,8 @@ function humanMs(ms: number): string {
   return `${ms / 1000}s`;
 }
 
-export function schedule(argv: string[], config: Config): Promise<number> {
+export function schedule(argv: string[], configInput: ConfigInput): Promise<number> {
+  const config = configSource(configInput);
   return dispatch('schedule', argv, SCHEDULE_HELP, {
     create: { summary: 'create the schedule', run: (a) => createOrUpdate('create', a, config) },
     update: { summary: 'update the schedule', run: (a) => createOrUpdate('update', a, config) },

@@ -1,51 +1,11 @@
-import type { Config } from '../../stack/config.ts';
-import { resolveTemporal } from '../../stack/stack.ts';
-import { openRegistry } from '../../registry/open.ts';
+/** `nightshift serve`: flags first; Fastify and the registry load when the server starts. */
+import { configSource, type ConfigInput } from './connect.ts';
 import { log } from '../output.ts';
-import { parse, UsageError } from './args.ts';
-import { checkModelName } from '../../registry/models.ts';
-import { startModelServer } from '../../serve/server.ts';
-import { DEFAULT_SERVE_OPTIONS, ServeOptionsError, type ServeOptions } from '../../serve/options.ts';
+import { numberFlag, optionalModelFlag, parse, UsageError } from './args.ts';
+import { ServeOptionsError, type ServeOptions } from '../../serve/options.ts';
 
-export const SERVE_HELP = `Usage: nightshift serve [--model NAME] [--host ADDR] [--port PORT] [--no-log-text] [--retention DAYS]
-                       [--require-token-for-predictions | --public-predictions] [--allowed-host NAMES]
-                       [--body-limit BYTES] [--max-batch N] [--poll-interval MS]
-
-Runs the HTTP model server: every model's production version from the registry (DATABASE_URL, or
-the running stack's PostgreSQL), reloaded within a second of a promotion (PostgreSQL NOTIFY, with
-polling as the fallback). Run any number of copies behind a load balancer. Stops on Ctrl-C.
-
-Protocols (docs/serving.md):
-  MLflow scoring      POST /invocations, POST /models/NAME/invocations, GET /ping, /health, /version
-  Open Inference v2   GET /v2/health/live|ready, GET /v2/models/NAME[/ready], POST /v2/models/NAME/infer
-  feedback            POST /v1/feedback {"model": M, "feedback": [{"prediction_id": ..., "label": ...}]}
-  live metrics        GET /v1/models, GET /v1/models/NAME/monitor, GET /metrics (Prometheus)
-  dashboard           GET / (the JSON it reads: GET /v1/overview, /v1/registry/models[/NAME], /v1/runs, ...)
-
-  --model NAME                      serve only this model (/invocations then needs no model name)
-  --host ADDR                       address to bind (NIGHTSHIFT_SERVE_HOST, default 127.0.0.1); any
-                                    address but loopback needs NIGHTSHIFT_SERVE_TOKEN
-  --port PORT                       port (NIGHTSHIFT_SERVE_PORT, default 8080; 0 picks a free one)
-  --no-log-text                     keep texts out of the prediction log (only their sha256); such
-                                    predictions cannot become training examples through feedback
-  --retention DAYS                  delete logged predictions older than this (default 30; 12h also works)
-  --require-token-for-predictions   predictions need "Authorization: Bearer <token>" too
-                                    (feedback always does when NIGHTSHIFT_SERVE_TOKEN is set; off
-                                    loopback, predictions need it by default)
-  --public-predictions              off loopback, serve predictions without the token
-  --allowed-host NAMES              Host header names accepted besides localhost, 127.0.0.1 and
-                                    [::1], comma-separated (NIGHTSHIFT_SERVE_ALLOWED_HOSTS); other
-                                    names are refused with 403 (DNS rebinding)
-  --body-limit BYTES                largest request body, 413 past it (default ${DEFAULT_SERVE_OPTIONS.bodyLimit})
-  --max-batch N                     most texts in one request (default ${DEFAULT_SERVE_OPTIONS.maxBatch})
-  --poll-interval MS                registry poll, the fallback for missed notifications (default ${DEFAULT_SERVE_OPTIONS.pollMs})`;
-
-function positiveInteger(flag: string, raw: string | undefined): number | undefined {
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n)) throw new UsageError(`--${flag} must be a whole number, got ${JSON.stringify(raw)}`);
-  return n;
-}
+const wholeNumber = (flag: string, raw: string | undefined, max = Number.MAX_SAFE_INTEGER): number | undefined =>
+  numberFlag(flag, raw, { min: 0, max, integer: true });
 
 /** "30", "30d" or "12h" -> days. */
 export function retentionDays(raw: string | undefined): number | undefined {
@@ -57,7 +17,8 @@ export function retentionDays(raw: string | undefined): number | undefined {
   return m[2] === 'h' ? value / 24 : value;
 }
 
-export async function serve(argv: string[], config: Config): Promise<number> {
+export async function serve(argv: string[], loadConfigInput: ConfigInput): Promise<number> {
+  const loadConfig = configSource(loadConfigInput);
   const { values } = parse(argv, {
     model: { type: 'string' },
     host: { type: 'string' },
@@ -71,21 +32,10 @@ export async function serve(argv: string[], config: Config): Promise<number> {
     'max-batch': { type: 'string' },
     'poll-interval': { type: 'string' },
   });
-  if (values.help) {
-    process.stdout.write(SERVE_HELP + '\n');
-    return 0;
-  }
-  if (values.model !== undefined) {
-    try {
-      checkModelName(values.model);
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
-  }
-  const port = positiveInteger('port', values.port);
-  if (port !== undefined && port > 65535) throw new UsageError(`--port must be 0-65535, got ${port}`);
+  const model = optionalModelFlag(values.model, 'serve');
+  const port = wholeNumber('port', values.port, 65535);
   const options: Partial<ServeOptions> = {
-    model: values.model ?? null,
+    model: model ?? null,
     logText: !values['no-log-text'],
     retentionDays: retentionDays(values.retention),
     requireTokenForPredictions: values['require-token-for-predictions'] ?? false,
@@ -94,10 +44,16 @@ export async function serve(argv: string[], config: Config): Promise<number> {
       .split(',')
       .map((h) => h.trim())
       .filter((h) => h.length > 0),
-    bodyLimit: positiveInteger('body-limit', values['body-limit']),
-    maxBatch: positiveInteger('max-batch', values['max-batch']),
-    pollMs: positiveInteger('poll-interval', values['poll-interval']),
+    bodyLimit: wholeNumber('body-limit', values['body-limit']),
+    maxBatch: wholeNumber('max-batch', values['max-batch']),
+    pollMs: wholeNumber('poll-interval', values['poll-interval']),
   };
+  const [{ resolveTemporal }, { openRegistry }, { startModelServer }, config] = await Promise.all([
+    import('../../stack/stack.ts'),
+    import('../../registry/open.ts'),
+    import('../../serve/server.ts'),
+    loadConfig(),
+  ]);
   const registry = await openRegistry(config);
   let server: Awaited<ReturnType<typeof startModelServer>>;
   try {

@@ -5,19 +5,7 @@ import { evaluateClassifier, fitClassifier } from '../../ml/classifier.ts';
 import { encodeModel } from '../../ml/model-file.ts';
 import { splitHyperparameters } from '../../ml/hyperparameters.ts';
 import { log, printJson } from '../output.ts';
-import { HYPERPARAMETER_FLAGS, HYPERPARAMETER_HELP, hyperparametersFrom, parse, UsageError } from './args.ts';
-
-export const TRAIN_HELP = `Usage: nightshift train --train A.jsonl --test B.jsonl [--model-out F] [--json] [hyperparameters]
-
-Trains the text classifier on one JSONL file and evaluates it on another, with the pure ML
-modules only. Prints accuracy, macro-F1 and per-class scores; --json prints one object with
-accuracy, macro_f1, per_class, labels, examples, epochs, featurize_s, train_s.
-
-  --train FILE      labelled JSONL to train on
-  --test FILE       labelled JSONL to evaluate on (labels must be known to the model)
-  --model-out FILE  write the model file (Nightshift binary format) there
-
-${HYPERPARAMETER_HELP}`;
+import { HYPERPARAMETER_FLAGS, hyperparametersFrom, parse, UsageError } from './args.ts';
 
 function load(file: string, what: string) {
   let bytes: Buffer;
@@ -40,10 +28,6 @@ export async function train(argv: string[]): Promise<number> {
     json: { type: 'boolean' },
     ...HYPERPARAMETER_FLAGS,
   });
-  if (values.help) {
-    process.stdout.write(TRAIN_HELP + '\n');
-    return 0;
-  }
   if (!values.train || !values.test) throw new UsageError('train needs --train A.jsonl and --test B.jsonl');
   const trainRows = load(values.train, 'train');
   const testRows = load(values.test, 'test');
