@@ -22,6 +22,7 @@ import { resolveServeOptions, type ServeOptions } from './options.ts';
 import { PredictionLog } from './prediction-log.ts';
 import { PredictionBatcher } from './predict.ts';
 import { ProductionListener } from './production-listener.ts';
+import { useProtocols } from './protocols.ts';
 import { feedbackRoutes } from './routes/feedback.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { mlflowRoutes } from './routes/mlflow.ts';
@@ -128,6 +129,7 @@ export async function createModelServer(input: ModelServerInput): Promise<ModelS
     return503OnClosing: true,
   });
   useJsonBodyParser(app);
+  useProtocols(app, ctx.serverVersion);
   app.setErrorHandler((err: FastifyError, request, reply) => {
     let status: number;
     let message: string;
