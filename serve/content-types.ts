@@ -123,6 +123,8 @@ function decodedPayload(request: FastifyRequest, payload: Readable): Readable {
     }
   });
   decoder.on('error', (err) => out.destroy(new HttpError(400, `the ${codings[0]} body cannot be decoded: ${err.message}`)));
+  // Fastify reads `out` only when the route takes a body; the error then reaches it through its own listener.
+  out.on('error', () => undefined);
   payload.pipe(decoder).pipe(out);
   return out;
 }
