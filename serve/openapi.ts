@@ -20,12 +20,19 @@ interface Operation {
 }
 
 /** Request media types beside application/json, by route. */
-const EXTRA_BODY_TYPES: Array<{ match: (url: string) => boolean; description: string; types: Record<string, unknown> }> = [
+const EXTRA_BODY_TYPES: Array<{
+  match: (url: string) => boolean;
+  description: string;
+  types: Record<string, unknown>;
+  replyTypes?: Record<string, unknown>;
+}> = [
   {
     match: (url) => url.startsWith('/v2/') && url.endsWith('/infer'),
     description:
       'JSON under any Content-Type (or none), or the binary tensor data extension: the JSON request (Inference-Header-Content-Length bytes), then the raw bytes of each input with parameters.binary_data_size. gzip or deflate (Content-Encoding) is decoded.',
     types: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
+    // With binary_data outputs asked for: the JSON reply (Inference-Header-Content-Length bytes), then those outputs' bytes.
+    replyTypes: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
   },
   {
     match: (url) => url === '/invocations' || url.endsWith('/invocations'),
@@ -68,8 +75,8 @@ export function buildOpenApi(
       }
       const op: Operation = { responses: {} };
       if (parameters.length) op.parameters = parameters;
+      const extra = EXTRA_BODY_TYPES.find((e) => e.match(route.url));
       if (schema.body !== undefined) {
-        const extra = EXTRA_BODY_TYPES.find((e) => e.match(route.url));
         op.requestBody = {
           required: true,
           ...(extra ? { description: extra.description } : {}),
@@ -85,6 +92,8 @@ export function buildOpenApi(
         };
       }
       if (!op.responses['200']) op.responses['200'] = { description: 'OK' };
+      const ok = op.responses['200'] as { content?: Record<string, unknown> };
+      if (extra?.replyTypes && ok.content) Object.assign(ok.content, extra.replyTypes);
       paths[path] ??= {};
       paths[path][method.toLowerCase()] = op;
     }

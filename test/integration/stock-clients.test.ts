@@ -252,7 +252,12 @@ describe('promtool and OpenAPI', () => {
   it('GET /openapi.json is a valid OpenAPI document with the routes and their schemas', async () => {
     const res = await server.app.inject({ url: '/openapi.json' });
     expect(res.statusCode).toBe(200);
-    const doc = res.json<{ paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: unknown }> } }>> }>();
+    const doc = res.json<{
+      paths: Record<
+        string,
+        Record<string, { requestBody?: { content: Record<string, { schema: unknown }> }; responses: Record<string, { content: object }> }>
+      >;
+    }>();
     // validate() throws on a document that breaks the OpenAPI 3.1 schema; it resolves (and changes) its argument.
     await SwaggerParser.validate(structuredClone(doc) as never);
     for (const path of [
@@ -271,5 +276,9 @@ describe('promtool and OpenAPI', () => {
     expect(Object.keys(infer).sort()).toEqual(['application/json', 'application/octet-stream']);
     expect(infer['application/json'].schema).toMatchObject({ required: ['inputs'] });
     expect(Object.keys(doc.paths['/invocations'].post.requestBody!.content).sort()).toEqual(['application/json', 'text/csv']);
+    expect(Object.keys(doc.paths['/v2/models/{name}/infer'].post.responses['200'].content).sort()).toEqual([
+      'application/json',
+      'application/octet-stream',
+    ]);
   });
 });
