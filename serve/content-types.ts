@@ -131,7 +131,17 @@ function decodedPayload(request: FastifyRequest, payload: Readable): Readable {
 
 /** Registers the parsers and hooks above; call before the routes are registered. */
 export function useProtocolContentTypes(app: FastifyInstance): void {
-  app.addHook('preParsing', async (request, _reply, payload) => decodedPayload(request, payload));
+  // Callback style: no promise per request on the prediction path.
+  app.addHook('preParsing', (request, _reply, payload, done) => {
+    let decoded: Readable;
+    try {
+      decoded = decodedPayload(request, payload);
+    } catch (err) {
+      done(err as Error);
+      return;
+    }
+    done(null, decoded);
+  });
 
   // Fastify calls a parser with the body as a Buffer (parseAs: 'buffer').
   type Parse = (request: FastifyRequest, body: Buffer) => Promise<unknown>;
@@ -148,12 +158,12 @@ export function useProtocolContentTypes(app: FastifyInstance): void {
   // No Content-Type, or one no other parser takes.
   app.addContentTypeParser('*', { parseAs: 'buffer' }, v2Only);
 
-  app.addHook('onSend', async (request, reply, payload) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     if (isV2(request.url)) {
       const type = reply.getHeader('content-type');
       if (typeof type === 'string' && type.startsWith('application/json;')) void reply.header('content-type', 'application/json');
     }
-    return payload;
+    done(null, payload);
   });
 }
 

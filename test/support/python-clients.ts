@@ -70,11 +70,15 @@ export function ensurePythonClients(say: (line: string) => void): string {
   return pythonIn(dir);
 }
 
+let checked: string | null = null;
+
 /** The environment's python for a test; throws, saying how to make it, when it is missing. */
 export function pythonClients(): string {
+  if (checked) return checked;
   const python = pythonIn(pyClientsDir());
   if (!importable(python)) {
     throw new Error(`the Python client environment ${pyClientsDir()} is missing or broken: run \`npm run pretest\` (it makes it)`);
   }
+  checked = python;
   return python;
 }
