@@ -45,11 +45,18 @@ export function decodeBytesTensor(raw: Uint8Array, name: string): string[] {
     if (at + n > raw.byteLength) {
       throw new BadBinaryBody(`input "${name}": element ${out.length} says ${n} bytes but only ${raw.byteLength - at} remain`);
     }
+    let text: string;
     try {
-      out.push(utf8.decode(raw.subarray(at, at + n)));
+      text = utf8.decode(raw.subarray(at, at + n));
     } catch {
       throw new BadBinaryBody(`input "${name}": element ${out.length} is not valid UTF-8 text`);
     }
+    if (text.includes('\0')) {
+      throw new BadBinaryBody(
+        `input "${name}": element ${out.length} has a NUL character, which is refused: the prediction log (PostgreSQL) cannot store it`,
+      );
+    }
+    out.push(text);
     at += n;
   }
   return out;

@@ -66,6 +66,9 @@ export function parseCsv(text: string): string[][] {
 
 /** A CSV body (a header line, then one row per text) as MLflow's dataframe_split. */
 export function csvBody(text: string): { dataframe_split: { columns: string[]; data: string[][] } } {
+  if (text.includes('\0')) {
+    throw new HttpError(400, 'the CSV body has a NUL character, which is refused: the prediction log (PostgreSQL) cannot store it');
+  }
   const [columns, ...data] = parseCsv(text);
   if (!columns) throw new HttpError(400, 'the CSV body is empty; send a header line naming a "text" column, then one row per text');
   if (!columns.includes(TEXT_COLUMN)) {

@@ -52,6 +52,10 @@ describe('binary tensor data', () => {
     expect(() => decodeBinaryRequest(Buffer.concat([head(9), one]), head(9).length)).toThrow(/binary_data_size is 9 but only 6 bytes/);
     const bad = Buffer.from([2, 0, 0, 0, 0xc3, 0x28]);
     expect(() => decodeBinaryRequest(Buffer.concat([head(6), bad]), head(6).length)).toThrow(/not valid UTF-8/);
+    const nul = Buffer.from([2, 0, 0, 0, 0x61, 0]);
+    expect(() => decodeBinaryRequest(Buffer.concat([head(6), nul]), head(6).length)).toThrow(
+      /element 0 has a NUL character, which is refused/,
+    );
   });
 
   it('writes binary outputs after the JSON header with their sizes, other outputs as JSON', () => {
@@ -86,5 +90,6 @@ describe('CSV bodies', () => {
   it('names what is wrong: no text column, an open quote', () => {
     expect(() => csvBody('body\nx')).toThrow(/must name a "text" column \(got "body"\)/);
     expect(() => parseCsv('text\n"open')).toThrow(/ends inside a quoted field/);
+    expect(() => csvBody('text\na\0b')).toThrow(/NUL character, which is refused/);
   });
 });
