@@ -34,6 +34,12 @@ const pythonIn = (dir: string): string => path.join(dir, 'bin', 'python');
 
 const importable = (python: string): boolean => existsSync(python) && spawnSync(python, ['-c', IMPORTS], { stdio: 'ignore' }).status === 0;
 
+function pipEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, PIP_CONFIG_FILE: os.devNull };
+  for (const key of Object.keys(env)) if (/^PIP_(EXTRA_)?INDEX_URL$|^PIP_FIND_LINKS$/.test(key)) delete env[key];
+  return env;
+}
+
 /** Makes the environment when it is missing (python3 -m venv, pip install from PyPI); returns its python. */
 export function ensurePythonClients(say: (line: string) => void): string {
   const dir = pyClientsDir();
@@ -60,7 +66,8 @@ export function ensurePythonClients(say: (line: string) => void): string {
       'https://pypi.org/simple',
       ...PY_CLIENT_REQUIREMENTS,
     ],
-    { stdio: ['ignore', 'inherit', 'inherit'], timeout: 1_200_000 },
+    // PyPI only: no pip configuration file or environment may add another index.
+    { stdio: ['ignore', 'inherit', 'inherit'], timeout: 1_200_000, env: pipEnv() },
   );
   if (pip.status !== 0)
     throw new Error(`pip install of the Python clients failed (exit ${pip.status ?? pip.signal ?? pip.error?.message})`);
