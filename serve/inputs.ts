@@ -92,7 +92,7 @@ export interface V2InferBody {
   id?: string;
   parameters?: Record<string, unknown>;
   inputs: V2Tensor[];
-  outputs?: Array<{ name: string }>;
+  outputs?: Array<{ name: string; parameters?: Record<string, unknown> }>;
 }
 
 export function v2Texts(body: V2InferBody): string[] {

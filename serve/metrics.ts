@@ -9,9 +9,14 @@ const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 const RELOAD_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
 
+const TOTAL_NAMED_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
 export function createServeMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'nightshift_' });
+  // Three of prom-client's defaults are gauges named like counters (…_total), which Prometheus'
+  // naming rules (promtool check metrics) refuse; each is the sum of a per-type gauge kept beside it.
+  for (const name of TOTAL_NAMED_GAUGES) registry.removeSingleMetric(`nightshift_${name}`);
   const r = [registry];
   return {
     registry,

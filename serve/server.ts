@@ -27,6 +27,7 @@ import { hostAllowed, isLoopback, predictionsNeedToken, resolveServeOptions, typ
 import { PredictionLog } from './prediction-log.ts';
 import { PredictionBatcher } from './predict.ts';
 import { ProductionListener } from './production-listener.ts';
+import { useProtocols } from './protocols.ts';
 import { feedbackRoutes } from './routes/feedback.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { mlflowRoutes } from './routes/mlflow.ts';
@@ -178,6 +179,7 @@ export async function createModelServer(input: ModelServerInput): Promise<ModelS
     });
   }
   useJsonBodyParser(app);
+  useProtocols(app, ctx.serverVersion);
   app.setErrorHandler((err: FastifyError, request, reply) => {
     let status: number;
     let message: string;

@@ -29,11 +29,21 @@ export interface ModelOverview {
 
 const LAST_N = 500;
 
-/** Whether the monitor judged anything (a live accuracy or a drift reading), or lacked the data for both. */
-const judged = (live: unknown): boolean => {
-  const l = live as { accuracy?: number | null; drift?: unknown } | null;
+/**
+ * Whether the monitor judged anything on an evaluation (its `live` document): live accuracy or
+ * drift. Each check it could not judge for lack of data is named in `notJudged` ("accuracy: ...",
+ * "drift: ..."); a drift reading alone is no judgement when there were too few served texts for it.
+ * Evaluations recorded before `notJudged` existed count a live accuracy or a drift reading.
+ */
+export function monitorJudged(live: unknown): boolean {
+  const l = live as { accuracy?: number | null; drift?: unknown; notJudged?: unknown } | null;
+  if (Array.isArray(l?.notJudged)) {
+    const skipped = l.notJudged.filter((s): s is string => typeof s === 'string');
+    if (skipped.includes('no production version')) return false;
+    return !skipped.some((s) => s.startsWith('accuracy:')) || !skipped.some((s) => s.startsWith('drift:'));
+  }
   return (l?.accuracy ?? null) !== null || Boolean(l?.drift);
-};
+}
 
 export async function modelsOverview(db: Queryable, served: ServedModel[]): Promise<{ models: ModelOverview[] }> {
   const byName = new Map(served.map((s) => [s.name, s]));
@@ -49,7 +59,7 @@ export async function modelsOverview(db: Queryable, served: ServedModel[]): Prom
     else if (s?.loadError) status = 'load-error';
     else if (!s?.version) status = 'not-served';
     else if (!monitor) status = 'unwatched';
-    else status = monitor.trigger ?? (judged(event.live) ? 'healthy' : 'not-judged');
+    else status = monitor.trigger ?? (monitorJudged(event.live) ? 'healthy' : 'not-judged');
     models.push({
       name: m.name,
       production: facts?.version ?? null,

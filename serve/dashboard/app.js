@@ -95,8 +95,21 @@ const ACTIONS = {
 };
 const actionText = (action) => ACTIONS[action] ?? action;
 
-/** The monitor's verdict on one evaluation: its trigger, healthy, or nothing judged for lack of data. */
-const verdict = (e) => e.trigger ?? (e.live?.accuracy === null && !e.live?.drift ? 'not-judged' : 'healthy');
+/**
+ * Whether the monitor judged anything on an evaluation: as views/overview.ts monitorJudged, from
+ * the checks it names in live.notJudged (a drift reading with too few served texts is not judged).
+ */
+function judged(live) {
+  if (Array.isArray(live?.notJudged)) {
+    const skipped = live.notJudged.filter((s) => typeof s === 'string');
+    if (skipped.includes('no production version')) return false;
+    return !skipped.some((s) => s.startsWith('accuracy:')) || !skipped.some((s) => s.startsWith('drift:'));
+  }
+  return (live?.accuracy ?? null) !== null || Boolean(live?.drift);
+}
+
+/** The monitor's verdict on one evaluation: its trigger, healthy, or not judged for lack of data. */
+const verdict = (e) => e.trigger ?? (judged(e.live) ? 'healthy' : 'not-judged');
 
 function tile(label, value, sub) {
   return h(

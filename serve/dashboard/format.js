@@ -70,7 +70,7 @@ const STATUS_TEXT = {
   decay: 'decay',
   drift: 'drift',
   unwatched: 'not evaluated yet',
-  'not-judged': 'too little data',
+  'not-judged': 'not judged',
   'no-production': 'no production version',
   'not-served': 'not served here',
   'load-error': 'load failed',
