@@ -15,6 +15,7 @@ import { resolveTemporal, runUiLink } from '../../stack/stack.ts';
 import { openRegistry, type Registry } from '../../registry/open.ts';
 import { readStackFile, removeStackFile, writeSharedDatabaseUrl, writeStackFile } from '../../stack/stack-file.ts';
 import { preparePrivateHome } from '../../stack/pg-credentials.ts';
+import { claimStackLock } from '../../stack/home-lock.ts';
 import { shutdownGrace } from '../../stack/shutdown-grace.ts';
 import { createWorker } from '../../worker/create-worker.ts';
 import { demoHasData, releaseNextBatch, DEMO_MODEL } from '../../data/spam-demo.ts';
@@ -396,6 +397,7 @@ export async function up(argv: string[], config: Config): Promise<number> {
   preparePrivateHome(config.home);
   const running = readStackFile(config.home);
   if (running) throw new Error(`a Nightshift stack is already running for ${config.home} (pid ${running.pid}); stop it first`);
+  const stackLock = await claimStackLock(config.home); // held through start-up: a second `up` is refused, not let in
   const grace = shutdownGrace();
   installRuntime({ shutdownSignals: [] });
   const parts = new StartedParts(grace.ms);
@@ -422,5 +424,6 @@ export async function up(argv: string[], config: Config): Promise<number> {
     throw err;
   } finally {
     signals.dispose();
+    stackLock.release();
   }
 }
