@@ -9,6 +9,7 @@
  * hundred models do not all start in the same second. The workers' slots queue the rest.
  */
 import {
+  ScheduleAlreadyRunning,
   ScheduleNotFoundError,
   ScheduleOverlapPolicy,
   type Client,
@@ -70,18 +71,32 @@ export function scheduleJitterMs(jitter: string | undefined): number {
   return ms;
 }
 
+/** The named schedules a cron expression may be instead of five fields. */
+export const CRON_NAMES = ['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly'] as const;
+
+/**
+ * A cron expression as `--cron` takes it: five fields (minute hour day-of-month month day-of-week)
+ * or a name such as @daily. Temporal would read six or seven fields as starting with seconds (a
+ * run every second), so they are refused, naming the flag.
+ */
+export function checkCron(expr: string): string {
+  const trimmed = expr.trim();
+  if ((CRON_NAMES as readonly string[]).includes(trimmed)) return trimmed;
+  const fields = trimmed.split(/\s+/).filter(Boolean);
+  if (fields.length !== 5 || fields.some((f) => !/^[0-9A-Za-z*,/?-]+$/.test(f)))
+    throw new UsageError(
+      `invalid --cron ${JSON.stringify(expr)}: use 5 fields (minute hour day-of-month month day-of-week, e.g. "0 2 * * *") or one of ${CRON_NAMES.join(', ')}${fields.length > 5 ? ` (${fields.length} fields would start with seconds)` : ''}`,
+    );
+  return trimmed;
+}
+
 export function buildSpec(s: ScheduleSettings): ScheduleSpec {
   const timezone = s.timezone ?? 'UTC';
   checkTimezone(timezone);
   const jitterMs = scheduleJitterMs(s.jitter);
   const jitter = jitterMs > 0 ? { jitter: jitterMs } : {};
   if (s.cron) {
-    const fields = s.cron.trim().split(/\s+/);
-    if (fields.length < 5 || fields.length > 7) {
-      throw new UsageError(
-        `invalid cron expression ${JSON.stringify(s.cron)}: expected 5 fields (minute hour day-of-month month day-of-week)`,
-      );
-    }
+    checkCron(s.cron);
     return { cronExpressions: [`${s.cron.trim()} # retrain ${s.model}`], timezone, ...jitter };
   }
   const at = s.at ?? '02:00';
@@ -118,7 +133,35 @@ export function buildScheduleOptions(s: ScheduleSettings): ScheduleOptions {
   };
 }
 
-/** Creates the schedule, or updates it in place when it exists. Returns which happened. */
+/** `schedule create` found the model's schedule already there and was not told to replace it. */
+export class ScheduleExistsError extends Error {}
+
+/**
+ * Creates the schedule. One that exists is never replaced silently: `ifExists` 'refuse' (the
+ * default) fails naming how to change it, 'keep' leaves it as it is (`up`, deploy scripts),
+ * 'replace' updates it in place (`schedule create --replace`).
+ */
+export async function createSchedule(
+  client: Client,
+  s: ScheduleSettings,
+  ifExists: 'refuse' | 'keep' | 'replace' = 'refuse',
+): Promise<'created' | 'kept' | 'replaced'> {
+  const options = buildScheduleOptions(s);
+  if (ifExists === 'replace') return (await upsertScheduleOptions(client, options)) === 'created' ? 'created' : 'replaced';
+  try {
+    await client.schedule.create(options);
+    return 'created';
+  } catch (err) {
+    if (!(err instanceof ScheduleAlreadyRunning))
+      throw new Error(`cannot create schedule ${options.scheduleId}: ${(err as Error).message}`);
+  }
+  if (ifExists === 'keep') return 'kept';
+  throw new ScheduleExistsError(
+    `schedule ${options.scheduleId} already exists; change it with \`nightshift schedule update --model ${s.model}\` (or \`schedule create --replace\`); \`schedule describe --model ${s.model}\` shows it`,
+  );
+}
+
+/** Creates the schedule, or updates it in place when it exists (`schedule update`). Returns which happened. */
 export async function upsertSchedule(client: Client, s: ScheduleSettings): Promise<'created' | 'updated'> {
   return upsertScheduleOptions(client, buildScheduleOptions(s));
 }

@@ -3,7 +3,16 @@ import type { Config } from '../../stack/config.ts';
 import { resolveTemporal, type TemporalTarget } from '../../stack/stack.ts';
 import { assertModelExists } from '../../registry/open.ts';
 import { connectClient } from '../../runs/client.ts';
-import { DEFAULT_JITTER, describeSchedule, scheduleId, triggerSchedule, upsertSchedule } from '../schedules.ts';
+import {
+  checkCron,
+  createSchedule,
+  CRON_NAMES,
+  DEFAULT_JITTER,
+  describeSchedule,
+  scheduleId,
+  triggerSchedule,
+  upsertSchedule,
+} from '../schedules.ts';
 import { printJson } from '../output.ts';
 import { choiceFlag, dispatch, durationFlag, modelFlag, parse, UsageError } from './args.ts';
 
@@ -11,10 +20,13 @@ export const SCHEDULE_HELP = `Usage: nightshift schedule <create|update|describe
 
 Nightly retraining with Temporal Schedules (schedule id nightly-retrain-<model>).
 
-  create, update   create the schedule or update it in place (both are idempotent)
+  create           create the schedule; one that exists is left alone and the command fails
+                   (exit 1) unless --replace (replace it) or --if-missing (keep it, exit 0)
+  update           update the schedule in place (creates it when missing)
       --at HH:MM          time of day (default 02:00)
       --timezone TZ       IANA timezone (default UTC)
-      --cron EXPR         a cron expression instead of --at (5 fields)
+      --cron EXPR         a cron expression instead of --at: 5 fields (minute hour day-of-month
+                          month day-of-week) or ${CRON_NAMES.join(', ')}
       --jitter DURATION   random delay up to this after each scheduled time, different for
                           each schedule, so a fleet's runs do not all start at once;
                           0s to 24h (default ${DEFAULT_JITTER}; 0 starts on the dot)
@@ -80,7 +92,10 @@ async function withSchedule<O extends Record<string, { type: 'string' | 'boolean
 const str = (v: string | boolean | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
 
 function createOrUpdate(sub: 'create' | 'update', argv: string[], config: Config): Promise<number> {
+  const onlyCreate: Record<string, { type: 'boolean' }> =
+    sub === 'create' ? { replace: { type: 'boolean' }, 'if-missing': { type: 'boolean' } } : {};
   const options = {
+    ...onlyCreate,
     at: { type: 'string' },
     timezone: { type: 'string' },
     cron: { type: 'string' },
@@ -96,7 +111,7 @@ function createOrUpdate(sub: 'create' | 'update', argv: string[], config: Config
     options,
     config,
     async (ctx, v) => {
-      const what = await upsertSchedule(ctx.client, {
+      const settings = {
         model: ctx.model,
         taskQueue: ctx.target.taskQueue,
         cron: str(v.cron),
@@ -107,7 +122,11 @@ function createOrUpdate(sub: 'create' | 'update', argv: string[], config: Config
         overlap: choiceFlag('overlap', str(v.overlap), OVERLAPS),
         note: str(v.note),
         requireApproval: Boolean(v['require-approval']),
-      });
+      };
+      const what =
+        sub === 'update'
+          ? await upsertSchedule(ctx.client, settings)
+          : await createSchedule(ctx.client, settings, v.replace ? 'replace' : v['if-missing'] ? 'keep' : 'refuse');
       const d = await ctx.handle.describe();
       const next = d.info.nextActionTimes.slice(0, 3).map((t) => t.toISOString());
       say(ctx, `schedule ${scheduleId(ctx.model)} ${what}; next runs: ${next.join(', ')}`, {
@@ -121,6 +140,8 @@ function createOrUpdate(sub: 'create' | 'update', argv: string[], config: Config
       durationFlag('catchup-window', str(v['catchup-window']), { min: 10 * SECOND, max: 365 * DAY });
       choiceFlag('overlap', str(v.overlap), OVERLAPS);
       if (v.cron !== undefined && v.at !== undefined) throw new UsageError('use --at or --cron, not both');
+      if (typeof v.cron === 'string') checkCron(v.cron);
+      if (v.replace && v['if-missing']) throw new UsageError('use --replace or --if-missing, not both');
     },
   );
 }

@@ -20,7 +20,7 @@ import { shutdownGrace } from '../../stack/shutdown-grace.ts';
 import { createWorker } from '../../worker/create-worker.ts';
 import { demoHasData, releaseNextBatch, DEMO_MODEL } from '../../data/spam-demo.ts';
 import { connectClient, listRuns, RunAlreadyRunningError, startRetrain } from '../../runs/client.ts';
-import { scheduleId, upsertSchedule } from '../schedules.ts';
+import { createSchedule, scheduleId } from '../schedules.ts';
 import { upsertMonitorSchedule } from '../monitor-schedules.ts';
 import { startModelServer } from '../../serve/server.ts';
 import { findModel } from '../../registry/models.ts';
@@ -38,7 +38,7 @@ export const UP_HELP = `Usage: nightshift up [--once] [--json] [--no-worker] [--
 Starts the embedded stack (Temporal dev server with its Web UI, PostgreSQL) unless TEMPORAL_ADDRESS
 or DATABASE_URL point elsewhere, migrates the registry, seeds the demo model "spam" from the
 SpamAssassin corpus if it has no data, starts the model server with its dashboard (on
-NIGHTSHIFT_SERVE_PORT, default 8080), creates (or updates) the model's nightly schedule and its
+NIGHTSHIFT_SERVE_PORT, default 8080), creates the model's nightly schedule (one that exists is kept) and its
 monitor schedule (monitor-<model>), runs a worker, starts one retraining run (or follows the
 model's run already in progress) and prints its decision with the Temporal UI link. Then serves
 until Ctrl-C (a second Ctrl-C stops at once).
@@ -301,8 +301,10 @@ async function connectTemporalClient(config: Config, temporal: TemporalEndpoint,
 }
 
 async function ensureSchedule(client: Client, config: Config, model: string): Promise<void> {
-  const what = await upsertSchedule(client, { model, taskQueue: config.taskQueue });
-  log(`nightly schedule ${scheduleId(model)} ${what} (02:00 UTC; \`nightshift schedule describe --model ${model}\`)`);
+  const what = await createSchedule(client, { model, taskQueue: config.taskQueue }, 'keep'); // never replaces one set by hand
+  log(
+    `nightly schedule ${scheduleId(model)} ${what === 'kept' ? 'exists, kept' : `${what} (02:00 UTC)`} (\`nightshift schedule describe --model ${model}\`)`,
+  );
 }
 
 /**
