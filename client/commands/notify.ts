@@ -9,6 +9,7 @@ import {
   listDeliveries,
   listTargets,
   NOTIFICATION_EVENTS,
+  redactUrl,
   removeTarget,
   type NotificationEvent,
 } from '../../registry/notifications.ts';
@@ -28,7 +29,9 @@ details}; chat tools such as Slack show its "text". Events: ${NOTIFICATION_EVENT
   failed     a run failed (with the cause);  decay, drift   the monitor saw the model decay or drift
 Delivery runs apart from the run (a child workflow), retries failed targets with backoff, and
 records every attempt (notify list --deliveries N shows them); a failing webhook never fails or
-delays a run. test sends a test message to every target (or those of --event) now.`;
+delays a run. test sends a test message to every target (or those of --event) now.
+A URL with credentials (https://user:pass@...) is refused: it would be stored and shown in plain
+text; one stored before is listed without them and never delivered to (add it again without).`;
 
 async function withRegistry<T>(config: Config, fn: (r: Registry) => Promise<T>): Promise<T> {
   const registry = await openRegistry(config);
@@ -66,6 +69,10 @@ function urlFlag(raw: string | undefined): string {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
     throw new UsageError(`--url must be an http(s) URL, got ${JSON.stringify(raw)}`);
+  if (url.username || url.password)
+    throw new UsageError(
+      `--url must not carry credentials (user:pass@): they would be stored and shown in plain text, and are never sent; use a URL whose path holds the webhook's secret (as Slack's do), got ${redactUrl(raw)}`,
+    );
   return url.toString();
 }
 
@@ -95,7 +102,10 @@ async function list(argv: string[], config: Config): Promise<number> {
         targets.length
           ? renderTable(targets, [
               { header: 'ID', value: (t) => t.id, align: 'right' },
-              { header: 'URL', value: (t) => t.url },
+              {
+                header: 'URL',
+                value: (t) => (t.credentialsRefused ? `${t.url} (had credentials: not delivered; add it again without them)` : t.url),
+              },
               { header: 'EVENTS', value: (t) => t.events.join(',') },
             ]) + '\n'
           : 'no webhooks (add one with `nightshift notify add --url URL`)\n',
