@@ -14,7 +14,7 @@ import type { SetProductionInput } from '../../activities/pipeline/types.ts';
 import { getModel } from '../../registry/models.ts';
 import { modelDetail, modelsList } from '../../views/models.ts';
 import { currentPolicy, policyHistory, setPolicy } from '../../registry/policies.ts';
-import { checkPolicy, defaultComparisonPolicy, type ComparisonPolicy } from '../../ml/compare.ts';
+import { checkPolicy, defaultComparisonPolicy, minEvaluationRowsOf, type ComparisonPolicy } from '../../ml/compare.ts';
 import { policyFile } from './retrain.ts';
 import { renderTable } from '../table.ts';
 import { modelsMode } from './models-mode.ts';
@@ -188,9 +188,26 @@ async function setProductionCommand(sub: 'promote' | 'rollback', argv: string[],
 
 const POLICY_FLAGS = ['min-accuracy', 'min-f1', 'min-f1-improvement', 'max-accuracy-drop', 'significance', 'max-token-drift'] as const;
 
-function numberFlag(flag: string, raw: string): number {
+/** What each policy flag may be: fractions of accuracy and F1, a p-value, a divergence in [0, 1]. */
+const POLICY_FLAG_RANGES: Record<(typeof POLICY_FLAGS)[number], [number, number]> = {
+  'min-accuracy': [0, 1],
+  'min-f1': [0, 1],
+  'min-f1-improvement': [-1, 1],
+  'max-accuracy-drop': [0, 1],
+  significance: [Number.MIN_VALUE, 1 - Number.EPSILON],
+  'max-token-drift': [0, 1],
+};
+
+function numberFlag(flag: (typeof POLICY_FLAGS)[number], raw: string): number {
   const n = Number(raw);
   if (raw.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${flag} must be a number, got ${JSON.stringify(raw)}`);
+  const [min, max] = POLICY_FLAG_RANGES[flag];
+  if (n < min || n > max)
+    throw new UsageError(
+      flag === 'significance'
+        ? `--significance must be in (0, 1) (or none), got ${JSON.stringify(raw)}`
+        : `--${flag} must be in [${min}, ${max}], got ${JSON.stringify(raw)}`,
+    );
   return n;
 }
 
@@ -241,6 +258,8 @@ async function policy(argv: string[], config: Config): Promise<number> {
   if (values.set !== undefined && Object.keys(edits).length)
     throw new UsageError('models policy takes --set FILE.json or policy flags, not both');
   if (changing && !values.reason?.trim()) throw new UsageError('changing a policy needs --reason TEXT saying why');
+  // The flags checked before anything is opened (against the default; again on the policy in force).
+  if (Object.keys(edits).length) editPolicy(defaultComparisonPolicy, edits);
   const fromFile = values.set !== undefined ? policyFile(values.set) : null;
   return withRegistry(config, async ({ db }) => {
     const model = await getModel(db, name);
@@ -306,6 +325,7 @@ export function describePolicy(p: ComparisonPolicy): string {
     ]),
     ...(p.significance ? [`  McNemar's test: candidate better at alpha ${p.significance.alpha}`] : []),
     ...Object.entries(p.drift ?? {}).map(([k, v]) => `  drift ${k} ${v}`),
+    `  decided on at least ${minEvaluationRowsOf(p)} held-out rows (fewer: rejected)`,
     '  never a candidate identical to the champion',
   ];
   return lines.join('\n');

@@ -4,7 +4,7 @@ import { printJson } from '../output.ts';
 import { dispatch, parse, UsageError } from './args.ts';
 import { MONITOR_WATCH_HELP, monitorEvents, monitorPolicy, monitorRun } from './monitor-watch.ts';
 import { checkModelName } from '../../registry/models.ts';
-import { monitorReport, type MonitorReport } from '../../registry/live-metrics.ts';
+import { checkOptions, MonitorRangeError, monitorReport, type MonitorReport } from '../../registry/live-metrics.ts';
 
 export const MONITOR_HELP = `Usage: nightshift monitor show --model NAME [--window 1h] [--windows N] [--last N] [--json]
 ${MONITOR_WATCH_HELP}
@@ -102,6 +102,12 @@ async function show(rest: string[], config: Config): Promise<number> {
     windows: count('windows', values.windows, 10_000),
     lastN: count('last', values.last, 1_000_000),
   };
+  try {
+    checkOptions(options);
+  } catch (err) {
+    if (err instanceof MonitorRangeError) throw new UsageError(`--${err.message} (from --window ${values.window ?? '1h'})`);
+    throw err;
+  }
   const registry = await openRegistry(config);
   try {
     const report = await monitorReport(registry.db, values.model, options);
