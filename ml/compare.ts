@@ -155,14 +155,6 @@ export function checkPolicy(policy: ComparisonPolicy): void {
   }
   if (policy.minEvaluationRows !== undefined && !(Number.isInteger(policy.minEvaluationRows) && policy.minEvaluationRows >= 1))
     bad(`minEvaluationRows must be an integer >= 1, got ${JSON.stringify(policy.minEvaluationRows)}`);
-  for (const r of policy.absolute) {
-    if (BOUNDED_METRICS.has(r.metric))
-      for (const [name, v] of [
-        ['min', r.min],
-        ['max', r.max],
-      ] as const)
-        if (v !== undefined && !(v >= 0 && v <= 1)) bad(`absolute ${name} of ${r.metric} must be in [0, 1], got ${JSON.stringify(v)}`);
-  }
   if (policy.significance && !(policy.significance.alpha > 0 && policy.significance.alpha < 1)) {
     bad(`significance alpha must be in (0, 1), got ${policy.significance.alpha}`);
   }
@@ -175,6 +167,27 @@ export function checkPolicy(policy: ComparisonPolicy): void {
 
 /** Metrics that are fractions: a bound outside [0, 1] could never (or always) pass. */
 const BOUNDED_METRICS = new Set(['accuracy', 'precision', 'recall', 'f1', 'rocAuc']);
+
+/**
+ * A policy a person is storing (models policy): checkPolicy, and absolute bounds of fractions
+ * within [0, 1]. Not part of checkPolicy, which runs inside workflows: a run recorded with such a
+ * policy must replay as it ran.
+ */
+export function checkStoredPolicy(policy: ComparisonPolicy): void {
+  checkPolicy(policy);
+  for (const r of policy.absolute) {
+    if (!BOUNDED_METRICS.has(r.metric)) continue;
+    for (const [name, v] of [
+      ['min', r.min],
+      ['max', r.max],
+    ] as const)
+      if (v !== undefined && !(v >= 0 && v <= 1))
+        throw new MlError(
+          'InvalidOptions',
+          `comparison policy: absolute ${name} of ${r.metric} must be in [0, 1], got ${JSON.stringify(v)}`,
+        );
+  }
+}
 
 /** Fails when the decision would rest on fewer held-out rows than the policy asks for. */
 function rowsCheck(rows: number, policy: ComparisonPolicy): DecisionCheck {

@@ -14,7 +14,7 @@ import type { SetProductionInput } from '../../activities/pipeline/types.ts';
 import { getModel } from '../../registry/models.ts';
 import { modelDetail, modelsList } from '../../views/models.ts';
 import { currentPolicy, policyHistory, setPolicy } from '../../registry/policies.ts';
-import { checkPolicy, defaultComparisonPolicy, minEvaluationRowsOf, type ComparisonPolicy } from '../../ml/compare.ts';
+import { checkStoredPolicy, defaultComparisonPolicy, minEvaluationRowsOf, type ComparisonPolicy } from '../../ml/compare.ts';
 import { policyFile } from './retrain.ts';
 import { renderTable } from '../table.ts';
 import { modelsMode } from './models-mode.ts';
@@ -231,7 +231,7 @@ export function editPolicy(base: ComparisonPolicy, flags: Partial<Record<(typeof
   if (flags['max-token-drift'] !== undefined)
     p.drift = { ...p.drift, maxTokenJensenShannon: numberFlag('max-token-drift', flags['max-token-drift']) };
   try {
-    checkPolicy(p);
+    checkStoredPolicy(p);
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
@@ -261,6 +261,12 @@ async function policy(argv: string[], config: Config): Promise<number> {
   // The flags checked before anything is opened (against the default; again on the policy in force).
   if (Object.keys(edits).length) editPolicy(defaultComparisonPolicy, edits);
   const fromFile = values.set !== undefined ? policyFile(values.set) : null;
+  if (fromFile)
+    try {
+      checkStoredPolicy(fromFile);
+    } catch (err) {
+      throw new UsageError(`--set ${values.set}: ${(err as Error).message}`);
+    }
   return withRegistry(config, async ({ db }) => {
     const model = await getModel(db, name);
     const stored = await currentPolicy(db, model.id);

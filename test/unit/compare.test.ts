@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   checkPolicy,
+  checkStoredPolicy,
   compareModels,
   DEFAULT_MIN_EVALUATION_ROWS,
   defaultComparisonPolicy,
@@ -216,7 +217,7 @@ describe('enough evidence', () => {
   });
   it('refuses a policy whose minimum is not a whole number >= 1, or whose accuracy bound is not a fraction', () => {
     expect(() => checkPolicy({ ...defaultComparisonPolicy, minEvaluationRows: 0 })).toThrow(/minEvaluationRows must be an integer >= 1/);
-    expect(() => checkPolicy({ ...defaultComparisonPolicy, absolute: [{ metric: 'accuracy', min: 2 }] })).toThrow(
+    expect(() => checkStoredPolicy({ ...defaultComparisonPolicy, absolute: [{ metric: 'accuracy', min: 2 }] })).toThrow(
       /absolute min of accuracy must be in \[0, 1\], got 2/,
     );
   });
