@@ -7,7 +7,7 @@ import { parse, UsageError } from './args.ts';
 import { readJsonl } from '../../data/jsonl.ts';
 import { importLines, type ImportReport } from '../../registry/import-examples.ts';
 import { releaseNextBatch, DEMO_MODEL } from '../../data/spam-demo.ts';
-import { checkModelName, ensureModel, findModel, nearestModelName } from '../../registry/models.ts';
+import { checkModelName, findModel, nearestModelName } from '../../registry/models.ts';
 import type { Db } from '../../registry/pool.ts';
 
 export const DATA_HELP = `Usage: nightshift data import --model NAME --file F.jsonl|- [--create] [--json]
@@ -19,7 +19,9 @@ import:      loads labelled JSONL ({"text": ..., "label": ...} a line; optional 
              with its reason, and throughput (rows/s; "rowsPerSecond" in --json). Rows are
              COPYed in batches and deduplicated by the database; a bad line never stops the good ones. An import is one transaction:
              if it fails as a whole (say, a full disk) nothing is stored and it says so. Exits 1
-             when every line was rejected. The model must exist unless --create is given.
+             when every line was rejected. The model must exist unless --create is given (it is
+             then created in the import's transaction). Ctrl-C rolls the import back, says so
+             and exits 130: no rows, and no model made by --create, are left behind.
 next-batch:  releases the next batch of the SpamAssassin demo feed (ordered by Date header: the
              first batch is the older 3000 messages, each later one the next 500), so the next
              run sees newer mail arriving. Model defaults to spam.
@@ -39,11 +41,11 @@ function openInput(file: string): { stream: Readable; source: string } {
   return { stream: createReadStream(file, { highWaterMark: 1 << 20 }), source: `file:${file}` };
 }
 
-/** The model to import into: it must exist, unless --create; a typo gets the nearest name. */
+/** The model to import into: it must exist, unless --create (then created by the import's own transaction); a typo gets the nearest name. */
 async function importTarget(db: Db, name: string, create: boolean) {
-  if (create) return ensureModel(db, name);
   const model = await findModel(db, name);
   if (model) return model;
+  if (create) return { create: name };
   const nearest = await nearestModelName(db, name);
   throw new UsageError(
     `model ${JSON.stringify(name)} does not exist${nearest ? `; did you mean ${JSON.stringify(nearest)}?` : ''} (pass --create to create it)`,
@@ -68,9 +70,26 @@ async function importFile(values: { model?: string; file?: string; create?: bool
   checkModelName(values.model);
   const input = openInput(values.file);
   const registry = await openRegistry(config);
+  // Ctrl-C (or SIGTERM) stops reading: the transaction rolls back (a model --create made with it) and it says so.
+  let interrupted: NodeJS.Signals | null = null;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    interrupted ??= signal;
+    input.stream.destroy(new Error(`interrupted by ${signal}`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     const model = await importTarget(registry.db, values.model, values.create ?? false);
-    const report = await importLines(registry.db, model, input.source, readJsonl(input.stream));
+    let report: ImportReport;
+    try {
+      report = await importLines(registry.db, model, input.source, readJsonl(input.stream));
+    } catch (err) {
+      if (!interrupted) throw err;
+      log(
+        `nightshift: data import interrupted (${interrupted}): nothing was imported (the import is one transaction, rolled back)${'create' in model ? `; model ${values.model} was not created` : ''}`,
+      );
+      return 130;
+    }
     printImport(report, values.json ?? false);
     if (report.rejectedCount > 0 && report.accepted + report.duplicates === 0) {
       log(`nightshift: every line of ${values.file} was rejected; nothing was imported`);
@@ -78,6 +97,8 @@ async function importFile(values: { model?: string; file?: string; create?: bool
     }
     return 0;
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     input.stream.destroy();
     await registry.close();
   }
