@@ -205,7 +205,7 @@ function numberFlag(flag: (typeof POLICY_FLAGS)[number], raw: string): number {
   if (n < min || n > max)
     throw new UsageError(
       flag === 'significance'
-        ? `--significance must be in (0, 1) (or none), got ${JSON.stringify(raw)}`
+        ? `--significance: alpha must be in (0, 1) (or none), got ${JSON.stringify(raw)}`
         : `--${flag} must be in [${min}, ${max}], got ${JSON.stringify(raw)}`,
     );
   return n;

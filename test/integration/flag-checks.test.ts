@@ -19,7 +19,7 @@ describe('flag checks', () => {
     const cases: Array<[string[], RegExp]> = [
       [['models', 'policy', '--model', 'm', '--min-accuracy', '2', '--reason', 'x'], /--min-accuracy must be in \[0, 1\], got "2"/],
       [['models', 'policy', '--model', 'm', '--max-accuracy-drop=-0.1', '--reason', 'x'], /--max-accuracy-drop must be in \[0, 1\]/],
-      [['models', 'policy', '--model', 'm', '--significance', '1', '--reason', 'x'], /--significance must be in \(0, 1\)/],
+      [['models', 'policy', '--model', 'm', '--significance', '1', '--reason', 'x'], /--significance: alpha must be in \(0, 1\)/],
       [['monitor', 'policy', '--model', 'm', '--cooldown', '0', '--reason', 'x'], /--cooldown must be between 1s and 365 days, got "0"/],
       [['monitor', 'show', '--model', 'm', '--window', '100000d'], /--window must be a whole number of seconds from 1 to 31622400/],
       [['monitor', 'show', '--model', 'm', '--window', '365d', '--windows', '200'], /--window x windows must reach back at most 100 years/],

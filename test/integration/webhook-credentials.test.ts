@@ -32,7 +32,7 @@ describe('webhook URLs with credentials', () => {
   it('stored before the fix lose their secret when the registry is migrated', async () => {
     await migrate(
       database.db,
-      loadMigrations().filter((m) => m.version < 9),
+      loadMigrations().filter((m) => m.version < 10),
     );
     await database.db.query(`INSERT INTO notification_targets (url, events, created_by) VALUES ($1, $2, 'test')`, [
       `https://hook:${SECRET}@127.0.0.1:1/x`,
