@@ -9,6 +9,7 @@
  * hundred models do not all start in the same second. The workers' slots queue the rest.
  */
 import {
+  ScheduleAlreadyRunning,
   ScheduleNotFoundError,
   ScheduleOverlapPolicy,
   type Client,
@@ -19,6 +20,7 @@ import {
 import { msToNumber, TypedSearchAttributes, type Duration } from '@temporalio/common';
 import { ModelNameKey, type RetrainInput } from '../workflows/definitions.ts';
 import { UsageError } from './commands/args.ts';
+import { checkCron } from './cron.ts';
 
 export const scheduleId = (model: string): string => `nightly-retrain-${model}`;
 
@@ -75,12 +77,7 @@ export function buildSpec(s: ScheduleSettings): ScheduleSpec {
   const jitterMs = scheduleJitterMs(s.jitter);
   const jitter = jitterMs > 0 ? { jitter: jitterMs } : {};
   if (s.cron) {
-    const fields = s.cron.trim().split(/\s+/);
-    if (fields.length < 5 || fields.length > 7) {
-      throw new UsageError(
-        `invalid cron expression ${JSON.stringify(s.cron)}: expected 5 fields (minute hour day-of-month month day-of-week)`,
-      );
-    }
+    checkCron(s.cron);
     return { cronExpressions: [`${s.cron.trim()} # retrain ${s.model}`], timezone, ...jitter };
   }
   const at = s.at ?? '02:00';
@@ -117,7 +114,35 @@ export function buildScheduleOptions(s: ScheduleSettings): ScheduleOptions {
   };
 }
 
-/** Creates the schedule, or updates it in place when it exists. Returns which happened. */
+/** `schedule create` found the model's schedule already there and was not told to replace it. */
+export class ScheduleExistsError extends Error {}
+
+/**
+ * Creates the schedule. One that exists is never replaced silently: `ifExists` 'refuse' (the
+ * default) fails naming how to change it, 'keep' leaves it as it is (`up`, deploy scripts),
+ * 'replace' updates it in place (`schedule create --replace`).
+ */
+export async function createSchedule(
+  client: Client,
+  s: ScheduleSettings,
+  ifExists: 'refuse' | 'keep' | 'replace' = 'refuse',
+): Promise<'created' | 'kept' | 'replaced'> {
+  const options = buildScheduleOptions(s);
+  if (ifExists === 'replace') return (await upsertScheduleOptions(client, options)) === 'created' ? 'created' : 'replaced';
+  try {
+    await client.schedule.create(options);
+    return 'created';
+  } catch (err) {
+    if (!(err instanceof ScheduleAlreadyRunning))
+      throw new Error(`cannot create schedule ${options.scheduleId}: ${(err as Error).message}`);
+  }
+  if (ifExists === 'keep') return 'kept';
+  throw new ScheduleExistsError(
+    `schedule ${options.scheduleId} already exists; change it with \`nightshift schedule update --model ${s.model}\` (or \`schedule create --replace\`); \`schedule describe --model ${s.model}\` shows it`,
+  );
+}
+
+/** Creates the schedule, or updates it in place when it exists (`schedule update`). Returns which happened. */
 export async function upsertSchedule(client: Client, s: ScheduleSettings): Promise<'created' | 'updated'> {
   return upsertScheduleOptions(client, buildScheduleOptions(s));
 }

@@ -17,6 +17,9 @@
  *   rows right with exactly the same metrics, is never promoted: nothing would change.
  * - Drift gates (optional): the new data's drift against the previous snapshot must stay under the
  *   policy's maxima; the drift numbers and a plain reading are kept in the record either way.
+ * - Enough evidence: the candidate is measured on at least `minEvaluationRows` held-out rows
+ *   (DEFAULT_MIN_EVALUATION_ROWS when the policy names none); fewer is a REJECT that says so,
+ *   whatever the metrics (1.0 against 0.0 on 4 rows is no evidence).
  */
 import { mcnemarExact, type McNemarResult } from './mcnemar.ts';
 import { MlError } from './errors.ts';
@@ -47,7 +50,15 @@ export interface ComparisonPolicy {
   directions?: Record<string, Direction>;
   /** Maxima of the new data's drift against the previous snapshot; unset: drift is reported, not gated. */
   drift?: DriftLimits;
+  /** The fewest held-out rows a decision may rest on; unset: DEFAULT_MIN_EVALUATION_ROWS. */
+  minEvaluationRows?: number;
 }
+
+/** How many held-out rows a decision needs when the policy names no minimum. */
+export const DEFAULT_MIN_EVALUATION_ROWS = 30;
+
+/** The policy's minimum number of evaluation rows. */
+export const minEvaluationRowsOf = (policy: ComparisonPolicy): number => policy.minEvaluationRows ?? DEFAULT_MIN_EVALUATION_ROWS;
 
 export interface DriftLimits {
   /** Jensen-Shannon divergence of the token distributions, in [0, 1]. */
@@ -78,6 +89,7 @@ export const defaultComparisonPolicy: ComparisonPolicy = {
     { metric: 'accuracy', minImprovement: -0.005 },
   ],
   directions: { logLoss: 'lower' },
+  minEvaluationRows: DEFAULT_MIN_EVALUATION_ROWS,
 };
 
 export type MetricValues = Record<string, number | undefined>;
@@ -96,7 +108,8 @@ export interface JudgeContext {
   drift?: DriftNumbers | null;
 }
 
-export type CheckKind = 'absolute-min' | 'absolute-max' | 'improvement' | 'relative-improvement' | 'significance' | 'differs' | 'drift-max';
+export type CheckKind =
+  'min-rows' | 'absolute-min' | 'absolute-max' | 'improvement' | 'relative-improvement' | 'significance' | 'differs' | 'drift-max';
 
 export interface DecisionCheck {
   kind: CheckKind;
@@ -140,6 +153,8 @@ export function checkPolicy(policy: ComparisonPolicy): void {
       bad(`change rule for ${r.metric} has neither minImprovement nor minRelativeImprovement`);
     }
   }
+  if (policy.minEvaluationRows !== undefined && !(Number.isInteger(policy.minEvaluationRows) && policy.minEvaluationRows >= 1))
+    bad(`minEvaluationRows must be an integer >= 1, got ${JSON.stringify(policy.minEvaluationRows)}`);
   if (policy.significance && !(policy.significance.alpha > 0 && policy.significance.alpha < 1)) {
     bad(`significance alpha must be in (0, 1), got ${policy.significance.alpha}`);
   }
@@ -148,6 +163,48 @@ export function checkPolicy(policy: ComparisonPolicy): void {
       bad(`unknown drift limit ${JSON.stringify(key)}; known: ${Object.keys(DRIFT_LIMIT_METRICS).join(', ')}`);
     if (typeof value !== 'number' || !(value >= 0)) bad(`drift limit ${key} must be a number >= 0, got ${JSON.stringify(value)}`);
   }
+}
+
+/** Metrics that are fractions: a bound outside [0, 1] could never (or always) pass. */
+const BOUNDED_METRICS = new Set(['accuracy', 'precision', 'recall', 'f1', 'rocAuc']);
+
+/**
+ * A policy a person is storing (models policy): checkPolicy, and absolute bounds of fractions
+ * within [0, 1]. Not part of checkPolicy, which runs inside workflows: a run recorded with such a
+ * policy must replay as it ran.
+ */
+export function checkStoredPolicy(policy: ComparisonPolicy): void {
+  checkPolicy(policy);
+  for (const r of policy.absolute) {
+    if (!BOUNDED_METRICS.has(r.metric)) continue;
+    for (const [name, v] of [
+      ['min', r.min],
+      ['max', r.max],
+    ] as const)
+      if (v !== undefined && !(v >= 0 && v <= 1))
+        throw new MlError(
+          'InvalidOptions',
+          `comparison policy: absolute ${name} of ${r.metric} must be in [0, 1], got ${JSON.stringify(v)}`,
+        );
+  }
+}
+
+/** Fails when the decision would rest on fewer held-out rows than the policy asks for. */
+function rowsCheck(rows: number, policy: ComparisonPolicy): DecisionCheck {
+  const threshold = minEvaluationRowsOf(policy);
+  return {
+    kind: 'min-rows',
+    metric: 'examples',
+    value: rows,
+    baseline: null,
+    difference: rows - threshold,
+    threshold,
+    pass: rows >= threshold,
+    note:
+      rows >= threshold
+        ? `decided on ${rows} held-out rows (at least ${threshold})`
+        : `too few evaluation rows to decide: ${rows} held-out rows, the policy needs at least ${threshold} (more data, or \`retrain --force\` to evaluate on every held-out row to date)`,
+  };
 }
 
 const finite = (v: number | undefined): v is number => typeof v === 'number' && Number.isFinite(v);
@@ -164,7 +221,7 @@ export function compareModels(
   context: JudgeContext = {},
 ): DecisionRecord {
   checkPolicy(policy);
-  const checks: DecisionCheck[] = [];
+  const checks: DecisionCheck[] = finite(candidate.metrics.examples) ? [rowsCheck(candidate.metrics.examples, policy)] : [];
   if (champion) checks.push(differsCheck(candidate, champion));
   checks.push(...driftChecks(policy.drift ?? {}, context.drift ?? null));
   checks.push(...absoluteChecks(policy.absolute, candidate));
@@ -337,7 +394,7 @@ function decide(checks: DecisionCheck[], champion: ModelEvidence | null): { deci
   const failed = checks.filter((c) => !c.pass);
   const decision = failed.length === 0 ? 'PROMOTE' : 'REJECT';
   const describe = (c: DecisionCheck): string =>
-    c.kind === 'differs'
+    c.kind === 'differs' || c.kind === 'min-rows'
       ? (c.note ?? 'the candidate does not differ from the champion')
       : `${c.metric} ${c.kind} ${c.value === null ? 'missing' : fmt(c.value)} vs threshold ${fmt(c.threshold)}${c.baseline !== null ? ` (champion ${fmt(c.baseline)})` : ''}`;
   const reason =

@@ -17,9 +17,9 @@ export interface SnapshotInput {
   afterExampleId: number;
   toExampleId: number;
   windowEnd: string;
-  /** Rows that arrived since the last decided run (0 for a forced run with nothing new). */
+  /** Rows that arrived since the last decided run (also for a forced run evaluated on every row to date). */
   newRows: number;
-  /** A forced run with nothing new: the window is every row to date. */
+  /** A forced run with too few new held-out rows: the window is every row to date. */
   allRowsToDate: boolean;
   trainRows: number;
   evalRows: number;

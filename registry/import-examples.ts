@@ -74,11 +74,20 @@ export async function importExamples(
   return { ...report, rejected: [...rejected, ...report.rejected], rejectedCount: report.rejectedCount + rejected.length };
 }
 
-/** Imports a stream of parsed lines (see readJsonl) into `model`, in one transaction. */
-export async function importLines(db: Db, model: ModelRow, source: string, input: AsyncIterable<JsonlLine>): Promise<ImportReport> {
+/**
+ * Imports a stream of parsed lines (see readJsonl) into `target`, in one transaction: a model to
+ * create ({ create: name }) is created in that transaction, so an import that fails or is
+ * interrupted leaves no empty model behind.
+ */
+export async function importLines(
+  db: Db,
+  target: ModelRow | { create: string },
+  source: string,
+  input: AsyncIterable<JsonlLine>,
+): Promise<ImportReport> {
   const started = performance.now();
   const report: ImportReport = {
-    model: model.name,
+    model: 'create' in target ? target.create : target.name,
     source,
     lines: 0,
     accepted: 0,
@@ -94,6 +103,7 @@ export async function importLines(db: Db, model: ModelRow, source: string, input
   };
   try {
     await withTransaction(db, async (client) => {
+      const model = 'create' in target ? await ensureModel(client, target.create) : target;
       let batch: Array<{ line: number; example: NewExample }> = [];
       let batchBytes = 0;
       let batchRows = FIRST_BATCH_ROWS;

@@ -48,13 +48,29 @@ export interface MonitorReport {
   windows: WindowScores[];
 }
 
-function checkOptions(o: LiveMetricsOptions): Required<LiveMetricsOptions> {
+/** The widest window: a year (and a leap day). */
+export const MAX_WINDOW_SECONDS = 366 * 86_400;
+/** How far back the windows may reach together (window x windows): a century, well inside PostgreSQL's timestamps. */
+export const MAX_SPAN_SECONDS = 100 * 365 * 86_400;
+
+/** A monitor report asked for with options out of range: a caller's mistake (CLI exit 2, HTTP 400), never a database error. */
+export class MonitorRangeError extends RangeError {}
+
+/** The options with their defaults, or a MonitorRangeError naming the option (window, windows, last) first. */
+export function checkOptions(o: LiveMetricsOptions): Required<LiveMetricsOptions> {
   const windowSeconds = o.windowSeconds ?? 3600;
   const windows = o.windows ?? 24;
   const lastN = o.lastN ?? 500;
-  if (!Number.isInteger(windowSeconds) || windowSeconds < 1) throw new RangeError(`window must be a whole number of seconds >= 1`);
-  if (!Number.isInteger(windows) || windows < 1 || windows > 10_000) throw new RangeError(`windows must be an integer in 1..10000`);
-  if (!Number.isInteger(lastN) || lastN < 1 || lastN > 1_000_000) throw new RangeError(`last must be an integer in 1..1000000`);
+  if (!Number.isInteger(windowSeconds) || windowSeconds < 1 || windowSeconds > MAX_WINDOW_SECONDS)
+    throw new MonitorRangeError(
+      `window must be a whole number of seconds from 1 to ${MAX_WINDOW_SECONDS} (366 days), got ${windowSeconds}`,
+    );
+  if (!Number.isInteger(windows) || windows < 1 || windows > 10_000) throw new MonitorRangeError(`windows must be an integer in 1..10000`);
+  if (windowSeconds * windows > MAX_SPAN_SECONDS)
+    throw new MonitorRangeError(
+      `window x windows must reach back at most 100 years (${MAX_SPAN_SECONDS} s), got ${windowSeconds} s x ${windows}`,
+    );
+  if (!Number.isInteger(lastN) || lastN < 1 || lastN > 1_000_000) throw new MonitorRangeError(`last must be an integer in 1..1000000`);
   return { windowSeconds, windows, lastN, now: o.now ?? new Date() };
 }
 

@@ -6,7 +6,10 @@ export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
 
 export interface NotificationTarget {
   id: number;
+  /** Without credentials (see redactUrl); a target stored with some is never delivered to. */
   url: string;
+  /** The stored URL carried credentials (stored before they were refused, or written by hand): it is not delivered to. */
+  credentialsRefused: boolean;
   events: NotificationEvent[];
   createdBy: string;
   createdAt: string;
@@ -22,19 +25,44 @@ interface RawTarget {
 
 const toTarget = (r: RawTarget): NotificationTarget => ({
   id: Number(r.id),
-  url: r.url,
+  url: redactUrl(r.url),
+  credentialsRefused: hasUrlCredentials(r.url),
   events: r.events,
   createdBy: r.created_by,
   createdAt: r.created_at.toISOString(),
 });
 
-/** Adds a target, or updates the events of the one with that URL. */
+/** Whether a URL carries credentials (user:pass@ or user@): they belong in headers, never in a stored URL. */
+export function hasUrlCredentials(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return u.username !== '' || u.password !== '';
+  } catch {
+    return /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*@/.test(url);
+  }
+}
+
+/** The URL without its credentials, for anything shown, stored or sent through Temporal. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.username === '' && u.password === '') return url;
+    u.username = '';
+    u.password = '';
+    return u.toString();
+  } catch {
+    return url.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/?#]*@/, '$1');
+  }
+}
+
+/** Adds a target, or updates the events of the one with that URL; a URL with credentials is refused. */
 export async function addTarget(
   db: Queryable,
   url: string,
   events: readonly NotificationEvent[],
   createdBy: string,
 ): Promise<NotificationTarget> {
+  if (hasUrlCredentials(url)) throw new Error(`webhook URL ${redactUrl(url)} carries credentials (user:pass@): refused`);
   const { rows } = await db.query<RawTarget>(
     `INSERT INTO notification_targets (url, events, created_by) VALUES ($1, $2, $3)
      ON CONFLICT (url) DO UPDATE SET events = EXCLUDED.events RETURNING *`,
@@ -72,6 +100,7 @@ export interface DeliveryRecord {
 }
 
 export async function recordDelivery(db: Queryable, d: DeliveryRecord): Promise<void> {
+  d = { ...d, url: redactUrl(d.url) };
   await db.query(
     `INSERT INTO notification_deliveries (target_id, url, event, model, status, http_status, error, attempt, source)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,

@@ -4,9 +4,9 @@
  * temporal-connection.ts), NIGHTSHIFT_TASK_QUEUE, DATABASE_URL, NIGHTSHIFT_HOME. With none set, the embedded stack is used.
  * Ports of the embedded stack: NIGHTSHIFT_TEMPORAL_PORT (7233), NIGHTSHIFT_UI_PORT (8233),
  * NIGHTSHIFT_PG_PORT (5433). The model server: NIGHTSHIFT_SERVE_PORT (8080), NIGHTSHIFT_SERVE_HOST
- * (127.0.0.1), NIGHTSHIFT_SERVE_TOKEN.
+ * (127.0.0.1), NIGHTSHIFT_SERVE_TOKEN (or NIGHTSHIFT_SERVE_TOKEN_FILE).
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { loadTemporalProfile, type TemporalSecurity } from './temporal-connection.ts';
 
@@ -70,6 +70,36 @@ export function trainBufferRows(env: NodeJS.ProcessEnv = process.env): number {
 }
 
 /**
+ * The model server's bearer token: NIGHTSHIFT_SERVE_TOKEN, or the contents of the file
+ * NIGHTSHIFT_SERVE_TOKEN_FILE names (a secret mounted as a file). One trailing newline (as `echo`
+ * and editors leave) is dropped; any other whitespace is refused here, at start: the server would
+ * run with it and no client could ever send it in an Authorization header.
+ */
+export function serveToken(env: NodeJS.ProcessEnv = process.env): string | null {
+  const file = env.NIGHTSHIFT_SERVE_TOKEN_FILE;
+  let raw = env.NIGHTSHIFT_SERVE_TOKEN || null;
+  let source = 'NIGHTSHIFT_SERVE_TOKEN';
+  if (file) {
+    if (raw) throw new Error('set NIGHTSHIFT_SERVE_TOKEN or NIGHTSHIFT_SERVE_TOKEN_FILE, not both');
+    try {
+      raw = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new Error(`cannot read NIGHTSHIFT_SERVE_TOKEN_FILE ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    source = `NIGHTSHIFT_SERVE_TOKEN_FILE (${file})`;
+  }
+  if (raw === null) return null;
+  const token = raw.replace(/\r?\n$/, '');
+  if (token === '') throw new Error(`${source} is empty`);
+  const space = /\s/.exec(token);
+  if (space)
+    throw new Error(
+      `${source} contains whitespace (${JSON.stringify(space[0])} at character ${space.index + 1}): a bearer token cannot, no client could send it; remove it`,
+    );
+  return token;
+}
+
+/**
  * The state directory when NIGHTSHIFT_HOME is unset: the nearest `.nightshift` in the current
  * directory or above it (as git finds .git), so any subdirectory of a project finds its stack;
  * else `./.nightshift`.
@@ -96,7 +126,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pgPort: port(env, 'NIGHTSHIFT_PG_PORT', 5433),
     servePort: port(env, 'NIGHTSHIFT_SERVE_PORT', 8080),
     serveHost: env.NIGHTSHIFT_SERVE_HOST || '127.0.0.1',
-    serveToken: env.NIGHTSHIFT_SERVE_TOKEN || null,
+    serveToken: serveToken(env),
     maxConcurrentActivities: maxConcurrentActivities(env),
     trainBufferRows: trainBufferRows(env),
   };

@@ -20,7 +20,16 @@ import {
   superuserUrl,
   type PgCredentials,
 } from './pg-credentials.ts';
-import { initCluster, pgDataDir, runningPostmaster, startServer, stopServer, sweepOrphanedData, type Postmaster } from './pg-server.ts';
+import {
+  claimDataDir,
+  initCluster,
+  pgDataDir,
+  runningPostmaster,
+  startServer,
+  stopServer,
+  sweepOrphanedData,
+  type Postmaster,
+} from './pg-server.ts';
 import { isAlive } from './processes.ts';
 import { shutdownGrace } from './shutdown-grace.ts';
 import { existsSync } from 'node:fs';
@@ -211,11 +220,13 @@ export async function startEmbeddedPostgres(
 ): Promise<EmbeddedPg> {
   const graceMs = options.graceMs ?? shutdownGrace().ms;
   preparePrivateHome(home);
-  sweepOrphanedData(log);
   const { credentials } = loadOrCreateCredentials(home);
-  const dataDir = pgDataDir(home);
   const userId = `${process.pid}-${++references}`;
+  let dataDir = pgDataDir(home);
   const server = await withHomeLock(home, async (): Promise<HomeServer> => {
+    // The data follows the home by the id stored in it (a renamed home keeps its registry).
+    claimDataDir(home, log);
+    dataDir = pgDataDir(home);
     registerUser(home, userId);
     let started: (Postmaster & { started: boolean }) | null = null;
     try {
@@ -230,6 +241,8 @@ export async function startEmbeddedPostgres(
       );
     }
   });
+  // After this home claimed its data: data of homes no longer where they were is set aside, never deleted.
+  sweepOrphanedData(log);
   const stopSupervising = options.supervise ? supervise(server, log) : () => undefined;
   let released: Promise<void> | null = null;
   const leave = (): Promise<void> => {

@@ -80,3 +80,57 @@ export function liveUsers(home: string): string[] {
     return false;
   });
 }
+
+/** A process's start time (clock ticks since boot, from /proc), so a reused pid is not taken for the holder; null off Linux. */
+function startTime(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+const stackLockFile = (home: string): string => path.join(home, 'up.lock');
+
+/** The live process holding the home's stack lock, or null (a holder that died, or a reused pid, holds nothing). */
+function stackLockHolder(file: string): number | null {
+  let fields: string[];
+  try {
+    fields = readFileSync(file, 'utf8').trim().split(' ');
+  } catch {
+    return null;
+  }
+  const [pid, started] = [Number(fields[0]), fields[1]];
+  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return null;
+  const now = startTime(pid);
+  return started && now && started !== now ? null : pid;
+}
+
+/**
+ * Claims the home for one `nightshift up` from before its start-up to its exit (stack.json only
+ * appears once the services are up, so it cannot stop a second `up` started meanwhile from taking
+ * over the first's Temporal server). Throws naming the live holder; a lock left by a process that
+ * died is taken over. The lock goes with release() or the process's exit.
+ */
+export async function claimStackLock(home: string): Promise<{ release(): void }> {
+  const file = stackLockFile(home);
+  const mine = `${process.pid} ${startTime(process.pid) ?? ''}`.trim();
+  // Checked and written under the home lock: two processes finding a dead holder cannot both take over.
+  await withHomeLock(home, async () => {
+    const holder = stackLockHolder(file);
+    if (holder !== null && holder !== process.pid)
+      throw new Error(`a Nightshift stack is already running or starting for ${home} (pid ${holder}); stop it first`);
+    writeFileSync(file, mine + '\n', { mode: 0o600 });
+  });
+  const release = (): void => {
+    try {
+      if (readFileSync(file, 'utf8').trim() === mine) rmSync(file, { force: true });
+    } catch {
+      // already gone
+    }
+    process.off('exit', release);
+  };
+  process.on('exit', release);
+  return { release };
+}

@@ -15,10 +15,11 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -54,29 +55,103 @@ export function postgresUser(): RunAs | null {
 }
 
 /**
- * The data directory. The home is private (0700), so as root the `postgres` user cannot enter it:
- * the data then lives apart, in /var/lib/nightshift/<hash of the home>/pg (0700, owned by postgres),
- * with a note of the home it belongs to so data whose home was deleted can be removed.
+ * As root the home is private (0700), so the `postgres` user cannot enter it: the data then lives
+ * apart, in /var/lib/nightshift/<id>/pg (0700, owned by postgres). The id is stored in the home
+ * (pg-data-id), so the data follows the home when it is renamed or moved; next to the data, a
+ * note names the path the home was last used from.
  */
-export function pgDataDir(home: string): string {
-  if (!isRoot()) return path.join(home, 'pg');
-  return path.join(SYSTEM_DIR, createHash('sha256').update(path.resolve(home)).digest('hex').slice(0, 16), 'pg');
+const DATA_ID_FILE = 'pg-data-id';
+/** Where data whose home is no longer where it was used from is moved (never deleted). */
+export const UNCLAIMED_DIR = path.join(SYSTEM_DIR, 'unclaimed');
+
+/** The directory name of a home that has no id yet: a hash of its path (how homes were tied to their data before ids). */
+const legacyId = (home: string): string => createHash('sha256').update(path.resolve(home)).digest('hex').slice(0, 16);
+
+function readDataId(home: string): string | null {
+  try {
+    const id = readFileSync(path.join(home, DATA_ID_FILE), 'utf8').trim();
+    return /^[0-9a-f]{16,64}$/.test(id) ? id : null;
+  } catch {
+    return null;
+  }
 }
 
-/** Removes data directories (root only) whose home no longer exists and whose server is not running. */
+/** The home's data id: the one stored in it, else (a home made before ids) the hash of its path. */
+const dataIdOf = (home: string): string => readDataId(home) ?? legacyId(home);
+
+export function pgDataDir(home: string): string {
+  if (!isRoot()) return path.join(home, 'pg');
+  return path.join(SYSTEM_DIR, dataIdOf(home), 'pg');
+}
+
+/**
+ * Ties the home to its data by the id stored in the home (root only; call holding the home lock):
+ * writes the id the first time (the legacy hash when that directory exists, else a new random one),
+ * brings the data back when a sweep had moved it aside, and records the home's current path next
+ * to the data. Refuses a copy of a home whose original still uses the same data.
+ */
+export function claimDataDir(home: string, log: (line: string) => void): void {
+  if (!isRoot()) return;
+  const resolved = path.resolve(home);
+  let id = readDataId(home);
+  if (id === null) {
+    id = existsSync(path.join(SYSTEM_DIR, legacyId(home))) ? legacyId(home) : randomBytes(16).toString('hex');
+    writeFileSync(path.join(home, DATA_ID_FILE), id + '\n', { mode: 0o600 });
+  }
+  const dir = path.join(SYSTEM_DIR, id);
+  const aside = path.join(UNCLAIMED_DIR, id);
+  if (!existsSync(dir) && existsSync(aside)) {
+    renameSync(aside, dir);
+    log(`PostgreSQL data of this home (id ${id}) was set aside as unclaimed; moved it back from ${aside} to ${dir}`);
+  }
+  if (!existsSync(dir)) return;
+  const recorded = recordedHome(dir);
+  if (recorded && recorded !== resolved && existsSync(recorded) && dataIdOf(recorded) === id) {
+    throw new Error(
+      `this home is a copy of ${recorded}, which uses the same PostgreSQL data (id ${id} in ${DATA_ID_FILE}); ` +
+        `remove ${path.join(home, DATA_ID_FILE)} to give this home a registry of its own`,
+    );
+  }
+  if (recorded !== resolved) {
+    if (recorded) log(`home moved from ${recorded} to ${resolved}: its PostgreSQL data (${dir}) follows it`);
+    writeFileSync(path.join(dir, 'home'), resolved + '\n');
+  }
+}
+
+function recordedHome(dir: string): string | null {
+  try {
+    return readFileSync(path.join(dir, 'home'), 'utf8').trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Root only: data directories whose home is no longer where it was used from (deleted, or moved
+ * and not started since) and whose server is not running are moved aside to UNCLAIMED_DIR, never
+ * deleted: a moved home gets its data back at its next start (claimDataDir); the log says where
+ * the data went and how to free the space.
+ */
 export function sweepOrphanedData(log: (line: string) => void): void {
   if (!isRoot() || !existsSync(SYSTEM_DIR)) return;
   for (const entry of readdirSafe(SYSTEM_DIR)) {
     const dir = path.join(SYSTEM_DIR, entry);
-    let home: string;
+    const home = recordedHome(dir);
+    if (!home || runningPostmaster(path.join(dir, 'pg')) !== null) continue;
+    if (existsSync(home) && dataIdOf(home) === entry) continue;
+    const aside = path.join(UNCLAIMED_DIR, entry);
+    if (existsSync(aside)) continue;
     try {
-      home = readFileSync(path.join(dir, 'home'), 'utf8').trim();
-    } catch {
+      mkdirSync(UNCLAIMED_DIR, { recursive: true, mode: 0o700 });
+      renameSync(dir, aside);
+    } catch (err) {
+      log(`cannot set aside PostgreSQL data ${dir} of ${home} (no longer there): ${(err as Error).message}`);
       continue;
     }
-    if (!home || existsSync(home) || runningPostmaster(path.join(dir, 'pg')) !== null) continue;
-    log(`removing PostgreSQL data of deleted home ${home} (${dir})`);
-    rmSync(dir, { recursive: true, force: true });
+    log(
+      `PostgreSQL data of ${home} (no longer there) moved aside to ${aside}: a home moved elsewhere gets it back when it next starts; ` +
+        `if the home was deleted, delete ${aside} to free the space`,
+    );
   }
 }
 

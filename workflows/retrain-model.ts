@@ -498,10 +498,12 @@ function emptyResult(state: RunState): Omit<RunResult, 'outcome' | 'reason'> {
   };
 }
 
-const ANNOUNCED: Partial<Record<Outcome, 'promoted' | 'rejected'>> = {
+const ANNOUNCED: Partial<Record<Outcome, 'promoted' | 'rejected' | 'failed'>> = {
   PROMOTED: 'promoted',
   REJECTED: 'rejected',
   NOT_APPROVED: 'rejected',
+  // The data needs someone's attention, as a failure does. Histories from before the patch ended without announcing it.
+  DATA_INVALID: 'failed',
 };
 
 /** Records the outcome where people look: the progress query, search attributes, UI details, webhooks. */
@@ -514,7 +516,7 @@ async function finish(state: RunState, result: RunResult): Promise<RunResult> {
   upsertSearchAttributes(updates);
   showDetails(state, result);
   const event = ANNOUNCED[result.outcome];
-  if (event) {
+  if (event && (result.outcome !== 'DATA_INVALID' || patched('announce-data-invalid'))) {
     const versions = `${result.championVersion === null ? 'no champion' : `champion v${result.championVersion}`} -> candidate v${result.candidateVersion}`;
     await announce({
       event,

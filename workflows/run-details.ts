@@ -6,10 +6,10 @@ import type { RunResult, Stage } from './definitions.ts';
 export const formatMetric = (v: number | undefined | null): string => (v === undefined || v === null ? '-' : v.toFixed(4));
 const fmt = formatMetric;
 
-/** What data a run measured on, in words: "500 new rows (101 held out) ..." or, forced, "0 new rows; evaluated on all ...". */
+/** What data a run measured on, in words: "500 new rows (101 held out) ..." or, forced with too few, "20 new rows; evaluated on all ...". */
 export function describeWindow(s: SnapshotSummary): string {
   const window = s.allRowsToDate
-    ? `0 new rows; evaluated on all ${s.windowRows.toLocaleString('en-US')} rows to date (${s.evalRows} held out), as forced`
+    ? `${s.newRows.toLocaleString('en-US')} new rows; evaluated on all ${s.windowRows.toLocaleString('en-US')} rows to date (${s.evalRows} held out), as forced`
     : `${s.newRows.toLocaleString('en-US')} new rows (${s.evalRows} held out)`;
   return `${window}; candidate trained on ${s.trainRows.toLocaleString('en-US')} rows`;
 }

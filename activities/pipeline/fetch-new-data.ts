@@ -6,10 +6,12 @@ import { createHash } from 'node:crypto';
 import { compareProfiles, driftNumbers, ProfileBuilder } from '../../ml/drift.ts';
 import { MIN_TRAINING_EXAMPLES } from '../../ml/labelled-data.ts';
 import { lastDecidedSnapshot, findSnapshotForRun, saveSnapshot, type SnapshotRow } from '../../registry/datasets.ts';
-import { countWindow, examplePages, maxExampleId, trainingLabelCounts } from '../../registry/examples.ts';
+import { examplePages, maxExampleId, trainingLabelCounts } from '../../registry/examples.ts';
 import { getModel } from '../../registry/models.ts';
 import { productionVersionId } from '../../registry/promotions.ts';
 import { getVersion } from '../../registry/versions.ts';
+import { currentPolicy } from '../../registry/policies.ts';
+import { defaultComparisonPolicy, minEvaluationRowsOf } from '../../ml/compare.ts';
 import type { Db } from '../../registry/pool.ts';
 import type { FetchNewDataInput, RunRef, SnapshotSummary } from './types.ts';
 
@@ -34,6 +36,27 @@ async function summarize(db: Db, s: SnapshotRow): Promise<SnapshotSummary> {
   };
 }
 
+/** One pass over a window in pages: content hash, profile (label counts included) and held-out rows; never all texts at once. */
+async function scanWindow(db: Db, modelId: number, afterId: number, toId: number) {
+  const hash = createHash('sha256');
+  const profiler = new ProfileBuilder();
+  let evalRows = 0;
+  for await (const page of examplePages(db, { modelId, afterId, toId })) {
+    for (const r of page) {
+      if (r.split === 'test') evalRows++;
+      hash.update(`${r.id}\u0000${r.label}\u0000${r.text}\u0000`);
+      profiler.add(r);
+    }
+  }
+  return { contentHash: hash.digest('hex'), profile: profiler.build(), evalRows };
+}
+
+/** The evaluation rows the model's policy in force needs (the run's own --policy is judged later, by compareModels). */
+async function minRowsInForce(db: Db, modelId: number): Promise<number> {
+  const stored = await currentPolicy(db, modelId);
+  return minEvaluationRowsOf(stored?.policy ?? defaultComparisonPolicy);
+}
+
 export async function fetchNewData(db: Db, run: RunRef, input: FetchNewDataInput): Promise<SnapshotSummary> {
   const model = await getModel(db, input.model);
   const existing = await findSnapshotForRun(db, run.workflowId, run.runId);
@@ -43,27 +66,20 @@ export async function fetchNewData(db: Db, run: RunRef, input: FetchNewDataInput
   const last = await lastDecidedSnapshot(db, model.id);
   const watermark = last?.toExampleId ?? 0;
   const toId = Math.max(watermark, await maxExampleId(db, model.id, input.windowEnd));
-  let afterId = watermark;
-  if (input.force && toId > 0 && (await countWindow(db, { modelId: model.id, afterId, toId })) === 0) {
-    // Forced with nothing new: evaluate over all data to date.
-    afterId = 0;
-  }
-  const allRowsToDate = afterId !== watermark;
   const trainCounts = await trainingLabelCounts(db, model.id, toId);
   const trainRows = Object.values(trainCounts).reduce((s, n) => s + n, 0);
 
-  // One pass over the window in pages: content hash and profile (label counts included), never all texts at once.
-  const hash = createHash('sha256');
-  const profiler = new ProfileBuilder();
-  let evalRows = 0;
-  for await (const page of examplePages(db, { modelId: model.id, afterId, toId })) {
-    for (const r of page) {
-      if (r.split === 'test') evalRows++;
-      hash.update(`${r.id}\u0000${r.label}\u0000${r.text}\u0000`);
-      profiler.add(r);
-    }
+  let window = await scanWindow(db, model.id, watermark, toId);
+  const newRows = window.profile.rows;
+  let afterId = watermark;
+  // Forced with too little new held-out data to decide on (none at all, or fewer rows than the
+  // policy in force needs): evaluate over all data to date, as `retrain --force` promises.
+  if (input.force && watermark > 0 && toId > 0 && window.evalRows < (await minRowsInForce(db, model.id))) {
+    afterId = 0;
+    window = await scanWindow(db, model.id, afterId, toId);
   }
-  const profile = profiler.build();
+  const allRowsToDate = afterId !== watermark;
+  const { profile, evalRows } = window;
   const { labelCounts, rows: windowRows } = profile;
 
   const issues: string[] = [];
@@ -90,12 +106,12 @@ export async function fetchNewData(db: Db, run: RunRef, input: FetchNewDataInput
     afterExampleId: afterId,
     toExampleId: toId,
     windowEnd: input.windowEnd,
-    newRows: allRowsToDate ? 0 : windowRows,
+    newRows,
     allRowsToDate,
     trainRows,
     evalRows,
     labelCounts,
-    contentHash: hash.digest('hex'),
+    contentHash: window.contentHash,
     profile,
     drift,
     issues,

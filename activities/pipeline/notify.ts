@@ -96,7 +96,10 @@ export async function deliverNotification(
     targets
       .filter((t) => !already.has(t.url))
       .map(async (t) => {
-        const r = await post(t.url, message);
+        // A target stored with credentials in its URL (see registry/notifications.ts) is never sent to.
+        const r = t.credentialsRefused
+          ? { status: null, error: 'the webhook URL carried credentials (refused): add it again without them' }
+          : await post(t.url, message);
         await recordDelivery(db, {
           targetId: t.id,
           url: t.url,

@@ -42,9 +42,9 @@ export interface SnapshotSummary {
   snapshotId: number;
   modelId: number;
   status: 'valid' | 'invalid' | 'empty';
-  /** Rows that arrived since the last decided run (0 when a forced run found nothing new). */
+  /** Rows that arrived since the last decided run (also for a forced run evaluated on every row to date). */
   newRows: number;
-  /** Rows in the run's window: the new ones, or every row to date for a forced run with nothing new. */
+  /** Rows in the run's window: the new ones, or every row to date for a forced run with too few new held-out rows. */
   windowRows: number;
   allRowsToDate: boolean;
   trainRows: number;

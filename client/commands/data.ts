@@ -6,7 +6,7 @@ import { log, printJson } from '../output.ts';
 import { dispatch, modelFlag, parse, UsageError } from './args.ts';
 import { type ConfigInput, configSource, withRegistry } from './connect.ts';
 import { DATA_HELP } from '../help/data.ts';
-import { ensureModel, findModel, nearestModelName } from '../../registry/models.ts';
+import { findModel, nearestModelName } from '../../registry/models.ts';
 import type { ImportReport } from '../../registry/import-examples.ts';
 import type { Db } from '../../registry/pool.ts';
 
@@ -26,11 +26,11 @@ function openInput(file: string): { stream: Readable; source: string } {
   return { stream: createReadStream(file, { highWaterMark: 1 << 20 }), source: `file:${file}` };
 }
 
-/** The model to import into: it must exist, unless --create; a typo gets the nearest name. */
+/** The model to import into: it must exist, unless --create (then created by the import's own transaction); a typo gets the nearest name. */
 async function importTarget(db: Db, name: string, create: boolean) {
-  if (create) return ensureModel(db, name);
   const model = await findModel(db, name);
   if (model) return model;
+  if (create) return { create: name };
   const nearest = await nearestModelName(db, name);
   throw new UsageError(
     `model ${JSON.stringify(name)} does not exist${nearest ? `; did you mean ${JSON.stringify(nearest)}?` : ''} (pass --create to create it)`,
@@ -59,6 +59,14 @@ async function importFile(argv: string[], config: ConfigSource): Promise<number>
   const name = modelFlag(values.model, 'data import');
   if (!values.file) throw new UsageError('data import needs --file F.jsonl (or --file - for standard input)');
   const input = openInput(values.file);
+  // Ctrl-C (or SIGTERM) stops reading: the transaction rolls back (a model --create made with it) and it says so.
+  let interrupted: NodeJS.Signals | null = null;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    interrupted ??= signal;
+    input.stream.destroy(new Error(`interrupted by ${signal}`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     return await withRegistry(config, async ({ db }) => {
       const [{ importLines }, { readJsonl }] = await Promise.all([
@@ -66,7 +74,16 @@ async function importFile(argv: string[], config: ConfigSource): Promise<number>
         import('../../data/jsonl.ts'),
       ]);
       const model = await importTarget(db, name, values.create ?? false);
-      const report = await importLines(db, model, input.source, readJsonl(input.stream));
+      let report: ImportReport;
+      try {
+        report = await importLines(db, model, input.source, readJsonl(input.stream));
+      } catch (err) {
+        if (!interrupted) throw err;
+        log(
+          `nightshift: data import interrupted (${interrupted}): nothing was imported (the import is one transaction, rolled back)${'create' in model ? `; model ${name} was not created` : ''}`,
+        );
+        return 130;
+      }
       printImport(report, values.json ?? false);
       if (report.rejectedCount > 0 && report.accepted + report.duplicates === 0) {
         log(`nightshift: every line of ${values.file} was rejected; nothing was imported`);
@@ -75,6 +92,8 @@ async function importFile(argv: string[], config: ConfigSource): Promise<number>
       return 0;
     });
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     input.stream.destroy();
   }
 }

@@ -10,7 +10,7 @@ import type { setProduction } from '../../workflows/index.ts';
 import type { SetProductionInput } from '../../activities/pipeline/types.ts';
 import { getModel } from '../../registry/models.ts';
 import { currentPolicy, policyHistory, setPolicy } from '../../registry/policies.ts';
-import { checkPolicy, defaultComparisonPolicy, type ComparisonPolicy } from '../../ml/compare.ts';
+import { checkStoredPolicy, defaultComparisonPolicy, minEvaluationRowsOf, type ComparisonPolicy } from '../../ml/compare.ts';
 import { policyFile } from './retrain.ts';
 import { renderTable } from '../table.ts';
 import { formatAge } from '../ages.ts';
@@ -141,8 +141,28 @@ async function setProductionCommand(sub: 'promote' | 'rollback', argv: string[],
 
 const POLICY_FLAGS = ['min-accuracy', 'min-f1', 'min-f1-improvement', 'max-accuracy-drop', 'significance', 'max-token-drift'] as const;
 
-/** A policy flag's number (given: the flag is set). */
-const policyNumber = (flag: string, raw: string): number => numberFlag(flag, raw)!;
+/** What each policy flag may be: fractions of accuracy and F1, a p-value, a divergence in [0, 1]. */
+const POLICY_FLAG_RANGES: Record<(typeof POLICY_FLAGS)[number], [number, number]> = {
+  'min-accuracy': [0, 1],
+  'min-f1': [0, 1],
+  'min-f1-improvement': [-1, 1],
+  'max-accuracy-drop': [0, 1],
+  significance: [Number.MIN_VALUE, 1 - Number.EPSILON],
+  'max-token-drift': [0, 1],
+};
+
+/** A policy flag's number (given: the flag is set), within its range. */
+function policyNumber(flag: (typeof POLICY_FLAGS)[number], raw: string): number {
+  const n = numberFlag(flag, raw)!;
+  const [min, max] = POLICY_FLAG_RANGES[flag];
+  if (n < min || n > max)
+    throw new UsageError(
+      flag === 'significance'
+        ? `--significance: alpha must be in (0, 1) (or none), got ${JSON.stringify(raw)}`
+        : `--${flag} must be in [${min}, ${max}], got ${JSON.stringify(raw)}`,
+    );
+  return n;
+}
 
 /** The policy in force, edited by the flags given. */
 export function editPolicy(base: ComparisonPolicy, flags: Partial<Record<(typeof POLICY_FLAGS)[number], string>>): ComparisonPolicy {
@@ -164,7 +184,7 @@ export function editPolicy(base: ComparisonPolicy, flags: Partial<Record<(typeof
   if (flags['max-token-drift'] !== undefined)
     p.drift = { ...p.drift, maxTokenJensenShannon: policyNumber('max-token-drift', flags['max-token-drift']) };
   try {
-    checkPolicy(p);
+    checkStoredPolicy(p);
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
@@ -191,6 +211,14 @@ async function policy(argv: string[], config: ConfigSource): Promise<number> {
     throw new UsageError('models policy takes --set FILE.json or policy flags, not both');
   if (changing && !values.reason?.trim()) throw new UsageError('changing a policy needs --reason TEXT saying why');
   const fromFile = values.set !== undefined ? policyFile(values.set) : null;
+  // The flags checked before anything is opened (against the default; again on the policy in force).
+  if (Object.keys(edits).length) editPolicy(defaultComparisonPolicy, edits);
+  if (fromFile)
+    try {
+      checkStoredPolicy(fromFile);
+    } catch (err) {
+      throw new UsageError(`--set ${values.set}: ${(err as Error).message}`);
+    }
   return withRegistry(config, async ({ db }) => {
     const model = await getModel(db, name);
     const stored = await currentPolicy(db, model.id);
@@ -255,6 +283,7 @@ export function describePolicy(p: ComparisonPolicy): string {
     ]),
     ...(p.significance ? [`  McNemar's test: candidate better at alpha ${p.significance.alpha}`] : []),
     ...Object.entries(p.drift ?? {}).map(([k, v]) => `  drift ${k} ${v}`),
+    `  decided on at least ${minEvaluationRowsOf(p)} held-out rows (fewer: rejected)`,
     '  never a candidate identical to the champion',
   ];
   return lines.join('\n');

@@ -42,7 +42,7 @@ export async function monitorPolicy(argv: string[], config: ConfigSource): Promi
     if (n !== undefined) (edits as Record<string, number>)[key] = n;
   }
   for (const [flag, key] of Object.entries(DURATION_FLAGS)) {
-    const raw = durationFlag(flag, flags[flag] as string | undefined, { min: flag === 'cooldown' ? 0 : 60_000, max: 365 * DAY });
+    const raw = durationFlag(flag, flags[flag] as string | undefined, { min: flag === 'cooldown' ? 1000 : 60_000, max: 365 * DAY });
     if (raw !== undefined) edits[key] = raw;
   }
   if (values.retrain && values['no-retrain']) throw new UsageError('use --retrain or --no-retrain, not both');

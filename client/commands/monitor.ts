@@ -68,8 +68,14 @@ async function show(rest: string[], config: ConfigSource): Promise<number> {
     windows: numberFlag('windows', values.windows, { min: 1, max: 10_000, integer: true }),
     lastN: numberFlag('last', values.last, { min: 1, max: 1_000_000, integer: true }),
   };
+  const { checkOptions, MonitorRangeError, monitorReport } = await import('../../registry/live-metrics.ts');
+  try {
+    checkOptions(options);
+  } catch (err) {
+    if (err instanceof MonitorRangeError) throw new UsageError(`--${err.message} (from --window ${values.window ?? '1h'})`);
+    throw err;
+  }
   return withRegistry(config, async (registry) => {
-    const { monitorReport } = await import('../../registry/live-metrics.ts');
     const report = await monitorReport(registry.db, model, options);
     if (values.json) printJson(report);
     else process.stdout.write(formatMonitorReport(report) + '\n');

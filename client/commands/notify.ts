@@ -10,6 +10,7 @@ import {
   listDeliveries,
   listTargets,
   NOTIFICATION_EVENTS,
+  redactUrl,
   removeTarget,
   type NotificationEvent,
 } from '../../registry/notifications.ts';
@@ -44,6 +45,10 @@ function urlFlag(raw: string | undefined): string {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
     throw new UsageError(`--url must be an http(s) URL, got ${JSON.stringify(raw)}`);
+  if (url.username || url.password)
+    throw new UsageError(
+      `--url must not carry credentials (user:pass@): they would be stored and shown in plain text, and are never sent; use a URL whose path holds the webhook's secret (as Slack's do), got ${redactUrl(raw)}`,
+    );
   return url.toString();
 }
 
@@ -72,7 +77,10 @@ async function list(argv: string[], config: ConfigSource): Promise<number> {
         targets.length
           ? renderTable(targets, [
               { header: 'ID', value: (t) => t.id, align: 'right' },
-              { header: 'URL', value: (t) => t.url },
+              {
+                header: 'URL',
+                value: (t) => (t.credentialsRefused ? `${t.url} (had credentials: not delivered; add it again without them)` : t.url),
+              },
               { header: 'EVENTS', value: (t) => t.events.join(',') },
             ]) + '\n'
           : 'no webhooks (add one with `nightshift notify add --url URL`)\n',

@@ -6,6 +6,7 @@ import type { TemporalTarget } from '../../stack/stack.ts';
 import { printJson } from '../output.ts';
 import { choiceFlag, dispatch, durationFlag, modelFlag, parse, UsageError } from './args.ts';
 import { SCHEDULE_HELP } from '../help/schedule.ts';
+import { checkCron } from '../cron.ts';
 
 /** The schedule functions (client/schedules.ts, which loads the Temporal SDK). */
 const schedules = () => import('../schedules.ts');
@@ -64,7 +65,10 @@ async function withSchedule<O extends Record<string, { type: 'string' | 'boolean
 const str = (v: string | boolean | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
 
 function createOrUpdate(sub: 'create' | 'update', argv: string[], config: ConfigSource): Promise<number> {
+  const onlyCreate: Record<string, { type: 'boolean' }> =
+    sub === 'create' ? { replace: { type: 'boolean' }, 'if-missing': { type: 'boolean' } } : {};
   const options = {
+    ...onlyCreate,
     at: { type: 'string' },
     timezone: { type: 'string' },
     cron: { type: 'string' },
@@ -80,8 +84,8 @@ function createOrUpdate(sub: 'create' | 'update', argv: string[], config: Config
     options,
     config,
     async (ctx, v) => {
-      const { upsertSchedule } = await schedules();
-      const what = await upsertSchedule(ctx.client, {
+      const { createSchedule, upsertSchedule } = await schedules();
+      const settings = {
         model: ctx.model,
         taskQueue: ctx.target.taskQueue,
         cron: str(v.cron),
@@ -92,7 +96,11 @@ function createOrUpdate(sub: 'create' | 'update', argv: string[], config: Config
         overlap: choiceFlag('overlap', str(v.overlap), OVERLAPS),
         note: str(v.note),
         requireApproval: Boolean(v['require-approval']),
-      });
+      };
+      const what =
+        sub === 'update'
+          ? await upsertSchedule(ctx.client, settings)
+          : await createSchedule(ctx.client, settings, v.replace ? 'replace' : v['if-missing'] ? 'keep' : 'refuse');
       const d = await ctx.handle.describe();
       const next = d.info.nextActionTimes.slice(0, 3).map((t) => t.toISOString());
       say(ctx, `schedule ${ctx.id} ${what}; next runs: ${next.join(', ')}`, {
@@ -106,6 +114,8 @@ function createOrUpdate(sub: 'create' | 'update', argv: string[], config: Config
       durationFlag('catchup-window', str(v['catchup-window']), { min: 10 * SECOND, max: 365 * DAY });
       choiceFlag('overlap', str(v.overlap), OVERLAPS);
       if (v.cron !== undefined && v.at !== undefined) throw new UsageError('use --at or --cron, not both');
+      if (typeof v.cron === 'string') checkCron(v.cron);
+      if (v.replace && v['if-missing']) throw new UsageError('use --replace or --if-missing, not both');
     },
   );
 }

@@ -1,8 +1,8 @@
-/** The model's schedules `nightshift up` creates or updates: the nightly retraining and the monitor. */
+/** The model's schedules `nightshift up` makes sure of: the nightly retraining and the monitor. */
 import type { Client } from '@temporalio/client';
 import type { Config } from '../../stack/config.ts';
 import type { Registry } from '../../registry/open.ts';
-import { scheduleId, upsertSchedule } from '../schedules.ts';
+import { createSchedule, scheduleId } from '../schedules.ts';
 import { upsertMonitorSchedule } from '../monitor-schedules.ts';
 import { findModel } from '../../registry/models.ts';
 import { currentMonitorPolicy } from '../../registry/monitoring.ts';
@@ -12,8 +12,10 @@ import { monitorScheduleId } from '../../workflows/definitions.ts';
 import { log } from '../output.ts';
 
 export async function ensureSchedule(client: Client, config: Config, model: string): Promise<void> {
-  const what = await upsertSchedule(client, { model, taskQueue: config.taskQueue });
-  log(`nightly schedule ${scheduleId(model)} ${what} (02:00 UTC; \`nightshift schedule describe --model ${model}\`)`);
+  const what = await createSchedule(client, { model, taskQueue: config.taskQueue }, 'keep'); // never replaces one set by hand
+  log(
+    `nightly schedule ${scheduleId(model)} ${what === 'kept' ? 'exists, kept' : `${what} (02:00 UTC)`} (\`nightshift schedule describe --model ${model}\`)`,
+  );
 }
 
 /** The monitor's schedule, at the interval of the model's monitor policy (the default's until one is set). */

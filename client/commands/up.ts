@@ -52,6 +52,7 @@ export async function up(argv: string[], loadConfigInput: ConfigInput): Promise<
     config,
     { preparePrivateHome },
     { readStackFile },
+    { claimStackLock },
     { shutdownGrace },
     { installRuntime },
     supervision,
@@ -62,6 +63,7 @@ export async function up(argv: string[], loadConfigInput: ConfigInput): Promise<
     loadConfig(),
     import('../../stack/pg-credentials.ts'),
     import('../../stack/stack-file.ts'),
+    import('../../stack/home-lock.ts'),
     import('../../stack/shutdown-grace.ts'),
     import('../../worker/telemetry.ts'),
     import('./up-parts.ts'),
@@ -72,6 +74,7 @@ export async function up(argv: string[], loadConfigInput: ConfigInput): Promise<
   preparePrivateHome(config.home);
   const running = readStackFile(config.home);
   if (running) throw new Error(`a Nightshift stack is already running for ${config.home} (pid ${running.pid}); stop it first`);
+  const stackLock = await claimStackLock(config.home); // held through start-up: a second `up` is refused, not let in
   const grace = shutdownGrace();
   installRuntime({ shutdownSignals: [] });
   const parts = new supervision.StartedParts(grace.ms);
@@ -98,5 +101,6 @@ export async function up(argv: string[], loadConfigInput: ConfigInput): Promise<
     throw err;
   } finally {
     signals.dispose();
+    stackLock.release();
   }
 }

@@ -9,7 +9,9 @@ import:      loads labelled JSONL ({"text": ..., "label": ...} a line; optional 
              COPYed in batches and deduplicated by the database; a bad line never stops the good
              ones. An import is one transaction: if it fails as a whole (say, a full disk)
              nothing is stored and it says so. Exits 1 when every line was rejected. The model
-             must exist unless --create is given.
+             must exist unless --create is given (it is then created in the import's
+             transaction). Ctrl-C rolls the import back, says so and exits 130: no rows, and no
+             model made by --create, are left behind.
 next-batch:  releases the next batch of the SpamAssassin demo feed (ordered by Date header: the
              first batch is the older 3000 messages, each later one the next 500), so the next
              run sees newer mail arriving. Model defaults to spam.

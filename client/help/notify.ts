@@ -17,6 +17,8 @@ Events: ${NOTIFICATION_EVENTS.join(', ')} (default: all).
 Delivery runs apart from the run (a child workflow), retries failed targets with backoff, and
 records every attempt (notify list --deliveries N shows them); a failing webhook never fails or
 delays a run. test sends a test message to every target (or those of --event) now.
+A URL with credentials (https://user:pass@...) is refused: it would be stored and shown in plain
+text; one stored before is listed without them and never delivered to (add it again without).
 
 Examples:
   nightshift notify add --url https://hooks.example.com/nightshift --events approval,failed

@@ -10,7 +10,9 @@ runs one retraining at a time: a second start is refused with the running run's 
 
   --model NAME             the model to retrain (required)
   --wait                   wait for the run, showing progress, and print its decision
-  --force                  train even when no new data arrived (evaluates on all held-out data)
+  --force                  train even when no new data arrived; when the new data has fewer
+                           held-out rows than the policy needs (30 by default), evaluate on
+                           all held-out rows to date
   --require-approval       stop after comparing; promote only after \`nightshift approve\`
   --approval-timeout D     how long to wait for approval, 1s to 365 days (default 24 hours)
   --approval-default A     reject (default) or approve when nobody answers in time

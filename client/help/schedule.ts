@@ -1,4 +1,5 @@
 /** `nightshift schedule --help`. */
+import { CRON_NAMES } from '../cron.ts';
 
 /** The default jitter of a schedule; client/schedules.ts applies it (a unit test keeps the two equal). */
 export const HELP_DEFAULT_JITTER = '5m';
@@ -8,10 +9,13 @@ export const SCHEDULE_HELP = `Usage: nightshift schedule <create|update|describe
 
 Nightly retraining with Temporal Schedules (schedule id nightly-retrain-<model>).
 
-  create, update   create the schedule or update it in place (both are idempotent)
+  create           create the schedule; one that exists is left alone and the command fails
+                   (exit 1) unless --replace (replace it) or --if-missing (keep it, exit 0)
+  update           update the schedule in place (creates it when missing)
       --at HH:MM          time of day (default 02:00)
       --timezone TZ       IANA timezone (default UTC)
-      --cron EXPR         a cron expression instead of --at (5 fields)
+      --cron EXPR         a cron expression instead of --at: 5 fields (minute hour day-of-month
+                          month day-of-week) or ${CRON_NAMES.join(', ')}
       --jitter DURATION   random delay up to this after each scheduled time, different for
                           each schedule, so a fleet's runs do not all start at once;
                           0s to 24h (default ${HELP_DEFAULT_JITTER}; 0 starts on the dot)

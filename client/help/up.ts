@@ -5,10 +5,10 @@ export const UP_HELP = `Usage: nightshift up [--once] [--json] [--no-worker] [--
 Starts the embedded stack (Temporal dev server with its Web UI, PostgreSQL) unless TEMPORAL_ADDRESS
 or DATABASE_URL point elsewhere, migrates the registry, seeds the demo model "spam" from the
 SpamAssassin corpus if it has no data, starts the model server with its dashboard (on
-NIGHTSHIFT_SERVE_PORT, default 8080), creates (or updates) the model's nightly schedule and its
-monitor schedule (monitor-<model>), runs a worker, starts one retraining run (or follows the
-model's run already in progress) and prints its decision with the Temporal UI link. Then serves
-until Ctrl-C (a second Ctrl-C stops at once).
+NIGHTSHIFT_SERVE_PORT, default 8080), creates the model's nightly schedule (one that exists is
+kept) and its monitor schedule (monitor-<model>), runs a worker, starts one retraining run (or
+follows the model's run already in progress) and prints its decision with the Temporal UI link.
+Then serves until Ctrl-C (a second Ctrl-C stops at once).
 
   --once        exit after the run, printing its decision (starts no model server: nothing would
                 be served)

@@ -3,7 +3,7 @@
  * live metrics (the same document as `nightshift monitor show --json`).
  */
 import type { FastifyInstance } from 'fastify';
-import { monitorReport } from '../../registry/live-metrics.ts';
+import { MonitorRangeError, monitorReport } from '../../registry/live-metrics.ts';
 import { RegistryError } from '../../registry/errors.ts';
 import type { ServeContext } from '../context.ts';
 import { HttpError } from '../http-errors.ts';
@@ -47,6 +47,7 @@ export function modelRoutes(ctx: ServeContext) {
           });
         } catch (err) {
           if (err instanceof RegistryError) throw new HttpError(404, err.message);
+          if (err instanceof MonitorRangeError) throw new HttpError(400, err.message);
           throw new HttpError(503, `the registry is unavailable: ${(err as Error).message}`);
         }
       },

@@ -6,7 +6,7 @@
 import { rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { tempDir } from '../support/dirs.ts';
+import { removeSystemDataUnder, tempDir } from '../support/dirs.ts';
 import type { TestProject } from 'vitest/node';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { findTemporalCli } from '../../stack/temporal-cli.ts';
@@ -48,5 +48,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await env.teardown();
     if (pg) await pg.stop();
     rmSync(stateDir, { recursive: true, force: true });
+    removeSystemDataUnder(stateDir);
   };
 }

@@ -97,7 +97,16 @@ describe('operating from the command line', () => {
   it('rejects bad schedule input with one line each and changes nothing', async () => {
     const cases: Array<[string[], number, RegExp]> = [
       [['schedule', 'create', '--model', 'ghost'], 1, /unknown model "ghost"/],
-      [['schedule', 'create', '--model', 'cli', '--cron', 'every night'], 2, /invalid cron expression "every night"/],
+      [['schedule', 'create', '--model', 'cli', '--cron', 'every night'], 2, /invalid --cron "every night"/],
+      // Seven (or six) fields: Temporal would read the first as seconds and run every second.
+      [
+        ['schedule', 'create', '--model', 'cli', '--cron', '* * * * * * *'],
+        2,
+        /invalid --cron "\* \* \* \* \* \* \*": use 5 fields .* \(7 fields would start with seconds\)/,
+      ],
+      [['schedule', 'update', '--model', 'cli', '--cron', '0 0 2 * * *'], 2, /invalid --cron "0 0 2 \* \* \*"/],
+      [['schedule', 'create', '--model', 'cli', '--cron', '@every-second'], 2, /invalid --cron "@every-second"/],
+      [['schedule', 'create', '--model', 'cli', '--replace', '--if-missing'], 2, /use --replace or --if-missing, not both/],
       [['schedule', 'create', '--model', 'cli', '--timezone', 'Mars/Base'], 2, /invalid timezone "Mars\/Base"/],
       [['schedule', 'create', '--model', 'cli', '--at', '25:00'], 2, /invalid --at "25:00"/],
       [
@@ -122,11 +131,22 @@ describe('operating from the command line', () => {
     const created = await runCli(['schedule', 'create', '--model', 'cli', '--at', '04:15', '--timezone', 'Asia/Tokyo', '--json'], env);
     expect(created.code, created.stderr).toBe(0);
     expect(JSON.parse(created.stdout)).toMatchObject({ scheduleId: 'nightly-retrain-cli', result: 'created' });
-    expect(
-      JSON.parse(
-        (await runCli(['schedule', 'create', '--model', 'cli', '--at', '04:15', '--timezone', 'Asia/Tokyo', '--json'], env)).stdout,
-      ).result,
-    ).toBe('updated');
+    // An existing schedule is never replaced by create: refused (exit 1) unless --replace; --if-missing keeps it.
+    const again = await runCli(['schedule', 'create', '--model', 'cli', '--cron', '@hourly', '--json'], env);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/schedule nightly-retrain-cli already exists; change it with `nightshift schedule update --model cli`/);
+    const kept = await runCli(['schedule', 'create', '--model', 'cli', '--cron', '@hourly', '--if-missing', '--json'], env);
+    expect(kept.code, kept.stderr).toBe(0);
+    expect(JSON.parse(kept.stdout).result).toBe('kept');
+    expect(JSON.parse((await runCli(['schedule', 'describe', '--model', 'cli', '--json'], env)).stdout).spec.cronExpressions ?? []).toEqual(
+      [],
+    );
+    const replaced = await runCli(
+      ['schedule', 'create', '--model', 'cli', '--at', '04:15', '--timezone', 'Asia/Tokyo', '--replace', '--json'],
+      env,
+    );
+    expect(replaced.code, replaced.stderr).toBe(0);
+    expect(JSON.parse(replaced.stdout).result).toBe('replaced');
     await runCli(['schedule', 'pause', '--model', 'cli', '--note', 'holiday freeze'], env);
     const d = JSON.parse((await runCli(['schedule', 'describe', '--model', 'cli', '--json'], env)).stdout);
     expect(d).toMatchObject({ paused: true, note: 'holiday freeze', numActionsSkippedOverlap: 0 });

@@ -109,3 +109,17 @@ describe('policy flags', () => {
     expect(defaultComparisonPolicy.change).toContainEqual({ metric: 'f1', minImprovement: 0.001 });
   });
 });
+
+describe('schedule --cron', () => {
+  it('takes five fields or a named schedule, and refuses six or seven fields (they start with seconds) naming the flag', async () => {
+    const { buildSpec } = await import('../../client/schedules.ts');
+    const { checkCron } = await import('../../client/cron.ts');
+    const { UsageError } = await import('../../client/commands/args.ts');
+    expect(checkCron(' 0 2 * * 1-5 ')).toBe('0 2 * * 1-5');
+    expect(checkCron('@daily')).toBe('@daily');
+    expect(buildSpec({ model: 'm', taskQueue: 'q', cron: '@weekly' }).cronExpressions).toEqual(['@weekly # retrain m']);
+    for (const bad of ['* * * * * *', '0 0 2 * * ? *', '0 2 * *', '@every 1s', '0 2 * * * # x'])
+      expect(() => buildSpec({ model: 'm', taskQueue: 'q', cron: bad }), bad).toThrow(UsageError);
+    expect(() => checkCron('* * * * * * *')).toThrow(/^invalid --cron "\* \* \* \* \* \* \*": use 5 fields/);
+  });
+});

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { compareModels, type ComparisonPolicy, type ModelEvidence } from '../../ml/compare.ts';
+import {
+  checkPolicy,
+  checkStoredPolicy,
+  compareModels,
+  DEFAULT_MIN_EVALUATION_ROWS,
+  defaultComparisonPolicy,
+  type ComparisonPolicy,
+  type ModelEvidence,
+} from '../../ml/compare.ts';
 import { binomialHalfCdf, mcnemarExact } from '../../ml/mcnemar.ts';
 import { MlError } from '../../ml/errors.ts';
 
@@ -185,5 +193,32 @@ describe('McNemar exact', () => {
     expect(binomialHalfCdf(0, 10)).toBeCloseTo(1 / 1024, 15);
     expect(binomialHalfCdf(5, 10)).toBeCloseTo(638 / 1024, 12);
     expect(binomialHalfCdf(10, 10)).toBe(1);
+  });
+});
+
+describe('enough evidence', () => {
+  const evidence = (version: number, accuracy: number, examples: number) => ({
+    version,
+    metrics: { examples, accuracy, f1: accuracy },
+    sha256: `sha-${version}`,
+  });
+  it('rejects a decision on fewer held-out rows than the policy asks for (default 30), saying so, whatever the metrics', () => {
+    const d = compareModels(evidence(2, 1, 4), evidence(1, 0, 4));
+    expect(d.decision).toBe('REJECT');
+    expect(d.checks[0]).toMatchObject({ kind: 'min-rows', value: 4, threshold: DEFAULT_MIN_EVALUATION_ROWS, pass: false });
+    expect(d.reason).toMatch(/too few evaluation rows to decide: 4 held-out rows, the policy needs at least 30/);
+    expect(compareModels(evidence(2, 1, 30), evidence(1, 0, 30)).decision).toBe('PROMOTE');
+    // A stored policy without the field gets the default; one that names it, its own.
+    const { minEvaluationRows: _, ...older } = defaultComparisonPolicy;
+    expect(compareModels(evidence(2, 1, 29), evidence(1, 0, 29), older).decision).toBe('REJECT');
+    expect(compareModels(evidence(2, 1, 4), evidence(1, 0, 4), { ...defaultComparisonPolicy, minEvaluationRows: 4 }).decision).toBe(
+      'PROMOTE',
+    );
+  });
+  it('refuses a policy whose minimum is not a whole number >= 1, or whose accuracy bound is not a fraction', () => {
+    expect(() => checkPolicy({ ...defaultComparisonPolicy, minEvaluationRows: 0 })).toThrow(/minEvaluationRows must be an integer >= 1/);
+    expect(() => checkStoredPolicy({ ...defaultComparisonPolicy, absolute: [{ metric: 'accuracy', min: 2 }] })).toThrow(
+      /absolute min of accuracy must be in \[0, 1\], got 2/,
+    );
   });
 });
