@@ -142,6 +142,27 @@ export async function createSchedule(
   );
 }
 
+/**
+ * A schedule is a workflow inside the Temporal server: describing it (and updating it, which
+ * describes first) queries that workflow, and the query fails for a moment after the schedule is
+ * created or updated, or after the server starts ("Failed to describe schedule"). Such a failure is
+ * retried with backoff (about 15 s in all); a schedule that does not exist is not.
+ */
+export async function retryScheduleCall<T>(what: string, call: () => Promise<T>, attempts = 7): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (err) {
+      if (err instanceof ScheduleNotFoundError || err instanceof ScheduleAlreadyRunning) throw err;
+      if (attempt >= attempts) {
+        const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
+        throw new Error(`${what} failed ${attempts} times: ${(err as Error).message.trim()}${cause}`, { cause: err });
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** (attempt - 1), 4000)));
+    }
+  }
+}
+
 /** Creates the schedule, or updates it in place when it exists (`schedule update`). Returns which happened. */
 export async function upsertSchedule(client: Client, s: ScheduleSettings): Promise<'created' | 'updated'> {
   return upsertScheduleOptions(client, buildScheduleOptions(s));
@@ -151,7 +172,7 @@ export async function upsertSchedule(client: Client, s: ScheduleSettings): Promi
 export async function upsertScheduleOptions(client: Client, options: ScheduleOptions): Promise<'created' | 'updated'> {
   const handle = client.schedule.getHandle(options.scheduleId);
   try {
-    await handle.describe();
+    await retryScheduleCall(`describing schedule ${options.scheduleId}`, () => handle.describe());
   } catch (err) {
     if (!(err instanceof ScheduleNotFoundError)) throw err;
     try {
@@ -161,18 +182,21 @@ export async function upsertScheduleOptions(client: Client, options: ScheduleOpt
       throw new Error(`cannot create schedule ${options.scheduleId}: ${(createErr as Error).message}`);
     }
   }
-  await handle.update((previous) => ({
-    ...previous,
-    spec: options.spec,
-    action: options.action,
-    policies: options.policies ?? previous.policies,
-  }));
+  await retryScheduleCall(`updating schedule ${options.scheduleId}`, () =>
+    handle.update((previous) => ({
+      ...previous,
+      spec: options.spec,
+      action: options.action,
+      policies: options.policies ?? previous.policies,
+    })),
+  );
   return 'updated';
 }
 
 export async function describeSchedule(client: Client, model: string): Promise<ScheduleDescription> {
   try {
-    return await client.schedule.getHandle(scheduleId(model)).describe();
+    const handle = client.schedule.getHandle(scheduleId(model));
+    return await retryScheduleCall(`describing schedule ${handle.scheduleId}`, () => handle.describe());
   } catch (err) {
     if (err instanceof ScheduleNotFoundError)
       throw new Error(`model ${model} has no schedule (create one with \`nightshift schedule create --model ${model}\`)`);

@@ -5,7 +5,7 @@
  * runs the same checks first, to answer with a usage error naming the flag. Pure, with no ML
  * imports: the ML rules it needs are copied in ./input-rules.ts (and tested equal to the originals).
  */
-import { msToNumber } from '@temporalio/common';
+import { durationMs } from './durations.ts';
 import { checkHyperparameterValues, checkPolicyValues, checkReplayValues, MIN_TRAINING_EXAMPLES } from './input-rules.ts';
 import type { RetrainInput, Trigger } from './definitions.ts';
 
@@ -40,7 +40,7 @@ export function checkDuration(value: unknown, what: string, bounds: DurationBoun
   let ms: number;
   try {
     if (typeof value !== 'string' && typeof value !== 'number') throw new Error('not a string');
-    ms = msToNumber(value as string);
+    ms = durationMs(value);
   } catch {
     throw new InvalidInputError(`${what} must be a duration such as 30s, 10m, 2h or "24 hours", got ${JSON.stringify(value)}`);
   }

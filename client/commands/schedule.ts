@@ -84,7 +84,7 @@ function createOrUpdate(sub: 'create' | 'update', argv: string[], config: Config
     options,
     config,
     async (ctx, v) => {
-      const { createSchedule, upsertSchedule } = await schedules();
+      const { createSchedule, retryScheduleCall, upsertSchedule } = await schedules();
       const settings = {
         model: ctx.model,
         taskQueue: ctx.target.taskQueue,
@@ -101,7 +101,7 @@ function createOrUpdate(sub: 'create' | 'update', argv: string[], config: Config
         sub === 'update'
           ? await upsertSchedule(ctx.client, settings)
           : await createSchedule(ctx.client, settings, v.replace ? 'replace' : v['if-missing'] ? 'keep' : 'refuse');
-      const d = await ctx.handle.describe();
+      const d = await retryScheduleCall(`describing schedule ${ctx.id}`, () => ctx.handle.describe());
       const next = d.info.nextActionTimes.slice(0, 3).map((t) => t.toISOString());
       say(ctx, `schedule ${ctx.id} ${what}; next runs: ${next.join(', ')}`, {
         scheduleId: ctx.id,

@@ -15,7 +15,8 @@ Nightly retraining with Temporal Schedules (schedule id nightly-retrain-<model>)
       --at HH:MM          time of day (default 02:00)
       --timezone TZ       IANA timezone (default UTC)
       --cron EXPR         a cron expression instead of --at: 5 fields (minute hour day-of-month
-                          month day-of-week) or ${CRON_NAMES.join(', ')}
+                          month day-of-week) or a name: ${CRON_NAMES.slice(0, 4).join(', ')},
+                          ${CRON_NAMES.slice(4).join(', ')}
       --jitter DURATION   random delay up to this after each scheduled time, different for
                           each schedule, so a fleet's runs do not all start at once;
                           0s to 24h (default ${HELP_DEFAULT_JITTER}; 0 starts on the dot)

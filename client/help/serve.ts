@@ -3,7 +3,8 @@ import { DEFAULT_SERVE_OPTIONS } from '../../serve/options.ts';
 
 export const SERVE_HELP = `Usage: nightshift serve [--model NAME] [--host ADDR] [--port PORT] [--no-log-text]
                        [--retention DAYS] [--require-token-for-predictions | --public-predictions]
-                       [--allowed-host NAMES] [--body-limit BYTES] [--max-batch N] [--poll-interval MS]
+                       [--allowed-host NAMES] [--body-limit BYTES] [--max-batch N]
+                       [--poll-interval MS]
 
 Runs the HTTP model server: every model's production version from the registry (DATABASE_URL, or
 the running stack's PostgreSQL), reloaded within a second of a promotion (PostgreSQL NOTIFY, with

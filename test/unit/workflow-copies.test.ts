@@ -5,6 +5,8 @@
  * same message on every probe value, so a change on one side fails here until the other follows.
  */
 import { describe, expect, it } from 'vitest';
+import { msToNumber } from '@temporalio/common';
+import { durationMs } from '../../workflows/durations.ts';
 import { HYPERPARAMETERS, HYPERPARAMETER_KEYS, checkHyperparameters, hyperparameterDefault } from '../../ml/hyperparameters.ts';
 import { checkPolicy, type ComparisonPolicy } from '../../ml/compare.ts';
 import { defaultReplayOptions, resolveReplayOptions } from '../../ml/replay-sample.ts';
@@ -155,5 +157,58 @@ describe('the workflow copy of the replay and policy checks', () => {
 describe('the workflow copy of the permanent failure types', () => {
   it('equals activities/failure-types.ts (the typed errors of ml/, registry/ and the activities)', () => {
     expect(PERMANENT_FAILURE_TYPES).toEqual(ACTIVITY_PERMANENT_FAILURE_TYPES);
+  });
+});
+
+describe('the workflow copy of the duration parser', () => {
+  it('reads every probe as @temporalio/common msToNumber does, throwing where it throws', () => {
+    const probes: Array<string | number> = [
+      '30s',
+      '10m',
+      '2h',
+      '24 hours',
+      '1 day',
+      '7d',
+      '1.5h',
+      '500ms',
+      '500',
+      '0',
+      '-1h',
+      ' 1h',
+      '1h ',
+      '1 H',
+      '1y',
+      '2 weeks',
+      '',
+      'x',
+      'h1',
+      '1hh',
+      '10 minutes',
+      '3 mins',
+      '1e3',
+      'Infinity',
+      'NaN',
+      '1,000s',
+      250,
+      0,
+      -5,
+    ];
+    for (const probe of probes) {
+      const expected = (() => {
+        try {
+          return { ms: msToNumber(probe as Parameters<typeof msToNumber>[0]) };
+        } catch (err) {
+          return { error: (err as Error).message };
+        }
+      })();
+      const actual = (() => {
+        try {
+          return { ms: durationMs(probe) };
+        } catch (err) {
+          return { error: (err as Error).message };
+        }
+      })();
+      expect(actual, JSON.stringify(probe)).toEqual(expected);
+    }
   });
 });
