@@ -152,11 +152,11 @@ export function useProtocolContentTypes(app: FastifyInstance): void {
     if (!isV2(request.url)) throw unsupported(request.headers['content-type']);
     return v2Body(request.headers, body);
   };
-  const text: Parse = async (request, body) => (isV2(request.url) ? v2Body(request.headers, body) : body.toString('utf8'));
   const csv: Parse = async (request, body) => (isV2(request.url) ? v2Body(request.headers, body) : csvBody(body.toString('utf8')));
   app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, v2Only);
   app.removeContentTypeParser('text/plain');
-  app.addContentTypeParser('text/plain', { parseAs: 'buffer' }, text);
+  // MLflow's scoring server answers text/plain with 415 too; /v2 reads any type as JSON.
+  app.addContentTypeParser('text/plain', { parseAs: 'buffer' }, v2Only);
   app.addContentTypeParser('text/csv', { parseAs: 'buffer' }, csv);
   // No Content-Type, or one no other parser takes.
   app.addContentTypeParser('*', { parseAs: 'buffer' }, v2Only);

@@ -95,6 +95,24 @@ export interface V2InferBody {
   outputs?: Array<{ name: string; parameters?: Record<string, unknown> }>;
 }
 
+/**
+ * The tensor's elements in row-major order. Data may come flat, or nested one level as [N][1]
+ * rows; anything else nested (rows of other lengths, arrays mixed with values, deeper nesting) is
+ * ragged or of another shape and refused, rather than flattened into a different count.
+ */
+function rowMajor(data: unknown[]): unknown[] {
+  if (!data.some(Array.isArray)) return data;
+  const at = data.findIndex((row) => !Array.isArray(row) || row.length !== 1 || Array.isArray(row[0]));
+  if (at >= 0) {
+    const row = data[at];
+    const what = !Array.isArray(row) ? 'a value among nested rows' : Array.isArray(row[0]) ? 'nested deeper' : `${row.length} elements`;
+    throw new BadInput(
+      `input "text" data is ragged: element ${at} is ${what}; send the texts flat, or nested as [N][1] rows of one text each`,
+    );
+  }
+  return (data as unknown[][]).map((row) => row[0]);
+}
+
 export function v2Texts(body: V2InferBody): string[] {
   const input = body.inputs.find((i) => i.name === TEXT_COLUMN);
   if (!input)
@@ -106,8 +124,7 @@ export function v2Texts(body: V2InferBody): string[] {
   if (!(shape.length === 1 || (shape.length === 2 && shape[1] === 1)) || !Number.isInteger(n) || n < 0) {
     throw new BadInput(`input "text" must have shape [N] (or [N, 1]), got ${JSON.stringify(shape)}`);
   }
-  // Row-major data may come flat or nested one level ([N, 1]).
-  const data = input.data.length > 0 && Array.isArray(input.data[0]) ? (input.data as unknown[][]).flat() : input.data;
+  const data = rowMajor(input.data);
   if (data.length !== n) throw new BadInput(`input "text" has shape [${n}] but ${data.length} data elements`);
   return data.map((v, i) => textAt(v, `inputs[text].data[${i}]`));
 }

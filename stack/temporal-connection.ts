@@ -14,7 +14,7 @@ import { Connection, type ConnectionOptions } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import type { TLSConfig } from '@temporalio/client';
 import { loadClientConfigProfile, type ClientConfigProfile, type ConfigDataSource } from '@temporalio/envconfig';
-import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
+import type { NativeConnection, NativeConnectionOptions } from '@temporalio/worker';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadEncryptionCodec } from './payload-codec.ts';
@@ -230,8 +230,9 @@ export async function connectTemporal(target: TemporalEndpoint, connectTimeoutMs
   }
 }
 
-/** A worker connection (the SDK core in Rust). */
+/** A worker connection (the SDK core in Rust; the worker package loads here, not with the client's connection). */
 export async function connectTemporalNative(target: TemporalEndpoint): Promise<NativeConnection> {
+  const { NativeConnection } = await import('@temporalio/worker');
   try {
     return await NativeConnection.connect(nativeConnectionOptions(target));
   } catch (err) {

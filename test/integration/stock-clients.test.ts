@@ -152,6 +152,19 @@ describe('request bodies the clients may send', () => {
     }
   });
 
+  it('MLflow routes answer 415 to a Content-Type other than JSON or CSV (text/plain included), as MLflow does', async () => {
+    for (const type of ['text/plain', 'text/plain; charset=utf-8', 'application/x-www-form-urlencoded', 'application/octet-stream']) {
+      const res = await server.app.inject({
+        method: 'POST',
+        url: `/models/${MODEL}/invocations`,
+        payload: JSON.stringify({ inputs: texts }),
+        headers: { 'content-type': type },
+      });
+      expect(res.statusCode, `${type}: ${res.body}`).toBe(415);
+      expect(res.json<{ error_code: string; message: string }>().message).toMatch(/unsupported Content-Type/);
+    }
+  });
+
   it('/v2 replies, errors included, say Content-Type: application/json exactly', async () => {
     expect((await server.app.inject({ url: '/v2' })).headers['content-type']).toBe('application/json');
     expect((await server.app.inject({ url: `/v2/models/${MODEL}` })).headers['content-type']).toBe('application/json');

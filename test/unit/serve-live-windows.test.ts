@@ -73,6 +73,21 @@ describe('request bodies', () => {
     expect(v2Texts({ inputs: [{ name: 'text', shape: [2, 1], datatype: 'BYTES', data: [['a'], ['b']] }] })).toEqual(['a', 'b']);
     expect(() => v2Texts({ inputs: [{ name: 'text', shape: [3], datatype: 'BYTES', data: ['a'] }] })).toThrow(/shape \[3\] but 1/);
   });
+
+  it('v2: ragged data is refused, not flattened into another count', () => {
+    const ragged: unknown[][] = [
+      [['a', 'b'], ['c']],
+      [['a'], 'b', ['c']],
+      [[['a']], ['b'], ['c']],
+      [['a'], []],
+    ];
+    for (const data of ragged) {
+      for (const shape of [[3], [3, 1], [2], [2, 1]])
+        expect(() => v2Texts({ inputs: [{ name: 'text', shape, datatype: 'BYTES', data }] }), JSON.stringify({ shape, data })).toThrow(
+          /input "text" data is ragged: element \d+ is/,
+        );
+    }
+  });
 });
 
 describe('serve options', () => {
