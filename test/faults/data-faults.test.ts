@@ -74,7 +74,7 @@ async function activityAttempts(workflowId: string, activity: string): Promise<n
 describe('racing promotions', () => {
   it('two runs of one model started at the same moment: one holds the run slot, the other ends SKIPPED_RUN_IN_PROGRESS naming it', async () => {
     await importRows(db(), 'race', syntheticTexts(300, labels, 1));
-    const policy = { absolute: [{ metric: 'accuracy', min: 0 }], change: [] };
+    const policy = { absolute: [{ metric: 'accuracy', min: 0 }], change: [], minEvaluationRows: 10 }; // 100 new rows hold 20 out
     // Started directly (the CLI would refuse the second), both at once.
     const [a, b] = await Promise.all([
       run('race', { policy }, `race-a-${Date.now()}`),
@@ -95,7 +95,7 @@ describe('racing promotions', () => {
 
   it('a promotion racing a manual rollback: the rollback wins, the run ends SUPERSEDED and promotes nothing', async () => {
     await importRows(db(), 'race', syntheticTexts(100, labels, 3));
-    const policy = { absolute: [{ metric: 'accuracy', min: 0 }], change: [] };
+    const policy = { absolute: [{ metric: 'accuracy', min: 0 }], change: [], minEvaluationRows: 10 }; // 100 new rows hold 20 out
     const handle = await run('race', { requireApproval: true, policy }, `race-d-${Date.now()}`);
     const candidateVersion = await waitFor('approval', async () => {
       const p = await handle.query(progressQuery);
@@ -168,7 +168,8 @@ describe('bad data', () => {
       'invalid UTF-8',
       'text contains a NUL character',
     ]);
-    const handle = await run('messy');
+    // 61 rows hold 12 out: below the default evidence floor (30), so the policy lowers it.
+    const handle = await run('messy', { policy: { absolute: [{ metric: 'accuracy', min: 0 }], change: [], minEvaluationRows: 10 } });
     expect(((await handle.result()) as RunResult).outcome).toBe('PROMOTED');
   });
 
@@ -210,8 +211,11 @@ describe('corrupted model bytes', () => {
     expect(((await (await run('corrupt')).result()) as RunResult).outcome).toBe('PROMOTED');
     await importRows(db(), 'corrupt', syntheticTexts(100, labels, 6));
     expect(
-      ((await (await run('corrupt', { policy: { absolute: [{ metric: 'accuracy', min: 0 }], change: [] } })).result()) as RunResult)
-        .outcome,
+      (
+        (await (
+          await run('corrupt', { policy: { absolute: [{ metric: 'accuracy', min: 0 }], change: [], minEvaluationRows: 10 } })
+        ).result()) as RunResult
+      ).outcome,
     ).toBe('PROMOTED');
     const m = await getModel(db(), 'corrupt');
     await db().query(`UPDATE model_versions SET weights = set_byte(weights, 200, (get_byte(weights, 200) + 1) % 256) WHERE model_id = $1`, [

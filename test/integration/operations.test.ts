@@ -206,7 +206,7 @@ describe('manual runs and approval', () => {
     const handle = await startRun({
       model: 'approve',
       requireApproval: true,
-      policy: { absolute: [{ metric: 'accuracy', min: 0 }], change: [] },
+      policy: { absolute: [{ metric: 'accuracy', min: 0 }], change: [], minEvaluationRows: 10 }, // 100 new rows hold 20 out
     });
     const candidate = await awaitingApproval(handle);
     await handle.executeUpdate(rejectUpdate, { args: [{ candidateVersion: candidate, approver: 'carol', reason: 'wrong week' }] });
@@ -230,7 +230,7 @@ describe('manual runs and approval', () => {
 describe('promote and rollback', () => {
   it('each leaves exactly one production version and a history row', async () => {
     await importRows(db(), 'roll', syntheticTexts(200, labels, 6));
-    const policy = { absolute: [{ metric: 'accuracy', min: 0 }], change: [] };
+    const policy = { absolute: [{ metric: 'accuracy', min: 0 }], change: [], minEvaluationRows: 10 }; // 100 new rows hold 20 out
     for (const seed of [7, 8]) {
       if (seed === 8) await importRows(db(), 'roll', syntheticTexts(100, labels, seed));
       const r = (await (await startRun({ model: 'roll', policy })).result()) as RunResult;
