@@ -3,7 +3,8 @@
  * Each column is a number or a category (booleans and strings are categories; a column with any of
  * them is one, its numbers read as their decimal text); null or an absent key is a missing value.
  * A column no row gives a value is `empty`: kept in the schema, used by nothing, until the schema is
- * inferred again. The task is regression for numeric labels, classification otherwise (or as told).
+ * inferred again. The task is regression when most labels are numbers (a stray class label is then
+ * reported by checkRow), classification otherwise, or as told.
  *
  * checkRow names every problem of a row (a string in a number column, a non-finite number, a missing
  * label, a non-finite regression label, a class label given to a regression) and the row's columns
@@ -112,7 +113,7 @@ export function inferSchema(rows: readonly unknown[], task?: TabularTask): Tabul
     else if (typeof label === 'string' || typeof label === 'boolean') classLabels++;
     if (isValue(label) && (typeof label !== 'number' || Number.isFinite(label))) classes.add(categoryText(label));
   });
-  const inferredTask: TabularTask = task ?? (numericLabels > 0 && classLabels === 0 ? 'regression' : 'classification');
+  const inferredTask: TabularTask = task ?? (numericLabels > classLabels ? 'regression' : 'classification');
   const columns = [...seen.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([name, c]): ColumnSchema => ({ name, kind: c.categories ? 'category' : c.numbers ? 'number' : 'empty' }));

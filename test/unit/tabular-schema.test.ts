@@ -48,6 +48,18 @@ describe('schema inference', () => {
     expect(schema.labels).toEqual(['0', '1']);
   });
 
+  it('is a regression when most labels are numbers, so a stray class label is a problem, not a new task', () => {
+    const schema = inferSchema([...rows, { features: { age: 3 }, label: 'n/a' }]);
+    expect(schema.task).toBe('regression');
+    expect(checkRow({ features: {}, label: 'n/a' }, schema).problems[0].code).toBe('class-label-for-regression');
+    expect(
+      inferSchema([
+        { features: {}, label: 1 },
+        { features: {}, label: 'a' },
+      ]).task,
+    ).toBe('classification');
+  });
+
   it('refuses a row that is not {features: {...}} and a value no column can hold', () => {
     expect(() => inferSchema([{ label: 1 }])).toThrow(MlError);
     expect(() => inferSchema([{ features: { a: [1, 2] }, label: 1 }])).toThrow(/feature "a"/);
