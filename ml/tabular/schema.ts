@@ -122,6 +122,29 @@ export function inferSchema(rows: readonly unknown[], task?: TabularTask): Tabul
   return schema;
 }
 
+/**
+ * The schema updated with rows: columns it lacks are added and `empty` columns take the kind the rows
+ * give them (as inferSchema would); a column's existing kind never changes (a string in a number
+ * column stays a problem) and classification gains the rows' new classes. `added` names the
+ * columns that are new or no longer empty.
+ */
+export function extendSchema(schema: TabularSchema, rows: readonly unknown[]): { schema: TabularSchema; added: string[] } {
+  const seen = inferSchema(rows, schema.task);
+  const kinds = new Map(schema.columns.map((c) => [c.name, c.kind]));
+  const added: string[] = [];
+  for (const c of seen.columns) {
+    const kind = kinds.get(c.name);
+    if (kind === undefined || (kind === 'empty' && c.kind !== 'empty')) {
+      kinds.set(c.name, c.kind);
+      added.push(c.name);
+    }
+  }
+  const columns = [...kinds.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, kind]) => ({ name, kind }));
+  const next: TabularSchema = { version: TABULAR_SCHEMA_VERSION, task: schema.task, columns };
+  if (schema.task === 'classification') next.labels = [...new Set([...(schema.labels ?? []), ...(seen.labels ?? [])])].sort();
+  return { schema: next, added };
+}
+
 /** Checks one row against a schema. */
 export function checkRow(raw: unknown, schema: TabularSchema, options: CheckOptions = {}): RowCheck {
   const { requireLabel = true, knownClassesOnly = false } = options;

@@ -7,6 +7,7 @@
  * an uninterrupted one. The preprocessing and the target scaling are fitted on the training share
  * only (the held-out share is not seen), and kept in the state and the model.
  */
+import { createHash } from 'node:crypto';
 import { Adam } from '../adam.ts';
 import { MlError } from '../errors.ts';
 import { MIN_TRAINING_EXAMPLES } from '../labelled-data.ts';
@@ -41,6 +42,8 @@ export interface TabularTrainingState {
   epochsWithoutImprovement: number;
   stoppedEarly: boolean;
   history: TabularEpochSummary[];
+  /** sha256 of the transformed training rows and targets: a resume must see the same rows. */
+  dataSha256: string;
   params: Float32Array;
   m: Float32Array;
   v: Float32Array;
@@ -94,6 +97,7 @@ interface Prepared {
   y: Float64Array;
   train: Int32Array;
   validation: Int32Array;
+  sha256: string;
 }
 
 function checkTrainingRows(rows: readonly TabularRow[], schema: TabularSchema): void {
@@ -160,6 +164,7 @@ function freshState(rows: readonly TabularRow[], fit: TabularFitOptions, options
     epochsWithoutImprovement: 0,
     stoppedEarly: false,
     history: [],
+    dataSha256: '',
     params,
     m: new Float32Array(params.length),
     v: new Float32Array(params.length),
@@ -206,6 +211,7 @@ function warmState(rows: readonly TabularRow[], fit: TabularFitOptions, options:
     epochsWithoutImprovement: 0,
     stoppedEarly: false,
     history: [],
+    dataSha256: '',
     params,
     m: adam ? Float32Array.from(adam.m) : new Float32Array(params.length),
     v: adam ? Float32Array.from(adam.v) : new Float32Array(params.length),
@@ -221,7 +227,11 @@ function prepare(rows: readonly TabularRow[], state: TabularTrainingState): Prep
   );
   if (y.some((v) => v < 0 && state.task === 'classification'))
     throw new MlError('InvalidTrainingData', 'a training row has a label the state does not know');
-  return { x, y, ...split(rows.length, state.options) };
+  const sha256 = createHash('sha256')
+    .update(new Uint8Array(x.buffer, x.byteOffset, x.byteLength))
+    .update(new Uint8Array(y.buffer, y.byteOffset, y.byteLength))
+    .digest('hex');
+  return { x, y, sha256, ...split(rows.length, state.options) };
 }
 
 /** Trains on tabular rows: fresh, resumed from a checkpoint, or warm-started from a model. */
@@ -241,6 +251,10 @@ export async function fitTabular(rows: readonly TabularRow[], fit: TabularFitOpt
   }
   const { options } = state;
   const data = prepare(rows, state);
+  if (!fit.resumeFrom) state.dataSha256 = data.sha256;
+  else if (state.dataSha256 !== data.sha256) {
+    throw new MlError('InvalidTrainingData', 'checkpoint was written for other training rows; cannot resume');
+  }
   const loss: TabularLoss = state.task === 'classification' ? 'cross-entropy' : options.regressionLoss;
   const net = new Network(state.layers);
   const adam = new Adam(state.params.length, options, { m: state.m, v: state.v, step: state.step });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MlError } from '../../ml/errors.ts';
-import { checkRow, checkRows, inferSchema, parseSchema, type TabularRow } from '../../ml/tabular/schema.ts';
+import { checkRow, checkRows, extendSchema, inferSchema, parseSchema, type TabularRow } from '../../ml/tabular/schema.ts';
 
 const rows: TabularRow[] = [
   { features: { age: 31, city: 'Paris', member: true, note: null }, label: 2.5 },
@@ -114,6 +114,24 @@ describe('row checks', () => {
     ]);
     expect(checkRow({ features: { x: 1 }, label: 'c' }, cls).ok).toBe(true);
     expect(checkRow({ features: { x: 1 }, label: 'c' }, cls, { knownClassesOnly: true }).problems[0].code).toBe('unknown-class');
+  });
+
+  it('is updated with new rows: new columns added, empty ones given a kind, existing kinds kept', () => {
+    const { schema: next, added } = extendSchema(schema, [
+      { features: { age: 'old', note: 'filled', score: 4 }, label: 1 },
+      { features: { fresh: null }, label: 2 },
+    ]);
+    expect(added).toEqual(['fresh', 'note', 'score']);
+    expect(next.columns).toEqual([
+      { name: 'age', kind: 'number' },
+      { name: 'city', kind: 'category' },
+      { name: 'fresh', kind: 'empty' },
+      { name: 'member', kind: 'category' },
+      { name: 'note', kind: 'category' },
+      { name: 'score', kind: 'number' },
+    ]);
+    expect(checkRow({ features: { score: 1 }, label: 1 }, next).newColumns).toEqual([]);
+    expect(checkRow({ features: { age: 'old' }, label: 1 }, next).ok).toBe(false);
   });
 
   it('parses a schema back from JSON and refuses a malformed one', () => {

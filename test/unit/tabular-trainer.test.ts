@@ -123,6 +123,12 @@ describe('determinism, checkpoints and warm start', () => {
     expect(bytesOf(resumed.state.m).equals(bytesOf(straight.state.m))).toBe(true);
     expect(resumed.state.history).toEqual(straight.state.history);
     expect(encodeTabularModel(resumed.model).bytes.equals(encodeTabularModel(straight.model).bytes)).toBe(true);
+    await expect(fitTabular(rows.slice(1), { train: options, resumeFrom: decodeTabularCheckpoint(saved!) })).rejects.toThrow(
+      /other training rows/,
+    );
+    const flipped = Buffer.from(saved!);
+    flipped[flipped.length - 5] ^= 0xff;
+    expect(() => decodeTabularCheckpoint(flipped)).toThrow(MlError);
     await expect(
       fitTabular(rows, { train: { ...options, learningRate: 0.01 }, resumeFrom: decodeTabularCheckpoint(saved!) }),
     ).rejects.toThrow(/other training options/);
