@@ -71,7 +71,8 @@ export interface TabularFitOptions {
   resumeFrom?: TabularTrainingState;
   /**
    * Continue from this model (the champion): its schema, preprocessing, target scaling, labels and
-   * layers are kept (a different `hidden` is refused), its weights are the starting point.
+   * layers are kept (a different `hidden`, schema, task or preprocessing is refused), its weights
+   * are the starting point, and every row's class must be one of its labels.
    */
   warmStart?: TabularModel;
   /** With warmStart: the champion's last training state, whose Adam moments and step carry over. */
@@ -115,8 +116,9 @@ function checkTrainingRows(rows: readonly TabularRow[], schema: TabularSchema): 
 }
 
 function split(n: number, options: TabularTrainOptions): { train: Int32Array; validation: Int32Array } {
-  if (options.earlyStopping && options.validationFraction > 0 && n >= 10)
+  if (options.earlyStopping && options.validationFraction > 0 && n >= 10) {
     return splitValidation(n, options.validationFraction, options.seed);
+  }
   return { train: Int32Array.from({ length: n }, (_, i) => i), validation: new Int32Array(0) };
 }
 
@@ -175,6 +177,9 @@ function freshState(rows: readonly TabularRow[], fit: TabularFitOptions, options
 function warmState(rows: readonly TabularRow[], fit: TabularFitOptions, options: TabularTrainOptions): TabularTrainingState {
   const model = fit.warmStart!;
   checkTabularModel(model, 'warm-start model');
+  if (fit.schema || fit.task || (fit.preprocess && Object.keys(fit.preprocess).length > 0)) {
+    throw new MlError('InvalidOptions', "update mode keeps the model's schema and preprocessing; they cannot be changed");
+  }
   const hidden = model.layers.slice(1, -1);
   if (fit.train?.hidden !== undefined && JSON.stringify(fit.train.hidden) !== JSON.stringify(hidden)) {
     throw new MlError(
@@ -185,11 +190,10 @@ function warmState(rows: readonly TabularRow[], fit: TabularFitOptions, options:
   checkTrainingRows(rows, model.schema);
   if (model.task === 'classification') {
     const unknown = [...new Set(rows.map((r) => categoryText(r.label as string)))].filter((l) => !model.labels.includes(l));
-    if (unknown.length > 0)
-      throw new MlError(
-        'InvalidTrainingData',
-        `update mode: labels the model does not know: ${unknown.map((l) => JSON.stringify(l)).join(', ')}`,
-      );
+    if (unknown.length > 0) {
+      const names = unknown.map((l) => JSON.stringify(l)).join(', ');
+      throw new MlError('InvalidTrainingData', `update mode: labels the model does not know: ${names}`);
+    }
   }
   const params = Float32Array.from(model.params);
   const adam = fit.warmStartAdam;
@@ -225,8 +229,9 @@ function prepare(rows: readonly TabularRow[], state: TabularTrainingState): Prep
   const y = Float64Array.from(rows, (r) =>
     state.task === 'regression' ? ((r.label as number) - mean) / std : (index.get(categoryText(r.label as string)) ?? -1),
   );
-  if (y.some((v) => v < 0 && state.task === 'classification'))
+  if (state.task === 'classification' && y.some((v) => v < 0)) {
     throw new MlError('InvalidTrainingData', 'a training row has a label the state does not know');
+  }
   const sha256 = createHash('sha256')
     .update(new Uint8Array(x.buffer, x.byteOffset, x.byteLength))
     .update(new Uint8Array(y.buffer, y.byteOffset, y.byteLength))
@@ -300,8 +305,9 @@ export async function fitTabular(rows: readonly TabularRow[], fit: TabularFitOpt
     state.step = adam.step;
     state.rngState = rng.getState();
     state.epoch++;
-    if (!state.params.every(Number.isFinite))
+    if (!state.params.every(Number.isFinite)) {
       throw new MlError('TrainingDiverged', `training diverged in epoch ${state.epoch}: weights are no longer finite`);
+    }
     let validationLoss: number | null = null;
     if (data.validation.length > 0) {
       validationLoss = meanLoss(data.validation);

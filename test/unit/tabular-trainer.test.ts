@@ -142,6 +142,9 @@ describe('determinism, checkpoints and warm start', () => {
     expect(warm.state.history[0].trainLoss).toBeLessThan(fresh.state.history[0].trainLoss / 4);
     expect(warm.model.preprocessor).toEqual(first.model.preprocessor);
     await expect(fitTabular(more, { warmStart: first.model, train: { ...options, hidden: [4] } })).rejects.toThrow(/hidden layers/);
+    await expect(fitTabular(more, { warmStart: first.model, preprocess: { maxCategories: 2 }, train: options })).rejects.toThrow(
+      /preprocessing/,
+    );
   });
 
   it('refuses unusable training rows and a warm start on classes the model does not know', async () => {
@@ -156,6 +159,30 @@ describe('determinism, checkpoints and warm start', () => {
     const { model } = await fitTabular(cls, { train: { ...options, epochs: 1 } });
     const withNew = [...cls, { features: { x1: 0, x2: 0 }, label: 'purple' }];
     await expect(fitTabular(withNew, { warmStart: model, train: { ...options, epochs: 1 } })).rejects.toThrow(/purple/);
+  });
+});
+
+describe('training hooks', () => {
+  it('reports every epoch, ticks at yields, and stops between mini-batches when aborted', async () => {
+    const rows = linearRows(200, 11);
+    const epochs: number[] = [];
+    let ticks = 0;
+    const controller = new AbortController();
+    const run = fitTabular(rows, {
+      train: { hidden: [4], epochs: 50, earlyStopping: false },
+      hooks: {
+        yieldEveryMs: 0,
+        onYield: () => void ticks++,
+        signal: controller.signal,
+        onEpoch: (state) => {
+          epochs.push(state.epoch);
+          if (state.epoch === 2) controller.abort(new Error('cancelled by the test'));
+        },
+      },
+    });
+    await expect(run).rejects.toThrow(/cancelled by the test/);
+    expect(epochs).toEqual([1, 2]);
+    expect(ticks).toBeGreaterThan(2);
   });
 });
 
