@@ -118,6 +118,9 @@ export function transformInto(p: Preprocessor, features: Record<string, FeatureV
   for (const c of p.columns) {
     const v = features[c.name];
     const missing = v === null || v === undefined;
+    if (!missing && typeof v !== 'number' && typeof v !== 'string' && typeof v !== 'boolean') {
+      throw new MlError('InvalidTestData', `feature ${JSON.stringify(c.name)} is not a number, string, boolean or null`);
+    }
     if (!missing && typeof v === 'number' && !Number.isFinite(v)) {
       throw new MlError('InvalidTestData', `feature ${JSON.stringify(c.name)} is ${v}, not a finite number`);
     }

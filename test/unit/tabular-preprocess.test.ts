@@ -66,6 +66,7 @@ describe('preprocessing', () => {
   it('refuses a value its plan cannot take, and a malformed stored preprocessor', () => {
     expect(() => transformRow(p, { age: 'old' })).toThrow(MlError);
     expect(() => transformRow(p, { age: Infinity })).toThrow(/finite/);
+    expect(() => transformRow(p, { city: { name: 'Paris' } as unknown as string })).toThrow(/not a number, string/);
     expect(() => parsePreprocessor({ ...p, width: 3 })).toThrow(/width/);
     expect(() => fitPreprocessor(train, schema, { maxCategories: 0 })).toThrow(/maxCategories/);
   });
