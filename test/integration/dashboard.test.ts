@@ -12,10 +12,9 @@ import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { chromium, type Browser } from 'playwright-core';
 import type { WorkflowHandle } from '@temporalio/client';
 import { startTestStack, type TestStack } from '../support/services.ts';
-import { runRetrain } from '../support/runs.ts';
+import { awaitApproval, runRetrain } from '../support/runs.ts';
 import { tempDir } from '../support/dirs.ts';
 import { REPO } from '../support/cli.ts';
-import { WaitAbandoned, waitFor } from '../support/wait.ts';
 import { createModelServer, type ModelServer } from '../../serve/server.ts';
 import { releaseNextBatch, unreleasedMessages } from '../../data/spam-demo.ts';
 import { startRetrain } from '../../runs/client.ts';
@@ -25,7 +24,7 @@ import { monitor } from '../../client/commands/monitor.ts';
 import { runs } from '../../client/commands/runs.ts';
 import { loadConfig, type Config } from '../../stack/config.ts';
 import { resolveTemporal } from '../../stack/stack.ts';
-import { progressQuery, type MonitorResult, type RunResult } from '../../workflows/definitions.ts';
+import type { MonitorResult } from '../../workflows/definitions.ts';
 import type { monitorModel, retrainModel } from '../../workflows/index.ts';
 import type { MonitorReport } from '../../registry/live-metrics.ts';
 import type { ModelDetail } from '../../views/models.ts';
@@ -74,15 +73,6 @@ async function stdoutOf(run: () => Promise<number>): Promise<{ code: number; std
   } finally {
     spy.mockRestore();
   }
-}
-
-/** A run that ended before the step a test waits for: its outcome, reason and the judge's checks. */
-async function howItEnded(handle: WorkflowHandle<typeof retrainModel>): Promise<string> {
-  const r = (await handle.result()) as RunResult;
-  const checks = (r.decision?.checks ?? []).map(
-    (c) => `${c.kind} ${c.metric}: ${c.value} vs ${c.baseline} (threshold ${c.threshold}) ${c.pass ? 'pass' : 'FAIL'}`,
-  );
-  return [`the run ended ${r.outcome}: ${r.reason}`, `held-out rows: ${r.snapshot?.evalRows}`, ...checks].join('\n  ');
 }
 
 async function get<T>(route: string): Promise<{ status: number; body: T }> {
@@ -186,17 +176,7 @@ describe.sequential('the dashboard and its JSON', () => {
       requireApproval: true,
       policy: dashboardRunPolicy,
     });
-    await waitFor(
-      'the run to wait for approval',
-      async () => {
-        const progress = await waiting!.query(progressQuery);
-        if (progress.stage === 'awaiting-approval') return true;
-        if (progress.stage === 'done') throw new WaitAbandoned(await howItEnded(waiting!));
-        return undefined;
-      },
-      120_000,
-      500,
-    );
+    await awaitApproval(waiting);
 
     const same = async (cli: () => Promise<number>, route: string) => {
       const printed = await stdoutOf(cli);

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { tempDir } from '../support/dirs.ts';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { cliEnv, startTestStack, type TestStack } from '../support/services.ts';
-import { importRows } from '../support/runs.ts';
+import { awaitApproval, importRows } from '../support/runs.ts';
 import { syntheticTexts } from '../support/synthetic.ts';
 import { waitFor } from '../support/wait.ts';
 import { runCli } from '../support/cli.ts';
@@ -68,9 +68,7 @@ describe('operating from the command line', () => {
       requireApproval: true,
       hyperparameters: { buckets: 2048 },
     });
-    await waitFor('approval wait', async () =>
-      (await runProgress(stack.client, handle.workflowId)).stage === 'awaiting-approval' ? true : undefined,
-    );
+    await awaitApproval(handle);
     const refused = await runCli(['retrain', '--model', 'attach'], env);
     expect(refused.code).toBe(1);
     expect(refused.stderr.trim()).toBe(
