@@ -40,9 +40,10 @@ describe('operating from the command line', () => {
   });
 
   it('reports training progress (epoch, loss) of a running run', async () => {
-    await importRows(stack.database.db, 'slow', syntheticTexts(3000, ['on', 'off'], 42));
+    // A model name no other file runs: the run slot is per model on the shared Temporal server.
+    await importRows(stack.database.db, 'slow-cli', syntheticTexts(3000, ['on', 'off'], 42));
     const handle = await startRetrain(stack.client, stack.taskQueue, {
-      model: 'slow',
+      model: 'slow-cli',
       trigger: 'manual',
       hyperparameters: { epochs: 10000, earlyStopping: false, batchSize: 1, buckets: 4096 },
     });
