@@ -88,13 +88,12 @@ describe('racing promotions', () => {
     expect(skipped[0].snapshot).toBeNull();
     expect((await productionVersions('race')).length).toBe(1);
     // The slot is free again once the holder ended: the next run takes it.
-    // Enough new rows for the judge's evidence floor (30 held-out rows; about a fifth are held out).
-    await importRows(db(), 'race', syntheticTexts(250, labels, 2));
+    await importRows(db(), 'race', syntheticTexts(100, labels, 2));
     expect((await (await run('race', { policy }, `race-c-${Date.now()}`)).result()).outcome).toBe('PROMOTED');
   });
 
   it('a promotion racing a manual rollback: the rollback wins, the run ends SUPERSEDED and promotes nothing', async () => {
-    await importRows(db(), 'race', syntheticTexts(250, labels, 3));
+    await importRows(db(), 'race', syntheticTexts(100, labels, 3));
     const policy = { absolute: [{ metric: 'accuracy', min: 0 }], change: [] };
     const handle = await run('race', { requireApproval: true, policy }, `race-d-${Date.now()}`);
     const candidateVersion = await awaitApproval(handle);

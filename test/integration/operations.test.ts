@@ -195,8 +195,7 @@ describe('manual runs and approval', () => {
   });
 
   it('a rejected candidate is not promoted and production stays', async () => {
-    // Enough new rows for the judge's evidence floor (30 held-out rows; about a fifth are held out).
-    await importRows(db(), 'approve', syntheticTexts(250, labels, 4));
+    await importRows(db(), 'approve', syntheticTexts(100, labels, 4));
     const before = await production('approve');
     const handle = await startRun({
       model: 'approve',
@@ -227,7 +226,7 @@ describe('promote and rollback', () => {
     await importRows(db(), 'roll', syntheticTexts(200, labels, 6));
     const policy = { absolute: [{ metric: 'accuracy', min: 0 }], change: [] };
     for (const seed of [7, 8]) {
-      if (seed === 8) await importRows(db(), 'roll', syntheticTexts(250, labels, seed));
+      if (seed === 8) await importRows(db(), 'roll', syntheticTexts(100, labels, seed));
       const r = (await (await startRun({ model: 'roll', policy })).result()) as RunResult;
       expect(r.outcome).toBe('PROMOTED');
     }
