@@ -10,13 +10,12 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { startTestStack, type TestStack } from '../support/services.ts';
-import { importRows } from '../support/runs.ts';
+import { awaitApproval, importRows } from '../support/runs.ts';
 import { syntheticTexts } from '../support/synthetic.ts';
-import { waitFor } from '../support/wait.ts';
 import { runCli } from '../support/cli.ts';
 import { startDevServer, type DevServer } from '../../stack/temporal-server.ts';
 import { freePort } from '../../stack/ports.ts';
-import { approveUpdate, progressQuery, SEARCH_ATTRIBUTES, type RetrainInput, type RunResult } from '../../workflows/definitions.ts';
+import { approveUpdate, SEARCH_ATTRIBUTES, type RetrainInput, type RunResult } from '../../workflows/definitions.ts';
 import { getModel } from '../../registry/models.ts';
 import { listVersions } from '../../registry/versions.ts';
 import { promote, productionVersionId } from '../../registry/promotions.ts';
@@ -97,10 +96,7 @@ describe('racing promotions', () => {
     await importRows(db(), 'race', syntheticTexts(100, labels, 3));
     const policy = { absolute: [{ metric: 'accuracy', min: 0 }], change: [], minEvaluationRows: 10 }; // 100 new rows hold 20 out
     const handle = await run('race', { requireApproval: true, policy }, `race-d-${Date.now()}`);
-    const candidateVersion = await waitFor('approval', async () => {
-      const p = await handle.query(progressQuery);
-      return p.stage === 'awaiting-approval' ? p.candidateVersion! : undefined;
-    });
+    const candidateVersion = await awaitApproval(handle);
     await stack.client.workflow.execute<typeof setProduction>('setProduction', {
       taskQueue: stack.taskQueue,
       workflowId: `race-rollback-${Date.now()}`,

@@ -10,6 +10,7 @@ import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../support/services.ts';
 import { REPO, runCli } from '../support/cli.ts';
 import { tempDir } from '../support/dirs.ts';
+import { waitFor } from '../support/wait.ts';
 import { syntheticTexts } from '../support/synthetic.ts';
 import { importRows } from '../support/runs.ts';
 
@@ -84,16 +85,20 @@ describe('an import fails as a whole', () => {
     // Wait until the import's transaction has written rows, then cut its connection.
     const admin = new pg.Client({ connectionString: database.url });
     await admin.connect();
-    let cut = 0;
-    for (let i = 0; i < 200 && cut === 0; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      const { rows: active } = await admin.query<{ pid: number }>(
-        `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL`,
-      );
-      for (const a of active) cut += Number((await admin.query('SELECT pg_terminate_backend($1) AS ok', [a.pid])).rows[0].ok ? 1 : 0);
-    }
-    await admin.end();
-    expect(cut).toBeGreaterThan(0);
+    // Fails the test when no writing transaction showed up to cut.
+    await waitFor(
+      "the import's transaction to write, to cut its connection",
+      async () => {
+        const { rows: active } = await admin.query<{ pid: number }>(
+          `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL`,
+        );
+        let n = 0;
+        for (const a of active) n += (await admin.query('SELECT pg_terminate_backend($1) AS ok', [a.pid])).rows[0].ok ? 1 : 0;
+        return n > 0 ? n : undefined;
+      },
+      20_000,
+      100,
+    ).finally(() => admin.end());
     child.stdin.end(rows.slice(2000).join(''));
     const code = await new Promise<number | null>((r) => child.once('close', r));
     expect(code).toBe(1);

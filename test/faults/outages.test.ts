@@ -19,7 +19,7 @@ import { releaseNextBatch } from '../../data/spam-demo.ts';
 import { runProgress } from '../../runs/client.ts';
 import { createTestDatabase, type TestDatabase } from '../support/services.ts';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.ts';
-import { waitFor } from '../support/wait.ts';
+import { WaitAbandoned, waitFor } from '../support/wait.ts';
 import { spawnCli } from '../support/cli.ts';
 import type { RetrainInput, RunResult } from '../../workflows/definitions.ts';
 
@@ -92,7 +92,24 @@ describe('PostgreSQL goes away during a run and comes back', () => {
     );
 
     await pg.stop();
-    await new Promise((r) => setTimeout(r, 4000));
+    // PostgreSQL stays down until the training attempt has failed on it (its next checkpoint or
+    // page read) and Temporal holds the training for a retry: the outage the run must survive.
+    const hit = await waitFor(
+      'the training to fail on the outage',
+      async () => {
+        const pending = (await handle.describe()).raw.pendingActivities ?? [];
+        const training = pending.find((a) => a.activityType?.name === 'trainCandidate');
+        if (!training) {
+          const p = await runProgress(client, handle.workflowId);
+          throw new WaitAbandoned(`training is not running (stage ${p.stage}): the outage came after it`);
+        }
+        return (training.attempt ?? 1) >= 2 && training.lastFailure ? training : undefined;
+      },
+      120_000,
+      100,
+    );
+    console.log(`training attempt ${(hit.attempt ?? 2) - 1} failed during the outage: ${hit.lastFailure!.message}`);
+    expect(hit.lastFailure!.message).toMatch(/ECONNREFUSED|terminat|connect/i);
     pg = await startEmbeddedPostgres(home, port, () => undefined);
 
     const result = (await handle.result()) as RunResult;

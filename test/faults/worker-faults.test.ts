@@ -12,7 +12,7 @@ import { startTestStack, type TestStack } from '../support/services.ts';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.ts';
 import { importRows } from '../support/runs.ts';
 import { syntheticTexts } from '../support/synthetic.ts';
-import { waitFor } from '../support/wait.ts';
+import { exitWithin, waitFor } from '../support/wait.ts';
 import { runProgress } from '../../runs/client.ts';
 import { releaseNextBatch } from '../../data/spam-demo.ts';
 import { trainOnSource } from '../../ml/train.ts';
@@ -137,10 +137,10 @@ describe('SIGTERM to a worker during training', () => {
     await trainingPastEpoch2(handle.workflowId);
     const t0 = Date.now();
     first.kill('SIGTERM');
-    const exit = await first.exited;
-    const stoppedWithin = Date.now() - t0;
-    expect(exit.code).toBe(0);
-    expect(stoppedWithin).toBeLessThan(10_000);
+    // Its shutdown grace is 500 ms: a worker still running after 30 s is stuck, not slow.
+    const exit = await exitWithin(first.exited, 30_000, 'the worker after SIGTERM', first.output);
+    console.log(`worker stopped ${Date.now() - t0} ms after SIGTERM`);
+    expect(exit, first.output()).toEqual({ code: 0, signal: null });
     expect(first.output()).toMatch(/stopped/);
     await worker();
     const result = (await handle.result()) as RunResult;

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { tempDir } from '../support/dirs.ts';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { cliEnv, startTestStack, type TestStack } from '../support/services.ts';
-import { importRows } from '../support/runs.ts';
+import { awaitApproval, importRows } from '../support/runs.ts';
 import { syntheticTexts } from '../support/synthetic.ts';
 import { waitFor } from '../support/wait.ts';
 import { runCli } from '../support/cli.ts';
@@ -40,9 +40,10 @@ describe('operating from the command line', () => {
   });
 
   it('reports training progress (epoch, loss) of a running run', async () => {
-    await importRows(stack.database.db, 'slow', syntheticTexts(3000, ['on', 'off'], 42));
+    // A model name no other file runs: the run slot is per model on the shared Temporal server.
+    await importRows(stack.database.db, 'slow-cli', syntheticTexts(3000, ['on', 'off'], 42));
     const handle = await startRetrain(stack.client, stack.taskQueue, {
-      model: 'slow',
+      model: 'slow-cli',
       trigger: 'manual',
       hyperparameters: { epochs: 10000, earlyStopping: false, batchSize: 1, buckets: 4096 },
     });
@@ -68,9 +69,7 @@ describe('operating from the command line', () => {
       requireApproval: true,
       hyperparameters: { buckets: 2048 },
     });
-    await waitFor('approval wait', async () =>
-      (await runProgress(stack.client, handle.workflowId)).stage === 'awaiting-approval' ? true : undefined,
-    );
+    await awaitApproval(handle);
     const refused = await runCli(['retrain', '--model', 'attach'], env);
     expect(refused.code).toBe(1);
     expect(refused.stderr.trim()).toBe(

@@ -6,7 +6,7 @@ import type { setProduction } from '../../workflows/index.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { startTestStack, type TestStack } from '../support/services.ts';
-import { importRows } from '../support/runs.ts';
+import { awaitApproval, importRows } from '../support/runs.ts';
 import { syntheticTexts } from '../support/synthetic.ts';
 import { waitFor } from '../support/wait.ts';
 import { describeSchedule, scheduleId, triggerSchedule, upsertSchedule } from '../../client/schedules.ts';
@@ -36,12 +36,6 @@ const hp = { buckets: 2048 };
 
 async function startRun(input: Omit<RetrainInput, 'trigger'>) {
   return startRetrain(stack.client, stack.taskQueue, { trigger: 'manual', hyperparameters: hp, ...input });
-}
-async function awaitingApproval(handle: Awaited<ReturnType<typeof startRun>>): Promise<number> {
-  return waitFor('awaiting-approval', async () => {
-    const p = await handle.query(progressQuery);
-    return p.stage === 'awaiting-approval' ? p.candidateVersion! : undefined;
-  });
 }
 
 describe('schedules', () => {
@@ -168,7 +162,7 @@ describe('manual runs and approval', () => {
   it('refuses a second run for a model that has one running, naming it', async () => {
     await importRows(db(), 'approve', syntheticTexts(300, labels, 3));
     const handle = await startRun({ model: 'approve', requireApproval: true });
-    const candidate = await awaitingApproval(handle);
+    const candidate = await awaitApproval(handle);
     const err = await startRun({ model: 'approve' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RunAlreadyRunningError);
     expect((err as Error).message).toContain(handle.workflowId);
@@ -208,7 +202,7 @@ describe('manual runs and approval', () => {
       requireApproval: true,
       policy: { absolute: [{ metric: 'accuracy', min: 0 }], change: [], minEvaluationRows: 10 }, // 100 new rows hold 20 out
     });
-    const candidate = await awaitingApproval(handle);
+    const candidate = await awaitApproval(handle);
     await handle.executeUpdate(rejectUpdate, { args: [{ candidateVersion: candidate, approver: 'carol', reason: 'wrong week' }] });
     const result = (await handle.result()) as RunResult;
     expect(result.outcome).toBe('NOT_APPROVED');

@@ -12,11 +12,11 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { retrainModel } from '../../workflows/index.ts';
 import { tempDir } from '../support/dirs.ts';
 import { cliEnv, startTestStack, type TestStack } from '../support/services.ts';
-import { importRows } from '../support/runs.ts';
+import { awaitApproval, importRows } from '../support/runs.ts';
 import { syntheticTexts } from '../support/synthetic.ts';
 import { waitFor } from '../support/wait.ts';
 import { runCli } from '../support/cli.ts';
-import { approveUpdate, progressQuery, rejectUpdate, type RetrainInput, type RunResult } from '../../workflows/definitions.ts';
+import { approveUpdate, rejectUpdate, type RetrainInput, type RunResult } from '../../workflows/definitions.ts';
 import { startRetrain } from '../../runs/client.ts';
 import { getModel } from '../../registry/models.ts';
 import { listVersions } from '../../registry/versions.ts';
@@ -46,11 +46,7 @@ async function visibleOutcome(workflowId: string): Promise<string | undefined> {
 }
 
 async function awaitingApproval(workflowId: string): Promise<number> {
-  const handle = stack.client.workflow.getHandle<typeof retrainModel>(workflowId);
-  return waitFor('approval', async () => {
-    const p = await handle.query(progressQuery);
-    return p.stage === 'awaiting-approval' ? p.candidateVersion! : undefined;
-  });
+  return awaitApproval(stack.client.workflow.getHandle<typeof retrainModel>(workflowId));
 }
 
 describe('a failure says why, everywhere', () => {
