@@ -118,18 +118,27 @@ describe('endless input', () => {
       stdio: [openSync('/dev/zero', 'r'), 'ignore', 'ignore'],
     });
     const rssKb = (): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0);
+    const bytesRead = (): number => Number(/rchar:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/io`, 'utf8'))?.[1] ?? 0);
+    // Read until 1 GiB has gone through (however long a loaded machine takes), sampling memory:
+    // a reader that kept what it read would hold more than three times the bound below.
     const samples: number[] = [];
-    for (let i = 0; i < 16; i++) {
-      await new Promise((r) => setTimeout(r, 500));
-      samples.push(rssKb());
+    const started = Date.now();
+    try {
+      await waitFor(
+        '1 GiB of standard input read',
+        async () => {
+          samples.push(rssKb());
+          return bytesRead() >= 1024 ** 3 ? true : undefined;
+        },
+        120_000,
+        250,
+      );
+    } finally {
+      console.log(
+        `endless stdin: read ${(bytesRead() / 1e9).toFixed(2)} GB in ${((Date.now() - started) / 1000).toFixed(1)} s; RSS samples (MB): ${samples.map((k) => Math.round(k / 1024)).join(' ')}`,
+      );
+      child.kill('SIGKILL');
     }
-    const bytesRead = Number(/rchar:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/io`, 'utf8'))?.[1] ?? 0);
-    child.kill('SIGKILL');
-    console.log(
-      `endless stdin: read ${(bytesRead / 1e9).toFixed(2)} GB in 8 s; RSS samples (MB): ${samples.map((k) => Math.round(k / 1024)).join(' ')}`,
-    );
-    expect(bytesRead).toBeGreaterThan(200 * 1024 * 1024);
     expect(Math.max(...samples) / 1024).toBeLessThan(300);
-    expect(samples.at(-1)! - samples[4]).toBeLessThan(50 * 1024);
   });
 });
