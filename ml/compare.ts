@@ -396,7 +396,9 @@ function decide(checks: DecisionCheck[], champion: ModelEvidence | null): { deci
   const describe = (c: DecisionCheck): string =>
     c.kind === 'differs' || c.kind === 'min-rows'
       ? (c.note ?? 'the candidate does not differ from the champion')
-      : `${c.metric} ${c.kind} ${c.value === null ? 'missing' : fmt(c.value)} vs threshold ${fmt(c.threshold)}${c.baseline !== null ? ` (champion ${fmt(c.baseline)})` : ''}`;
+      : (c.kind === 'improvement' || c.kind === 'relative-improvement') && c.difference !== null && c.value !== null
+        ? `${c.metric} ${c.kind} ${signed(c.difference)} vs threshold ${fmt(c.threshold)} (candidate ${fmt(c.value)}${c.baseline !== null ? `, champion ${fmt(c.baseline)}` : ''})`
+        : `${c.metric} ${c.kind} ${c.value === null ? 'missing' : fmt(c.value)} vs threshold ${fmt(c.threshold)}${c.baseline !== null ? ` (champion ${fmt(c.baseline)})` : ''}`;
   const reason =
     decision === 'PROMOTE'
       ? champion
@@ -457,6 +459,11 @@ function driftChecks(limits: DriftLimits, drift: DriftNumbers | null): DecisionC
     const value = drift[metric];
     return { kind: 'drift-max', metric, value, baseline: null, difference: value - threshold, threshold, pass: value <= threshold };
   });
+}
+
+/** A change with its sign: +0.0010, -0.0050. */
+function signed(v: number): string {
+  return v > 0 ? `+${fmt(v)}` : fmt(v);
 }
 
 function fmt(v: number): string {

@@ -139,6 +139,10 @@ describe('the judge', () => {
     const tie = compareModels(ev({ accuracy: 0.96, f1: 0.94 }, 2, [true, true, true]), champion);
     expect(tie.decision).toBe('REJECT');
     expect(tie.checks.find((c) => c.kind === 'improvement' && c.metric === 'f1')).toMatchObject({ pass: false, threshold: 0.001 });
+    // The reason gives the improvement itself (the difference), not the candidate's value.
+    expect(tie.reason).toContain('f1 improvement 0 vs threshold 0.0010 (candidate 0.9400, champion 0.9400)');
+    const worse = compareModels(ev({ accuracy: 0.96, f1: 0.93 }, 2, [true, true, true]), champion);
+    expect(worse.reason).toContain('f1 improvement -0.0100 vs threshold 0.0010 (candidate 0.9300, champion 0.9400)');
     expect(compareModels(ev({ accuracy: 0.96, f1: 0.95 }, 2, [true, true, true]), champion).decision).toBe('PROMOTE');
   });
 
