@@ -14,6 +14,7 @@ import type { CsrMatrix } from './sparse.ts';
 import { Rng } from './rng.ts';
 import { SparseBatchTrainer } from './sparse-batch-trainer.ts';
 import { resolveTrainOptions, type TrainOptions } from './train-options.ts';
+import type { TrainingHooks } from './training-hooks.ts';
 
 export interface EpochSummary {
   epoch: number;
@@ -59,16 +60,7 @@ export function stateWeights(state: TrainingState): Float32Array {
   return weights;
 }
 
-export interface TrainHooks {
-  /** Called after each epoch with the live state (serialize it before returning if you keep it). */
-  onEpoch?: (state: TrainingState, summary: EpochSummary) => void | Promise<void>;
-  /** Longest stretch of synchronous work between event-loop yields. Default 20 ms (the bound is 100). */
-  yieldEveryMs?: number;
-  /** Aborts between mini-batches. */
-  signal?: AbortSignal;
-  /** Called at every yield (a liveness tick: activities heartbeat here). */
-  onYield?: (state: TrainingState) => void;
-}
+export type TrainHooks = TrainingHooks<TrainingState, EpochSummary>;
 
 export interface TrainResult {
   model: LinearModel;

@@ -18,6 +18,7 @@ import { Network, initialParameters, layerSizes, rowLoss, type TabularLoss } fro
 import { fitPreprocessor, transformRows, type PreprocessOptions, type Preprocessor } from './preprocess.ts';
 import { categoryText, checkRows, inferSchema, type TabularRow, type TabularSchema, type TabularTask } from './schema.ts';
 import { resolveTabularTrainOptions, type TabularTrainOptions } from './train-options.ts';
+import type { TrainingHooks } from '../training-hooks.ts';
 
 export interface TabularEpochSummary {
   epoch: number;
@@ -49,16 +50,7 @@ export interface TabularTrainingState {
   v: Float32Array;
 }
 
-export interface TabularTrainHooks {
-  /** Called after each epoch with the live state (encode it before returning if you keep it). */
-  onEpoch?: (state: TabularTrainingState, summary: TabularEpochSummary) => void | Promise<void>;
-  /** Longest stretch of synchronous work between event-loop yields. Default 20 ms. */
-  yieldEveryMs?: number;
-  /** Aborts between mini-batches. */
-  signal?: AbortSignal;
-  /** Called at every yield (activities heartbeat here). */
-  onYield?: (state: TabularTrainingState) => void;
-}
+export type TabularTrainHooks = TrainingHooks<TabularTrainingState, TabularEpochSummary>;
 
 export interface TabularFitOptions {
   /** The schema to train on; default: inferred from the rows (with `task` when given). */
