@@ -1006,6 +1006,9 @@ function spread(xs: number[], digits: number): string {
   return `${f(median(xs))} (${f(Math.min(...xs))}..${f(Math.max(...xs))})`;
 }
 
+/** The side's CPU time per answered text, in ms. */
+const cpuMsPerText = (x: LoadResult): number => (1000 * x.stackCores) / x.textsPerSecond;
+
 const SIDE_LABEL: Record<SideName, string> = { nightshift: 'nightshift', mlflow: 'mlflow models serve' };
 
 /** What each side does per request: from the code of both (and the replies printed beside it). */
@@ -1114,10 +1117,11 @@ export function printServeReport(r: ServeBenchReport): string {
   lines.push(
     '',
     'Memory (MB, peak of 1 s samples during the load; median over runs, min..max) and CPU (cores, during the load; median):',
+    "  stack CPU ms a text = the side's CPU time during the load over the texts it answered (less sensitive to other work than req/s, not immune: caches are shared)",
     '  serving = the serving processes alone: nightshift its node server process; mlflow its uvicorn process tree, without the `mlflow` CLI parent',
     `  stack   = everything the side runs: nightshift its server + ${r.isolation.includes('DATABASE_URL') ? 'nothing else (PostgreSQL is DATABASE_URL, not measured)' : "PostgreSQL's processes (the prediction log's writes)"}; mlflow the full tree from the \`mlflow\` CLI`,
     "  RSS sums count pages shared between processes (PostgreSQL's shared buffers) once per process; PSS counts them once",
-    `  ${'load'.padEnd(34)} ${'side'.padEnd(20)} ${'serving RSS'.padStart(16)} ${'stack RSS'.padStart(16)} ${'stack PSS'.padStart(16)} ${'stack CPU'.padStart(10)} ${'other work CPU'.padStart(15)}`,
+    `  ${'load'.padEnd(34)} ${'side'.padEnd(20)} ${'serving RSS'.padStart(16)} ${'stack RSS'.padStart(16)} ${'stack PSS'.padStart(16)} ${'stack CPU'.padStart(10)} ${'stack CPU ms a text'.padStart(22)} ${'other work CPU'.padStart(15)}`,
   );
   for (const load of r.loads) {
     sides.forEach((side, i) => {
@@ -1131,7 +1135,10 @@ export function printServeReport(r: ServeBenchReport): string {
         `  ${groupLabel(load, i)} ${SIDE_LABEL[side].padEnd(20)} ${mb((m) => m.servingRssMb)} ${mb((m) => m.stackRssMb)} ${mb((m) => m.stackPssMb)} ` +
           `${median(rs.map((x) => x.stackCores))
             .toFixed(2)
-            .padStart(10)} ${median(rs.map((x) => x.otherCores))
+            .padStart(10)} ${spread(
+            rs.map((x) => cpuMsPerText(x)),
+            3,
+          ).padStart(22)} ${median(rs.map((x) => x.otherCores))
             .toFixed(2)
             .padStart(15)}`,
       );
@@ -1157,7 +1164,7 @@ export function printServeReport(r: ServeBenchReport): string {
       lines.push(
         `    ${load.label.padEnd(34)} ${x.requestsPerSecond.toFixed(0).padStart(6)} req/s ${x.textsPerSecond.toFixed(0).padStart(6)} texts/s  p50 ${x.p50Ms.toFixed(1).padStart(5)} ms  p99 ${x.p99Ms.toFixed(1).padStart(6)} ms  ` +
           `failed ${x.failed}  serving ${x.memory.servingRssMb.toFixed(0)} MB, stack ${x.memory.stackRssMb.toFixed(0)} MB RSS / ${x.memory.stackPssMb.toFixed(0)} MB PSS  ` +
-          `CPU ${x.stackCores.toFixed(2)}, other ${x.otherCores.toFixed(2)}${logged}`,
+          `CPU ${x.stackCores.toFixed(2)} (${cpuMsPerText(x).toFixed(3)} ms a text), other ${x.otherCores.toFixed(2)}${logged}`,
       );
     }
   }
