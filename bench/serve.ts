@@ -1194,7 +1194,11 @@ export function printServeReport(r: ServeBenchReport): string {
 export async function runServeFromArgs(argv: string[], command: string): Promise<string> {
   const options = parseServeArgs(argv);
   if (options === 'help') return SERVE_BENCH_HELP.trimEnd();
-  const report = await benchServe(options, command);
+  // The environment the bench reads is part of the command (a database URL's password is not).
+  const env = Object.entries(process.env)
+    .filter(([k]) => k.startsWith('BENCH_SERVE_') || k === 'MLFLOW_VENV' || k === 'DATABASE_URL')
+    .map(([k, v]) => (k === 'DATABASE_URL' ? 'DATABASE_URL=...' : `${k}=${v}`));
+  const report = await benchServe(options, [...env, command].join(' '));
   // The figures as data too (bench/out is not committed), to read or print again.
   writeFileSync(path.join(out, 'serve-last.json'), JSON.stringify(report, null, 2) + '\n');
   const text = printServeReport(report);
