@@ -797,14 +797,15 @@ function commit(): string {
     const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
     const dirty = execFileSync(
       'git',
-      ['status', '--porcelain', '--untracked-files=no', '--', 'bench', 'serve', 'ml', 'registry', 'stack', 'package.json'],
+      // Code only: a README edited while the bench runs changes nothing it measures.
+      ['status', '--porcelain', '--untracked-files=no', '--', 'bench', 'serve', 'ml', 'registry', 'stack', 'package.json', ':!*.md'],
       {
         cwd: root,
         encoding: 'utf8',
       },
     ).trim();
     return dirty
-      ? `${head} with uncommitted changes to ${dirty.split('\n').length} file(s) of bench/, serve/, ml/, registry/, stack/, package.json`
+      ? `${head} with uncommitted changes to ${dirty.split('\n').length} file(s) of bench/, serve/, ml/, registry/, stack/, package.json (not *.md)`
       : head;
   } catch {
     return 'unknown (no git)';
@@ -829,6 +830,7 @@ export async function benchServe(options: ServeBenchOptions, command: string): P
   const trainFile = path.join(out, 'spam-train.jsonl');
   writeFileSync(trainFile, train.map((m) => JSON.stringify({ text: m.text, label: m.label })).join('\n') + '\n');
   const cores = os.cpus().length;
+  const started = { date: new Date().toISOString(), commit: commit() };
   const idleThreshold = options.idlePerCore * cores;
 
   let running: RunningSide | null = null;
@@ -902,8 +904,8 @@ export async function benchServe(options: ServeBenchOptions, command: string): P
         uname: spawnSync('uname', ['-a'], { encoding: 'utf8' }).stdout.trim(),
         cores,
         node: process.version,
-        date: new Date().toISOString(),
-        commit: commit(),
+        date: started.date,
+        commit: started.commit,
         command,
         peerVersions: typeof peer === 'string' ? '' : peer.versions,
       },
