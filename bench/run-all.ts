@@ -1,7 +1,7 @@
 /** `npm run bench`: every benchmark, peers side by side, figures printed (not asserted). */
 import { benchClassifier, printClassifierReport } from './classifier.ts';
 import { benchOrchestration, printOrchestrationReport } from './orchestration.ts';
-import { benchServe, printServeReport } from './serve.ts';
+import { runServeFromArgs } from './serve.ts';
 import { runSuiteFromArgs } from './run-suite.ts';
 import { benchUpdateVsFull, printUpdateVsFull } from './suite/update-vs-full.ts';
 import { benchScale, parseScaleArgs, printScaleReport } from './scale.ts';
@@ -13,7 +13,11 @@ const only = process.argv[2];
 if (!only || only === 'classifier') process.stdout.write(printClassifierReport(await benchClassifier()) + '\n\n');
 if (!only || only === 'suite') process.stdout.write((await runSuiteFromArgs(process.argv.slice(3))) + '\n\n');
 if (!only || only === 'update') process.stdout.write(printUpdateVsFull(await benchUpdateVsFull()) + '\n\n');
-if (!only || only === 'serve') process.stdout.write(printServeReport(await benchServe()) + '\n\n');
+if (!only || only === 'serve')
+  process.stdout.write(
+    (await runServeFromArgs(only ? process.argv.slice(3) : [], `npm run bench${only ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`)) +
+      '\n\n',
+  );
 if (!only || only === 'orchestration') process.stdout.write(printOrchestrationReport(await benchOrchestration()) + '\n');
 if (!only || only === 'cli-startup')
   process.stdout.write(
