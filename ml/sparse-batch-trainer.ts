@@ -83,7 +83,8 @@ export class SparseBatchTrainer {
   /**
    * x.indices as working ids. Buckets no earlier block used get new ids, most frequent in x first
    * (a counting sort on their counts; ties in order of first appearance), and their parameters are
-   * copied from the state into the working copy.
+   * copied from the state into the working copy. One pass over the bucket-indexed map (the costly,
+   * cache-missing part) numbers them as first seen; a second, over compact arrays, reorders them.
    */
   private renumber(x: CsrMatrix): Int32Array {
     const cached = this.renumbered.get(x.indices);
@@ -91,51 +92,62 @@ export class SparseBatchTrainer {
     const { idOf } = this;
     const indices = x.indices;
     const nnz = x.indptr[x.rows];
-    // Count the uses of buckets without an id: idOf goes -1, -2, ... (-1 - count); list them as first seen.
-    let fresh = new Int32Array(256);
+    const base = this.mapped;
+    const ids = new Int32Array(indices.length);
+    // New buckets in order of first appearance (fresh) with their use counts.
+    let fresh = new Int32Array(1024);
+    let count = new Int32Array(1024);
     let nFresh = 0;
-    let maxCount = 0;
     for (let q = 0; q < nnz; q++) {
       const j = indices[q];
-      const o = idOf[j];
-      if (o >= 0) continue;
-      if (o === -1) {
+      let id = idOf[j];
+      if (id < 0) {
         if (nFresh === fresh.length) {
           const f2 = new Int32Array(fresh.length * 2);
           f2.set(fresh);
           fresh = f2;
+          const c2 = new Int32Array(count.length * 2);
+          c2.set(count);
+          count = c2;
         }
+        id = base + nFresh;
+        idOf[j] = id;
         fresh[nFresh++] = j;
       }
-      idOf[j] = o - 1;
-      if (-1 - (o - 1) > maxCount) maxCount = -1 - (o - 1);
+      if (id >= base) count[id - base]++;
+      ids[q] = id;
     }
     if (nFresh > 0) {
-      // Counting sort, descending count: start[c] = first position of the buckets used c times.
-      const start = new Int32Array(maxCount + 2);
-      for (let i = 0; i < nFresh; i++) start[maxCount - (-1 - idOf[fresh[i]])]++;
+      // Counting sort, descending count: rank[i] = final position of the i-th new bucket.
+      let maxCount = 0;
+      for (let i = 0; i < nFresh; i++) if (count[i] > maxCount) maxCount = count[i];
+      const start = new Int32Array(maxCount + 1);
+      for (let i = 0; i < nFresh; i++) start[maxCount - count[i]]++;
       for (let c = 0, at = 0; c <= maxCount; c++) {
         const n = start[c];
         start[c] = at;
         at += n;
       }
-      const sorted = new Int32Array(nFresh);
-      for (let i = 0; i < nFresh; i++) sorted[start[maxCount - (-1 - idOf[fresh[i]])]++] = fresh[i];
-      this.grow(this.mapped + nFresh);
+      const rank = new Int32Array(nFresh);
+      for (let i = 0; i < nFresh; i++) rank[i] = start[maxCount - count[i]]++;
+      for (let q = 0; q < nnz; q++) {
+        const id = ids[q];
+        if (id >= base) ids[q] = base + rank[id - base];
+      }
+      this.grow(base + nFresh);
       const { stride, work, bucketOf } = this;
       const params = this.state.params;
       for (let i = 0; i < nFresh; i++) {
-        const j = sorted[i];
-        const id = this.mapped++;
+        const j = fresh[i];
+        const id = base + rank[i];
         idOf[j] = id;
         bucketOf[id] = j;
         const from = j * stride;
         const to = id * stride;
         for (let k = 0; k < stride; k++) work[to + k] = params[from + k];
       }
+      this.mapped = base + nFresh;
     }
-    const ids = new Int32Array(indices.length);
-    for (let q = 0; q < nnz; q++) ids[q] = idOf[indices[q]];
     this.renumbered.set(indices, ids);
     return ids;
   }
