@@ -43,5 +43,6 @@ print(json.dumps({
     "macro_f1": f1_score(test_y, pred, average="macro"),
     "featurize_s": t1 - t0,
     "train_s": t2 - t1,
+    "epochs": int(clf.n_iter_),
     "hash_s": best,
 }))
