@@ -66,7 +66,11 @@ export interface TrainHooks {
   yieldEveryMs?: number;
   /** Aborts between mini-batches. */
   signal?: AbortSignal;
-  /** Called at every yield (a liveness tick: activities heartbeat here). */
+  /**
+   * Called at every yield (a liveness tick: activities heartbeat here). The state's params (weights
+   * and moments) are not current during an epoch (the trainer works on its own copy; onEpoch sees
+   * them current); its step and RNG state are those of the last completed epoch.
+   */
   onYield?: (state: TrainingState) => void;
 }
 
@@ -241,7 +245,7 @@ export async function trainOnSource(input: TrainOnSourceInput): Promise<TrainRes
 
   const rng = Rng.fromState(state.rngState);
   // The batch trainer works on its own copy of the weights and moments: state.params is brought up
-  // to date before every hook sees the state, and when training ends (or throws).
+  // to date before onEpoch sees the state, and when training ends (or throws).
   try {
     while (state.epoch < options.epochs && !state.stoppedEarly) {
       let epochLoss = 0;
@@ -263,10 +267,7 @@ export async function trainOnSource(input: TrainOnSourceInput): Promise<TrainRes
           epochLoss += batchLoss;
 
           if (performance.now() - lastYield >= yieldEveryMs) {
-            if (hooks.onYield) {
-              batchTrainer.syncState();
-              hooks.onYield(state);
-            }
+            hooks.onYield?.(state);
             await yieldToEventLoop();
             lastYield = performance.now();
             if (hooks.signal?.aborted) throw hooks.signal.reason ?? new Error('training aborted');
