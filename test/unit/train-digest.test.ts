@@ -9,8 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { resolveFeaturizerOptions } from '../../ml/hashing-vectorizer.ts';
 import { encodeModel } from '../../ml/model-file.ts';
 import { Rng } from '../../ml/rng.ts';
-import type { CsrMatrix } from '../../ml/sparse.ts';
-import { trainSoftmax, type TrainingState } from '../../ml/train.ts';
+import { selectRows, type CsrMatrix } from '../../ml/sparse.ts';
+import { classCountsOf, trainOnSource, trainSoftmax, type TrainingSource, type TrainingState } from '../../ml/train.ts';
 import type { TrainOptions } from '../../ml/train-options.ts';
 
 /**
@@ -107,4 +107,51 @@ describe('trained model digest (fixed synthetic rows)', () => {
       epochs: 3,
     });
   });
+
+  it('a source of several blocks an epoch, rebuilt each epoch, with a validation block of its own', async () => {
+    expect(await blockDigests(2)).toEqual({
+      model: 'f915c9501b4438f06629a296fea1ad8601573cb4fbeeb9152c0a8923e1ab6100',
+      state: '30b3c3e7719b870b2a91146ba010cc68fbef93421188512b38e80d8d9c2c6492',
+      epochs: 7,
+    });
+    expect(await blockDigests(5)).toEqual({
+      model: '8919e8450803d6e579884cb65f92240ad62d88dd867ac5c6e749ac00a655a143',
+      state: '31516aa8ecb2e87440f15809e73ce0f55ad458241903dece24ca12e80391255a',
+      epochs: 6,
+    });
+  });
 });
+
+/**
+ * As a streamed source: every tenth row held out as its own block; the others split into three
+ * blocks by position (so later blocks bring features earlier ones lacked), each epoch visiting them
+ * in an rng-chosen order, each block a new matrix every epoch, its rows shuffled.
+ */
+async function blockDigests(K: number): Promise<{ model: string; state: string; epochs: number }> {
+  const { x, y } = syntheticRows(900, K, featurizer.buckets, 20261231 + K);
+  const labels = Array.from({ length: K }, (_, k) => `class${k}`);
+  const all = Array.from({ length: x.rows }, (_, i) => i);
+  const validationRows = all.filter((i) => i % 10 === 0);
+  const trainRows = all.filter((i) => i % 10 !== 0);
+  const third = Math.ceil(trainRows.length / 3);
+  const parts = [0, 1, 2].map((b) => trainRows.slice(b * third, (b + 1) * third));
+  const block = (rows: number[]) => ({
+    x: selectRows(x, rows),
+    y: Int32Array.from(rows, (i) => y[i]),
+    rows: Int32Array.from(rows, (_, i) => i),
+  });
+  const source: TrainingSource = {
+    totalRows: x.rows,
+    classCounts: classCountsOf(y, K),
+    validation: block(validationRows),
+    async *epoch(rng: Rng) {
+      const visit = rng.shuffle(Int32Array.from([0, 1, 2]));
+      for (const b of visit) {
+        const built = block(parts[b]);
+        yield { block: built, order: rng.shuffle(built.rows.slice()) };
+      }
+    },
+  };
+  const { model, state } = await trainOnSource({ source, labels, featurizer });
+  return { model: sha256(encodeModel(model).bytes), state: stateDigest(state), epochs: state.epoch };
+}
