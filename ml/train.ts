@@ -66,11 +66,7 @@ export interface TrainHooks {
   yieldEveryMs?: number;
   /** Aborts between mini-batches. */
   signal?: AbortSignal;
-  /**
-   * Called at every yield (a liveness tick: activities heartbeat here). The state's params (weights
-   * and moments) are not current during an epoch (the trainer works on its own copy; onEpoch sees
-   * them current); its step and RNG state are those of the last completed epoch.
-   */
+  /** Called at every yield (a liveness tick: activities heartbeat here). */
   onYield?: (state: TrainingState) => void;
 }
 
@@ -267,6 +263,7 @@ export async function trainOnSource(input: TrainOnSourceInput): Promise<TrainRes
           epochLoss += batchLoss;
 
           if (performance.now() - lastYield >= yieldEveryMs) {
+            // A liveness tick: state.params is not current mid-epoch (as step and rngState are not).
             hooks.onYield?.(state);
             await yieldToEventLoop();
             lastYield = performance.now();
