@@ -92,7 +92,7 @@ function classWeightVector(options: TrainOptions, labels: string[], counts: Floa
   return weights;
 }
 
-/** Rows of a feature matrix: `rows` indexes into `x` and `y`, ascending. */
+/** Rows of a feature matrix: `rows` indexes into `x` and `y`, ascending. The trainer may keep x (unchanged) between uses. */
 export interface TrainingBlock {
   x: CsrMatrix;
   y: Int32Array;
@@ -232,66 +232,75 @@ export async function trainOnSource(input: TrainOnSourceInput): Promise<TrainRes
   let lastYield = performance.now();
 
   const rng = Rng.fromState(state.rngState);
-  while (state.epoch < options.epochs && !state.stoppedEarly) {
-    let epochLoss = 0;
-    let epochRows = 0;
-    for await (const { block, order } of source.epoch(rng)) {
-      batchTrainer.use(block.x, block.y);
-      epochRows += order.length;
-      for (let start = 0; start < order.length; start += options.batchSize) {
-        const end = Math.min(order.length, start + options.batchSize);
-        adamBias.beginStep();
-        const batchLoss = batchTrainer.step(order, start, end, adamBias.step, adamBias);
-        if (!Number.isFinite(batchLoss)) {
-          throw new MlError(
-            'TrainingDiverged',
-            `training diverged at epoch ${state.epoch + 1}, step ${adamBias.step}: the loss became ${batchLoss} ` +
-              `(learning rate ${options.learningRate} is likely too large)`,
-          );
-        }
-        epochLoss += batchLoss;
+  // The batch trainer works on its own copy of the weights and moments: state.params is brought up
+  // to date before onEpoch sees the state, and when training ends (or throws).
+  try {
+    while (state.epoch < options.epochs && !state.stoppedEarly) {
+      let epochLoss = 0;
+      let epochRows = 0;
+      for await (const { block, order } of source.epoch(rng)) {
+        batchTrainer.use(block.x, block.y);
+        epochRows += order.length;
+        for (let start = 0; start < order.length; start += options.batchSize) {
+          const end = Math.min(order.length, start + options.batchSize);
+          adamBias.beginStep();
+          const batchLoss = batchTrainer.step(order, start, end, adamBias.step, adamBias);
+          if (!Number.isFinite(batchLoss)) {
+            throw new MlError(
+              'TrainingDiverged',
+              `training diverged at epoch ${state.epoch + 1}, step ${adamBias.step}: the loss became ${batchLoss} ` +
+                `(learning rate ${options.learningRate} is likely too large)`,
+            );
+          }
+          epochLoss += batchLoss;
 
-        if (performance.now() - lastYield >= yieldEveryMs) {
-          hooks.onYield?.(state);
-          await yieldToEventLoop();
-          lastYield = performance.now();
-          if (hooks.signal?.aborted) throw hooks.signal.reason ?? new Error('training aborted');
+          if (performance.now() - lastYield >= yieldEveryMs) {
+            // A liveness tick: state.params is not current mid-epoch (as step and rngState are not).
+            hooks.onYield?.(state);
+            await yieldToEventLoop();
+            lastYield = performance.now();
+            if (hooks.signal?.aborted) throw hooks.signal.reason ?? new Error('training aborted');
+          }
+        }
+        // A streamed source reads between blocks: heartbeat and honour cancellation there too.
+        if (hooks.signal?.aborted) throw hooks.signal.reason ?? new Error('training aborted');
+      }
+      if (epochRows === 0) throw new MlError('InvalidTrainingData', 'the training source gave no rows to train on');
+      state.step = adamBias.step;
+      state.rngState = rng.getState();
+      state.epoch++;
+      const trainLoss = epochLoss / epochRows;
+      if (!Number.isFinite(trainLoss) || batchTrainer.nonFinite || !state.bias.every(Number.isFinite)) {
+        throw new MlError('TrainingDiverged', `training diverged in epoch ${state.epoch}: weights are no longer finite`);
+      }
+      // A model that guesses uniformly scores ln K; a hundred times worse than that is not learning.
+      if (trainLoss > 100 * Math.max(1, Math.log(K))) {
+        throw new MlError(
+          'TrainingDiverged',
+          `training diverged in epoch ${state.epoch}: mean loss ${trainLoss.toPrecision(4)} (learning rate ${options.learningRate} is likely too large)`,
+        );
+      }
+      let validationLoss: number | null = null;
+      if (validation) {
+        batchTrainer.use(validation.x, validation.y);
+        validationLoss = batchTrainer.meanLoss(validation.rows);
+        if (state.bestValidationLoss === null || validationLoss < state.bestValidationLoss - options.tolerance) {
+          state.bestValidationLoss = validationLoss;
+          state.epochsWithoutImprovement = 0;
+        } else {
+          state.epochsWithoutImprovement++;
+          if (state.epochsWithoutImprovement >= options.patience) state.stoppedEarly = true;
         }
       }
-      // A streamed source reads between blocks: heartbeat and honour cancellation there too.
-      if (hooks.signal?.aborted) throw hooks.signal.reason ?? new Error('training aborted');
-    }
-    if (epochRows === 0) throw new MlError('InvalidTrainingData', 'the training source gave no rows to train on');
-    state.step = adamBias.step;
-    state.rngState = rng.getState();
-    state.epoch++;
-    const trainLoss = epochLoss / epochRows;
-    if (!Number.isFinite(trainLoss) || batchTrainer.nonFinite || !state.bias.every(Number.isFinite)) {
-      throw new MlError('TrainingDiverged', `training diverged in epoch ${state.epoch}: weights are no longer finite`);
-    }
-    // A model that guesses uniformly scores ln K; a hundred times worse than that is not learning.
-    if (trainLoss > 100 * Math.max(1, Math.log(K))) {
-      throw new MlError(
-        'TrainingDiverged',
-        `training diverged in epoch ${state.epoch}: mean loss ${trainLoss.toPrecision(4)} (learning rate ${options.learningRate} is likely too large)`,
-      );
-    }
-    let validationLoss: number | null = null;
-    if (validation) {
-      batchTrainer.use(validation.x, validation.y);
-      validationLoss = batchTrainer.meanLoss(validation.rows);
-      if (state.bestValidationLoss === null || validationLoss < state.bestValidationLoss - options.tolerance) {
-        state.bestValidationLoss = validationLoss;
-        state.epochsWithoutImprovement = 0;
-      } else {
-        state.epochsWithoutImprovement++;
-        if (state.epochsWithoutImprovement >= options.patience) state.stoppedEarly = true;
+      const summary: EpochSummary = { epoch: state.epoch, trainLoss, validationLoss };
+      state.history.push(summary);
+      if (hooks.onEpoch) {
+        batchTrainer.syncState();
+        await hooks.onEpoch(state, summary);
       }
     }
-    const summary: EpochSummary = { epoch: state.epoch, trainLoss, validationLoss };
-    state.history.push(summary);
-    if (hooks.onEpoch) await hooks.onEpoch(state, summary);
+  } finally {
+    batchTrainer.syncState();
   }
-
   return { model: { labels, featurizer, weights: stateWeights(state), bias: Float32Array.from(state.bias) }, state };
 }

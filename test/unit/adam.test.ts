@@ -88,6 +88,7 @@ describe("the trainer's inlined Adam step", () => {
     const trainer = new SparseBatchTrainer(new Float64Array(labels.length).fill(1), state, options);
     trainer.use(x, y);
     trainer.step(Int32Array.from([0, 1]), 0, 2, 1, adamBias);
+    trainer.syncState();
     return state;
   }
 
