@@ -6,7 +6,8 @@
  * sides, and Nightshift's were chosen on these held-out rows: the tuned comparison is the suite's
  * (bench/run-suite.ts). Hashing throughput is measured twice: at Nightshift's defaults (a token
  * longer than maxTokenLength, 40, is skipped without being hashed, while the peer hashes every
- * token) and with Nightshift hashing every token too (maxTokenLength unbounded): equal work.
+ * token) and with Nightshift hashing every token too (maxTokenLength unbounded): equal work. Hashing
+ * is timed in CPU seconds of the hashing process (best of HASH_RUNS), featurize and train in wall seconds.
  *
  *   npm run bench -- classifier [--out FILE]
  */
@@ -41,6 +42,9 @@ export interface PeerResult {
 
 /** A maxTokenLength no token reaches: every token is hashed, as scikit-learn's HashingVectorizer does. */
 const EVERY_TOKEN = 1_000_000_000;
+
+/** Hashing runs per side; the best (least CPU time) is reported. */
+const HASH_RUNS = 5;
 
 export const CLASSIFIER_USAGE = 'npm run bench -- classifier [--out FILE]';
 
@@ -77,13 +81,22 @@ export async function benchClassifier(): Promise<PeerResult[]> {
   const everyToken = { ...featurizer, maxTokenLength: EVERY_TOKEN };
   let hashBest = Infinity;
   let hashEveryBest = Infinity;
-  for (let i = 0; i < 3; i++) {
-    let s = performance.now();
-    new HashingVectorizer(featurizer).fitTransform(allTexts);
-    hashBest = Math.min(hashBest, (performance.now() - s) / 1000);
-    s = performance.now();
-    new HashingVectorizer(everyToken).fitTransform(allTexts);
-    hashEveryBest = Math.min(hashEveryBest, (performance.now() - s) / 1000);
+  // CPU time of this process (hashing is single-threaded): on a shared machine, wall time measures the neighbours.
+  const cpuSeconds = (fn: () => void): number => {
+    const before = process.cpuUsage();
+    fn();
+    const used = process.cpuUsage(before);
+    return (used.user + used.system) / 1e6;
+  };
+  for (let i = 0; i < HASH_RUNS; i++) {
+    hashBest = Math.min(
+      hashBest,
+      cpuSeconds(() => new HashingVectorizer(featurizer).fitTransform(allTexts)),
+    );
+    hashEveryBest = Math.min(
+      hashEveryBest,
+      cpuSeconds(() => new HashingVectorizer(everyToken).fitTransform(allTexts)),
+    );
   }
   results.push({
     name: 'nightshift',
@@ -102,7 +115,9 @@ export async function benchClassifier(): Promise<PeerResult[]> {
   writeFileSync(testFile, test.map((m) => JSON.stringify({ text: m.text, label: m.label })).join('\n') + '\n');
 
   const python = findPeerPython(out);
-  const sk = python ? spawnSync(python, [path.join(here, 'peers', 'sklearn-peer.py'), trainFile, testFile], { encoding: 'utf8' }) : null;
+  const sk = python
+    ? spawnSync(python, [path.join(here, 'peers', 'sklearn-peer.py'), trainFile, testFile, String(HASH_RUNS)], { encoding: 'utf8' })
+    : null;
   if (sk && sk.status === 0) {
     const r = JSON.parse(sk.stdout) as { accuracy: number; macro_f1: number; featurize_s: number; train_s: number; hash_s: number };
     results.push({
@@ -179,7 +194,7 @@ export function printClassifierReport(results: PeerResult[], header: string[] = 
       `  ratio featurize+train time, nightshift / scikit-learn: ${((ns.featurizeSeconds + ns.trainSeconds) / (sk.featurizeSeconds + sk.trainSeconds)).toFixed(2)} (goal <= 1)`,
     );
     lines.push(
-      `  hashing all ${ns.hashedTexts} messages, best of 3: nightshift ${ns.hashSeconds!.toFixed(3)} s at its defaults, ${ns.hashEveryTokenSeconds!.toFixed(3)} s hashing every token; HashingVectorizer ${sk.hashSeconds!.toFixed(3)} s`,
+      `  hashing all ${ns.hashedTexts} messages, CPU seconds, best of ${HASH_RUNS}: nightshift ${ns.hashSeconds!.toFixed(3)} s at its defaults, ${ns.hashEveryTokenSeconds!.toFixed(3)} s hashing every token; HashingVectorizer ${sk.hashSeconds!.toFixed(3)} s`,
       `  ratio hashing throughput, nightshift / HashingVectorizer, equal work (every token hashed on both sides): ${(sk.hashSeconds! / ns.hashEveryTokenSeconds!).toFixed(2)}x (goal >= 2)`,
       `  ratio at nightshift's defaults: ${(sk.hashSeconds! / ns.hashSeconds!).toFixed(2)}x, not equal work: nightshift skips a token longer than its cap (maxTokenLength 40: base64 blobs, long URLs) without hashing it; the peer hashes every token`,
       '  (still different on both sides: the token rules, nightshift letters/marks/digits and scikit-learn \\w\\w+ with underscores; weighting log1p vs counts)',
