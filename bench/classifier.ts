@@ -20,7 +20,7 @@ import { evaluateClassifier, fitClassifier } from '../ml/classifier.ts';
 import { HashingVectorizer, resolveCharNgrams, resolveFeaturizerOptions } from '../ml/hashing-vectorizer.ts';
 import { classificationMetrics } from '../ml/metrics.ts';
 import { onPath } from '../stack/temporal-cli.ts';
-import { loadAverage, resultsHeader } from './results-header.ts';
+import { resultsHeader, runStart } from './results-header.ts';
 import { findPeerPython } from './suite/python-peers.ts';
 import type { CsrMatrix } from '../ml/sparse.ts';
 
@@ -216,9 +216,9 @@ export async function runClassifierFromArgs(argv: string[]): Promise<string> {
     if (argv[i] === '--out' && argv[i + 1] !== undefined) outFile = argv[++i];
     else throw new Error(`unknown classifier option ${argv[i]}\n${CLASSIFIER_USAGE}`);
   }
-  const loadBefore = loadAverage();
+  const start = runStart();
   const results = await benchClassifier();
-  const text = printClassifierReport(results, resultsHeader(['npm run bench -- classifier', ...argv].join(' '), loadBefore));
+  const text = printClassifierReport(results, resultsHeader(['npm run bench -- classifier', ...argv].join(' '), start));
   if (outFile) writeFileSync(outFile, text + '\n');
   return text;
 }

@@ -31,15 +31,25 @@ export function gitCommit(): string {
   return dirty ? `${head} with uncommitted changes to ${dirty.split('\n').length} file(s) of bench/, ml/, data/` : head;
 }
 
+/** What a results header needs from the moment a run starts: its date, commit and load average. */
+export interface RunStart {
+  date: string;
+  commit: string;
+  load: string;
+}
+
+/** Call as a run starts: the commit is the code that runs, whatever is committed while it does. */
+export const runStart = (): RunStart => ({ date: new Date().toISOString(), commit: gitCommit(), load: loadAverage() });
+
 /** Header lines (each indented two spaces) for a results file. */
-export function resultsHeader(command: string, loadBefore: string, notes: string[] = []): string[] {
+export function resultsHeader(command: string, start: RunStart, notes: string[] = []): string[] {
   const cpus = os.cpus();
   return [
     `  machine: ${run('uname', ['-a']) ?? `${os.type()} ${os.release()}`}`,
     `  cores: ${cpus.length} x ${cpus[0]?.model ?? '?'}; ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB; node ${process.version}`,
-    `  date: ${new Date().toISOString()}; commit: ${gitCommit()}`,
+    `  started: ${start.date}; commit: ${start.commit}; finished: ${new Date().toISOString()}`,
     `  command: ${command}`,
-    `  load average (1, 5, 15 min) before ${loadBefore}, after ${loadAverage()}`,
+    `  load average (1, 5, 15 min) at the start ${start.load}, at the end ${loadAverage()}`,
     ...notes.map((n) => `  ${n}`),
   ];
 }

@@ -24,7 +24,7 @@ import type { LabelledText } from '../ml/labelled-data.ts';
 import { classificationMetrics } from '../ml/metrics.ts';
 import type { CsrMatrix } from '../ml/sparse.ts';
 import { defaultTrainOptions, type TrainOptions } from '../ml/train-options.ts';
-import { loadAverage, resultsHeader } from './results-header.ts';
+import { resultsHeader, runStart } from './results-header.ts';
 import { holdOutEveryFifth, type Split, type SuiteDataset } from './suite/dataset.ts';
 import { SUITE_DATASETS } from './suite/datasets.ts';
 import { finalPeers, findPeerPython, searchPeers, type GridRow, type PeerScores, type SystemSearch } from './suite/python-peers.ts';
@@ -419,13 +419,13 @@ export function parseSuiteArgs(argv: string[]): Partial<SuiteOptions> | 'help' {
 export async function runSuiteFromArgs(argv: string[]): Promise<string> {
   const options = parseSuiteArgs(argv);
   if (options === 'help') return SUITE_USAGE;
-  const loadBefore = loadAverage();
+  const start = runStart();
   const sets = await benchSuite(options);
   const repeats = options.repeats ?? 3;
   const notes = [
     `repeats: ${repeats} (final fits; the search runs once)${options.logRegEveryRepeat ? '' : '; LogisticRegression refitted in the first repeat only'}; LogisticRegression on sets of at most ${options.logRegMaxClasses ?? 2} classes`,
   ];
-  const text = printSuiteReport(sets, resultsHeader(['npm run bench -- suite', ...argv].join(' '), loadBefore, notes));
+  const text = printSuiteReport(sets, resultsHeader(['npm run bench -- suite', ...argv].join(' '), start, notes));
   if (options.out) writeFileSync(options.out, text + '\n');
   return text;
 }
