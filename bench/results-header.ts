@@ -27,8 +27,10 @@ export const loadAverage = (): string =>
 export function gitCommit(): string {
   const head = run('git', ['rev-parse', '--short', 'HEAD']);
   if (head === null) return 'unknown (no git)';
-  const dirty = run('git', ['status', '--porcelain', '--untracked-files=no', '--', 'bench', 'ml', 'data']) ?? '';
-  return dirty ? `${head} with uncommitted changes to ${dirty.split('\n').length} file(s) of bench/, ml/, data/` : head;
+  // Code only: the README and the results files being written beside it do not change what runs.
+  const code = ['bench', 'ml', 'data', ':(exclude)*.md', ':(exclude)bench/results'];
+  const dirty = run('git', ['status', '--porcelain', '--untracked-files=no', '--', ...code]) ?? '';
+  return dirty ? `${head} with uncommitted changes to ${dirty.split('\n').length} code file(s) of bench/, ml/, data/` : head;
 }
 
 /** What a results header needs from the moment a run starts: its date, commit and load average. */
