@@ -180,7 +180,7 @@ export function printClassifierReport(results: PeerResult[], header: string[] = 
     'Classifier on SpamAssassin (every 5th message held out), default options, measured side by side:',
     ...header,
     "  Defaults on every side; Nightshift's were chosen on these held-out rows, so its accuracy here is not a clean",
-    "  comparison: the suite's tables (settings chosen on a validation split) are (npm run bench -- suite).",
+    "  comparison; read the suite's tables for that (npm run bench -- suite: settings chosen on a validation split).",
     `  ${'system'.padEnd(58)} ${'accuracy'.padStart(9)} ${'macro-F1'.padStart(9)} ${'featurize s'.padStart(12)} ${'train s'.padStart(9)} ${'feat+train'.padStart(11)}`,
   ];
   for (const r of results) {
