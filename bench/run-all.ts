@@ -1,5 +1,5 @@
 /** `npm run bench`: every benchmark, peers side by side, figures printed (not asserted). */
-import { benchClassifier, printClassifierReport } from './classifier.ts';
+import { runClassifierFromArgs } from './classifier.ts';
 import { benchOrchestration, printOrchestrationReport } from './orchestration.ts';
 import { runServeFromArgs } from './serve.ts';
 import { runSuiteFromArgs } from './run-suite.ts';
@@ -10,8 +10,8 @@ import { benchFleet, parseFleetArgs, printFleetReport } from './fleet.ts';
 import { runCliStartupFromArgs } from './cli-startup.ts';
 
 const only = process.argv[2];
-if (!only || only === 'classifier') process.stdout.write(printClassifierReport(await benchClassifier()) + '\n\n');
-if (!only || only === 'suite') process.stdout.write((await runSuiteFromArgs(process.argv.slice(3))) + '\n\n');
+if (!only || only === 'classifier') process.stdout.write((await runClassifierFromArgs(only ? process.argv.slice(3) : [])) + '\n\n');
+if (!only || only === 'suite') process.stdout.write((await runSuiteFromArgs(only ? process.argv.slice(3) : [])) + '\n\n');
 if (!only || only === 'update') process.stdout.write(printUpdateVsFull(await benchUpdateVsFull()) + '\n\n');
 if (!only || only === 'serve')
   process.stdout.write(
