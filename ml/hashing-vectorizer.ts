@@ -17,7 +17,7 @@ export interface FeaturizerOptions extends TokenizerOptions {
   buckets: number;
   /** binary: 1 per present token; count: raw count; log1p: log(1 + count) (sublinear tf). Default log1p. */
   weighting: TermWeighting;
-  /** Multiply each term weight by its smoothed inverse document frequency in the training rows. Default false (no gain on the suite). */
+  /** Multiply each term weight by its smoothed inverse document frequency in the training rows. Default false (no gain on the earlier suite, scored on its held-out rows). */
   idf: boolean;
   /** Scale each row to unit L2 norm. Default true. */
   normalize: boolean;
@@ -58,7 +58,8 @@ export const legacyFeaturizerOptions: Pick<FeaturizerOptions, 'idf' | 'charNgram
 /**
  * With charNgrams 'auto', texts averaging at most this many characters get character n-grams: names
  * and single words, where words alone cannot generalise (first names -> gender: 0.90 accuracy with
- * them, 0.56 without). On sentences they cost 10-20x the featurizing time for -2 to +2 points (suite).
+ * them; the peers on words alone 0.57: bench/results/suite-first-names.txt). On sentences they cost 10-20x the
+ * featurizing time for -2 to +2 points (an earlier suite, scored on its held-out rows).
  */
 export const AUTO_CHAR_NGRAM_MAX_MEAN_LENGTH = 32;
 

@@ -8,7 +8,7 @@ import { MlError } from './errors.ts';
 export interface TrainOptions extends AdamOptions {
   /** Passes over the training rows. Default 15 (early stopping usually ends sooner). */
   epochs: number;
-  /** Adam step size. Default 0.05 (chosen with batchSize on the benchmark suite: bench/README.md). */
+  /** Adam step size. Default 0.05 (chosen with batchSize by an earlier suite that scored candidates on its held-out rows; bench/run-suite.ts now searches on a validation split and reports how the defaults fare). */
   learningRate: number;
   /** Adam beta1. Default 0.9. */
   beta1: number;
@@ -16,7 +16,7 @@ export interface TrainOptions extends AdamOptions {
   beta2: number;
   /** Adam epsilon. Default 1e-8. */
   epsilon: number;
-  /** Rows per mini-batch. Default 64 (fewer, larger Adam steps: as accurate as 16 on the suite, in fewer epochs). */
+  /** Rows per mini-batch. Default 64 (fewer, larger Adam steps: as accurate as 16 on the earlier suite, in fewer epochs). */
   batchSize: number;
   /** L2 penalty (coupled, added to the gradient of touched coordinates). Default 1e-6. */
   l2: number;
@@ -28,7 +28,7 @@ export interface TrainOptions extends AdamOptions {
   earlyStopping: boolean;
   /** Share of training rows held out for early stopping. Default 0.1. */
   validationFraction: number;
-  /** Epochs without improvement before stopping. Default 1 (a second epoch never recovered on the suite). */
+  /** Epochs without improvement before stopping. Default 1 (a second epoch never recovered on the earlier suite). */
   patience: number;
   /** Minimum improvement of validation loss. Default 1e-4. */
   tolerance: number;
