@@ -53,7 +53,7 @@ if (!only || only === 'cli-startup')
 // Long: run only when named (`npm run bench -- scale`, `-- scale-explain`, `-- fleet`).
 if (only === 'scale')
   process.stdout.write((await recorded(rest(), async (a) => printScaleReport(await benchScale(parseScaleArgs(a))))) + '\n');
-if (only === 'scale-explain') process.stdout.write((await benchScaleExplain(process.argv[3])) + '\n');
+if (only === 'scale-explain') process.stdout.write((await recorded(rest(), async (a) => benchScaleExplain(a[0]))) + '\n');
 if (only === 'fleet')
   process.stdout.write((await recorded(rest(), async (a) => printFleetReport(await benchFleet(parseFleetArgs(a))))) + '\n');
 process.exit(0);
