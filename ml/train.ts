@@ -14,7 +14,7 @@ import type { CsrMatrix } from './sparse.ts';
 import { Rng } from './rng.ts';
 import { SparseBatchTrainer } from './sparse-batch-trainer.ts';
 import { resolveTrainOptions, type TrainOptions } from './train-options.ts';
-import type { TrainingHooks } from './training-hooks.ts';
+import type { TrainingHooks, TrainingProgress } from './training-hooks.ts';
 
 export interface EpochSummary {
   epoch: number;
@@ -23,18 +23,10 @@ export interface EpochSummary {
 }
 
 /** Everything needed to continue training exactly where it stopped. */
-export interface TrainingState {
+export interface TrainingState extends TrainingProgress<EpochSummary> {
   labels: string[];
   featurizer: FeaturizerOptions;
   options: TrainOptions;
-  /** Completed epochs. */
-  epoch: number;
-  step: number;
-  rngState: number;
-  bestValidationLoss: number | null;
-  epochsWithoutImprovement: number;
-  stoppedEarly: boolean;
-  history: EpochSummary[];
   /** Weight columns C: 1 for two labels (binary logistic), else the number of labels. */
   columns: number;
   /**

@@ -18,7 +18,7 @@ import { Network, initialParameters, layerSizes, rowLoss, type TabularLoss } fro
 import { fitPreprocessor, transformRows, type PreprocessOptions, type Preprocessor } from './preprocess.ts';
 import { categoryText, checkRows, inferSchema, type TabularRow, type TabularSchema, type TabularTask } from './schema.ts';
 import { resolveTabularTrainOptions, type TabularTrainOptions } from './train-options.ts';
-import type { TrainingHooks } from '../training-hooks.ts';
+import type { TrainingHooks, TrainingProgress } from '../training-hooks.ts';
 
 export interface TabularEpochSummary {
   epoch: number;
@@ -27,7 +27,7 @@ export interface TabularEpochSummary {
 }
 
 /** Everything needed to continue training exactly where it stopped. */
-export interface TabularTrainingState {
+export interface TabularTrainingState extends TrainingProgress<TabularEpochSummary> {
   task: TabularTask;
   schema: TabularSchema;
   preprocessor: Preprocessor;
@@ -35,14 +35,6 @@ export interface TabularTrainingState {
   target: TargetScaling | null;
   layers: number[];
   options: TabularTrainOptions;
-  /** Completed epochs. */
-  epoch: number;
-  step: number;
-  rngState: number;
-  bestValidationLoss: number | null;
-  epochsWithoutImprovement: number;
-  stoppedEarly: boolean;
-  history: TabularEpochSummary[];
   /** sha256 of the transformed training rows and targets: a resume must see the same rows. */
   dataSha256: string;
   params: Float32Array;
