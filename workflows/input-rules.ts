@@ -129,6 +129,7 @@ export function checkReplayValues(replay: { size?: number | null; share?: number
 interface PolicyShape {
   absolute: { metric: string; min?: number; max?: number }[];
   change: { metric: string; minImprovement?: number; minRelativeImprovement?: number }[];
+  minEvaluationRows?: number;
   significance?: { alpha: number };
   drift?: object;
 }
@@ -149,6 +150,8 @@ export function checkPolicyValues(policy: PolicyShape): void {
       bad(`change rule for ${r.metric} has neither minImprovement nor minRelativeImprovement`);
     }
   }
+  if (policy.minEvaluationRows !== undefined && !(Number.isInteger(policy.minEvaluationRows) && policy.minEvaluationRows >= 1))
+    bad(`minEvaluationRows must be an integer >= 1, got ${JSON.stringify(policy.minEvaluationRows)}`);
   if (policy.significance && !(policy.significance.alpha > 0 && policy.significance.alpha < 1)) {
     bad(`significance alpha must be in (0, 1), got ${policy.significance.alpha}`);
   }
