@@ -15,7 +15,7 @@ import { Rng } from '../rng.ts';
 import { splitValidation } from '../train.ts';
 import { type TabularModel, type TargetScaling, checkTabularModel } from './model.ts';
 import { Network, initialParameters, layerSizes, rowLoss, type TabularLoss } from './network.ts';
-import { fitPreprocessor, transformRows, type PreprocessOptions, type Preprocessor } from './preprocess.ts';
+import { fitPreprocessor, transformRows, type PreprocessOptions } from './preprocess.ts';
 import { categoryText, checkRows, inferSchema, type TabularRow, type TabularSchema, type TabularTask } from './schema.ts';
 import { resolveTabularTrainOptions, type TabularTrainOptions } from './train-options.ts';
 import type { TrainingHooks, TrainingProgress } from '../training-hooks.ts';
@@ -27,20 +27,24 @@ export interface TabularEpochSummary {
 }
 
 /** Everything needed to continue training exactly where it stopped. */
-export interface TabularTrainingState extends TrainingProgress<TabularEpochSummary> {
-  task: TabularTask;
-  schema: TabularSchema;
-  preprocessor: Preprocessor;
-  labels: string[];
-  target: TargetScaling | null;
-  layers: number[];
+export interface TabularTrainingState extends TrainingProgress<TabularEpochSummary>, TabularModel {
   options: TabularTrainOptions;
   /** sha256 of the transformed training rows and targets: a resume must see the same rows. */
   dataSha256: string;
-  params: Float32Array;
   m: Float32Array;
   v: Float32Array;
 }
+
+/** The progress of a run that has not trained an epoch yet. */
+const notStarted = (step: number, rngState: number): TrainingProgress<TabularEpochSummary> => ({
+  epoch: 0,
+  step,
+  rngState,
+  bestValidationLoss: null,
+  epochsWithoutImprovement: 0,
+  stoppedEarly: false,
+  history: [],
+});
 
 export type TabularTrainHooks = TrainingHooks<TabularTrainingState, TabularEpochSummary>;
 
@@ -143,13 +147,7 @@ function freshState(rows: readonly TabularRow[], fit: TabularFitOptions, options
     target,
     layers,
     options,
-    epoch: 0,
-    step: 0,
-    rngState: rng.getState(),
-    bestValidationLoss: null,
-    epochsWithoutImprovement: 0,
-    stoppedEarly: false,
-    history: [],
+    ...notStarted(0, rng.getState()),
     dataSha256: '',
     params,
     m: new Float32Array(params.length),
@@ -192,13 +190,7 @@ function warmState(rows: readonly TabularRow[], fit: TabularFitOptions, options:
     target: model.target,
     layers: [...model.layers],
     options: { ...options, hidden },
-    epoch: 0,
-    step: adam?.step ?? 0,
-    rngState: options.seed >>> 0,
-    bestValidationLoss: null,
-    epochsWithoutImprovement: 0,
-    stoppedEarly: false,
-    history: [],
+    ...notStarted(adam?.step ?? 0, options.seed >>> 0),
     dataSha256: '',
     params,
     m: adam ? Float32Array.from(adam.m) : new Float32Array(params.length),
