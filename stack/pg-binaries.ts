@@ -20,8 +20,11 @@ export interface PgBinaries {
   version: string;
 }
 
-/** Where root keeps shared copies of the binaries and data directories the `postgres` user needs. */
-export const SYSTEM_DIR = '/var/lib/nightshift';
+/**
+ * Where root keeps shared copies of the binaries and data directories the `postgres` user needs:
+ * NIGHTSHIFT_SYSTEM_DIR (an absolute path), else /var/lib/nightshift.
+ */
+export const SYSTEM_DIR = path.resolve(process.env.NIGHTSHIFT_SYSTEM_DIR || '/var/lib/nightshift');
 
 const require = createRequire(import.meta.url);
 

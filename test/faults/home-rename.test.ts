@@ -3,24 +3,33 @@
  * checkout must keep its registry (the id is stored in the home), and data whose home is gone is
  * set aside, never deleted, so a home moved back finds it again.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { runCli } from '../support/cli.ts';
-import { removeSystemDataUnder } from '../support/dirs.ts';
 import { freePort } from '../../stack/ports.ts';
-import { UNCLAIMED_DIR } from '../../stack/pg-server.ts';
 
 // 0700, as a checkout under /root or a `mktemp -d` is.
 const root = mkdtempSync(path.join(os.tmpdir(), 'nightshift-rename-'));
+// This file's own system directory (NIGHTSHIFT_SYSTEM_DIR), so that no command of another test
+// file, running at the same time as root, sweeps the data this test leaves homeless before the
+// command whose message it checks does.
+const systemDir = os.userInfo().uid === 0 ? mkdtempSync('/var/lib/nightshift-test-') : '';
+if (systemDir) chmodSync(systemDir, 0o755);
+const UNCLAIMED_DIR = path.join(systemDir, 'unclaimed');
 afterAll(() => {
   rmSync(root, { recursive: true, force: true });
-  removeSystemDataUnder(root);
+  if (systemDir) rmSync(systemDir, { recursive: true, force: true });
 });
 
 async function env(home: string): Promise<NodeJS.ProcessEnv> {
-  return { NIGHTSHIFT_HOME: home, NIGHTSHIFT_PG_PORT: String(await freePort()), TEMPORAL_CLI_PATH: inject('temporalCli') };
+  return {
+    NIGHTSHIFT_HOME: home,
+    NIGHTSHIFT_PG_PORT: String(await freePort()),
+    TEMPORAL_CLI_PATH: inject('temporalCli'),
+    NIGHTSHIFT_SYSTEM_DIR: systemDir,
+  };
 }
 
 async function importInto(home: string, model: string): Promise<void> {
